@@ -1,0 +1,256 @@
+"""The content model: `course.yaml` and everything it names, loaded once and validated.
+
+Every command gets the module from `load_module()`; nothing else parses YAML. Problems are
+collected across all files and raised together as one `ContentError` (file:line: message).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from course import yamlfile
+from course.errors import ContentError, CourseError, Problem
+
+if TYPE_CHECKING:
+    from course.quizbank import QuizBank
+
+MANIFEST = "course.yaml"
+FORMAT_VERSION = 1
+NO_ROOT = (
+    "no course.yaml found in {cwd} or any folder above it.\n"
+    "Run `course` from inside the course folder, or set COURSE_ROOT to it."
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModuleInfo(_Strict):
+    """Where the module sits in the course and how long it takes."""
+
+    course: Text
+    number: int = Field(ge=1)
+    of: int = Field(ge=1)
+    slug: Slug
+    title: Text
+    level: Literal["Beginner", "Intermediate", "Advanced"]
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+    summary: Text
+
+
+class ObjectiveSchema(_Strict):
+    id: Slug
+    text: Text
+
+
+class ExerciseSchema(_Strict):
+    id: Annotated[str, StringConstraints(pattern=r"^\d\d_[a-z0-9_]+$")]
+    title: Text
+    file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.py$")]
+    points: int = Field(ge=1)
+    objectives: list[Slug] = Field(min_length=1)
+    hints: list[Text] = Field(min_length=1)
+
+
+class ManifestSchema(_Strict):
+    """The shape of course.yaml; see the comments in that file for what each key means."""
+
+    format_version: Literal[1]
+    module: ModuleInfo
+    objectives: list[ObjectiveSchema] = Field(min_length=5)
+    prerequisites: list[Text] = Field(min_length=1)
+    lesson: Text
+    exercises: list[ExerciseSchema] = Field(min_length=1)
+    quizzes: list[Text] = Field(min_length=1)
+
+    @field_validator("objectives", "exercises")
+    @classmethod
+    def _unique_ids(cls, items: list) -> list:
+        ids = [item.id for item in items]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate id {', '.join(dupes)}")
+        return items
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise and the four files that make it: statement, starter, solution, check."""
+
+    id: str
+    title: str
+    file: str
+    points: int
+    objectives: tuple[str, ...]
+    hints: tuple[str, ...]
+    statement: Path
+    starter: Path
+    solution: Path
+    check: Path
+
+    @property
+    def number(self) -> int:
+        return int(self.id[:2])
+
+
+@dataclass(frozen=True)
+class Objective:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Module:
+    """The whole module as every command sees it."""
+
+    root: Path
+    info: ModuleInfo
+    objectives: tuple[Objective, ...]
+    prerequisites: tuple[str, ...]
+    lesson: Path
+    exercises: tuple[Exercise, ...]
+    quizzes: tuple[QuizBank, ...]
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for ex in self.exercises:
+            if exercise_id in (ex.id, ex.id[3:], ex.file, Path(ex.file).stem):
+                return ex
+        known = ", ".join(ex.id for ex in self.exercises)
+        raise CourseError(f"no exercise '{exercise_id}'; the exercises are: {known}")
+
+    def by_file(self, filename: str) -> Exercise | None:
+        return next((ex for ex in self.exercises if ex.file == filename), None)
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The course folder: $COURSE_ROOT, else the nearest folder at or above `start` with a
+    course.yaml, else the checkout this package was installed from."""
+    if env := os.environ.get("COURSE_ROOT"):
+        root = Path(env).expanduser().resolve()
+        if not (root / MANIFEST).is_file():
+            raise CourseError(f"COURSE_ROOT={env} has no {MANIFEST}.")
+        return root
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST).is_file():
+            return folder
+    installed = Path(__file__).resolve().parent.parent
+    if (installed / MANIFEST).is_file():
+        return installed
+    raise CourseError(NO_ROOT.format(cwd=here))
+
+
+def load_module(root: Path | None = None) -> Module:
+    """Load and validate the whole module; raise ContentError listing every problem."""
+    from course.quizbank import load_bank
+
+    root = root or find_root()
+    problems: list[Problem] = []
+    doc = yamlfile.load(root / MANIFEST, MANIFEST, problems)
+    schema = yamlfile.validate(ManifestSchema, doc, problems) if doc else None
+    if schema is None:
+        raise ContentError(problems)
+
+    objective_ids = {o.id for o in schema.objectives}
+    exercises = []
+    for i, ex in enumerate(schema.exercises):
+        for j, obj in enumerate(ex.objectives):
+            if obj not in objective_ids:
+                problems.append(doc.problem(("exercises", i, "objectives", j), _unknown(obj)))
+        exercises.append(_exercise(root, ex, doc.problem(("exercises", i, "id"), ""), problems))
+
+    lesson = root / schema.lesson
+    if not lesson.is_file():
+        problems.append(doc.problem(("lesson",), f"lesson file {schema.lesson} not found"))
+
+    banks = []
+    for i, rel in enumerate(schema.quizzes):
+        if not (root / rel).is_file():
+            problems.append(doc.problem(("quizzes", i), f"quiz bank {rel} not found"))
+            continue
+        bank = load_bank(root / rel, rel, problems, objective_ids)
+        if bank is not None:
+            banks.append(bank)
+
+    if problems:
+        raise ContentError(problems)
+    return Module(
+        root=root,
+        info=schema.module,
+        objectives=tuple(Objective(o.id, o.text) for o in schema.objectives),
+        prerequisites=tuple(schema.prerequisites),
+        lesson=lesson,
+        exercises=tuple(exercises),
+        quizzes=tuple(banks),
+    )
+
+
+def _unknown(objective: str) -> str:
+    return f"unknown objective '{objective}'; objectives are declared under `objectives:`"
+
+
+def _exercise(root: Path, ex: ExerciseSchema, at: Problem, problems: list[Problem]) -> Exercise:
+    """Resolve an exercise's four files and check that each exists and fits."""
+    exercise = Exercise(
+        id=ex.id,
+        title=ex.title,
+        file=ex.file,
+        points=ex.points,
+        objectives=tuple(ex.objectives),
+        hints=tuple(ex.hints),
+        statement=root / "exercises" / ex.id / "README.md",
+        starter=root / "exercises" / ex.id / ex.file,
+        solution=root / "solutions" / ex.id / ex.file,
+        check=root / "grader" / "checks" / f"check_{ex.id}.py",
+    )
+
+    def report(message: str) -> None:
+        problems.append(Problem(at.path, at.line, f"exercise {ex.id}: {message}"))
+
+    for role in ("statement", "starter", "solution", "check"):
+        path = getattr(exercise, role)
+        if not path.is_file():
+            report(f"{role} {path.relative_to(root)} is missing")
+    if exercise.starter.is_file() and "TODO" not in exercise.starter.read_text("utf-8"):
+        report(f"starter {exercise.starter.relative_to(root)} has no TODO for the learner")
+    if exercise.check.is_file():
+        try:
+            declared = check_points(exercise.check)
+        except SyntaxError as exc:
+            rel = exercise.check.relative_to(root)
+            problems.append(Problem(str(rel), exc.lineno or 1, f"syntax error: {exc.msg}"))
+            return exercise
+        if declared != ex.points:
+            report(
+                f"course.yaml gives {ex.points} points but the checks in "
+                f"{exercise.check.relative_to(root)} add up to {declared}"
+            )
+    return exercise
+
+
+def check_points(check_file: Path) -> int:
+    """Sum of `@pytest.mark.points(N)` in a check module, read from its syntax tree so that
+    validating the course never imports torch."""
+    total = 0
+    for node in ast.walk(ast.parse(check_file.read_text("utf-8"), str(check_file))):
+        if isinstance(node, ast.FunctionDef):
+            for deco in node.decorator_list:
+                if (
+                    isinstance(deco, ast.Call)
+                    and re.search(r"\bpoints$", ast.unparse(deco.func))
+                    and deco.args
+                    and isinstance(deco.args[0], ast.Constant)
+                ):
+                    total += int(deco.args[0].value)
+    return total
