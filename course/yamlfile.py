@@ -34,8 +34,8 @@ class Document:
         """The line of the deepest known location on the way to `loc` (1-based)."""
         best, here = self.lines.get((), 1), ()
         for part in loc:
-            if here + (part,) in self.lines:
-                here = here + (part,)
+            if (*here, part) in self.lines:
+                here = (*here, part)
                 best = self.lines[here]
         return best
 

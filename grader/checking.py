@@ -1,0 +1,66 @@
+"""What check modules use: points and dependency markers, `fail()` with a learner-facing
+message, and helpers to describe what the learner's code did."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import pytest
+import torch
+
+points = pytest.mark.points  # @points(2): what the check is worth
+depends = pytest.mark.depends  # @depends("test_builds"): blocked unless that check passed
+
+
+class CheckFailure(Exception):
+    """A verdict of "wrong", with the message the learner reads."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def fail(message: str) -> NoReturn:
+    raise CheckFailure(message.strip())
+
+
+def raised(error: dict, what: str) -> str:
+    """'Your forward raised RuntimeError at line 19 (`out, _ = self.lstm(x, (h0, c0))`): …'"""
+    where = f" at line {error['line']}" if error.get("line") else ""
+    code = f" (`{error['code']}`)" if error.get("code") else ""
+    message = error.get("message") or "(no message)"
+    return f"{what} raised {error.get('type', 'an exception')}{where}{code}:\n    {message}"
+
+
+def shape(value: Any) -> str:
+    if type(value) is torch.Tensor:
+        return (
+            f"({', '.join(str(d) for d in value.shape)})"
+            if value.dim() != 1
+            else f"({value.shape[0]},)"
+        )
+    return str(value)
+
+
+def not_a_tensor(value: Any, what: str) -> str | None:
+    """A message when `value` (from the runner) is not a tensor, else None."""
+    if type(value) is torch.Tensor:
+        return None
+    if type(value) is dict and "not_a_tensor" in value:
+        return (
+            f"{what} returned a {value['not_a_tensor']} ({value.get('repr', '?')}), not a tensor."
+        )
+    return f"{what} returned {type(value).__name__}, not a tensor."
+
+
+def close(actual: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> bool:
+    """Same shape, finite, and equal within tolerance (dtype compared separately)."""
+    return (
+        actual.shape == expected.shape
+        and bool(torch.isfinite(actual).all())
+        and torch.allclose(actual.to(expected.dtype), expected, atol=atol, rtol=rtol)
+    )
+
+
+def max_difference(actual: torch.Tensor, expected: torch.Tensor) -> float:
+    return float((actual.to(expected.dtype) - expected).abs().max())

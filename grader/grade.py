@@ -1,0 +1,228 @@
+"""`course grade`: find the learner's files, run the checks on them, return one report."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from course.content import Exercise, Module
+from course.errors import CourseError
+from grader.results import FAILED, NOT_ATTEMPTED, ExerciseResult, GradeReport
+from grader.sandbox import Limits
+
+SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", "site-packages", "_site"}
+NOT_ATTEMPTED_MESSAGE = (
+    "Not attempted: {file} is still the starter. Read {statement}, fill in the TODOs, "
+    "then run `course grade {file}` again."
+)
+MISSING_MESSAGE = "Not attempted: no file named {name} under {target}."
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    exercises: tuple[str, ...] = ()  # ids to grade; empty for all
+    device: str = "auto"  # auto | cpu | cuda
+    limits: Limits = field(default_factory=Limits)
+    treat_starters_as_attempts: bool = False  # `course verify` grades starters for real
+
+
+def grade(module: Module, target: Path, options: GradeOptions | None = None) -> GradeReport:
+    """Grade the learner files found at `target` (a file, an exercise folder, or any folder)."""
+    options = options or GradeOptions()
+    started = time.monotonic()
+    found = discover(module, target)
+    wanted = [module.exercise(e) for e in options.exercises] or list(found)
+    files: dict[str, Path] = {}
+    results: dict[str, ExerciseResult] = {}
+    for ex in module.exercises:
+        if ex not in wanted or ex not in found:
+            continue
+        path = found[ex]
+        result = ExerciseResult(
+            ex.id, ex.title, ex.points, _shown(path, module), "graded", hints=ex.hints
+        )
+        if path is None:
+            result.state, result.message = (
+                NOT_ATTEMPTED,
+                MISSING_MESSAGE.format(name=ex.file, target=target),
+            )
+        elif not options.treat_starters_as_attempts and _untouched(path, ex):
+            result.state = NOT_ATTEMPTED
+            result.message = NOT_ATTEMPTED_MESSAGE.format(
+                file=_shown(path, module), statement=_shown(ex.statement, module)
+            )
+        else:
+            files[ex.id] = path
+        results[ex.id] = result
+    devices = ("cpu",)
+    if files:
+        devices = _run_checks(module, target, files, options, results)
+    import torch
+
+    return GradeReport(
+        target=str(target),
+        exercises=list(results.values()),
+        devices=list(devices),
+        versions={
+            "course": _version(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _run_checks(
+    module: Module,
+    target: Path,
+    files: dict[str, Path],
+    options: GradeOptions,
+    results: dict[str, ExerciseResult],
+) -> tuple[str, ...]:
+    """Run the check modules of `files` under pytest with our plugin; fill `results`."""
+    from grader.zygote import Zygote
+
+    zygote = Zygote.start()  # imports torch in parallel with us
+    try:
+        import pytest
+        import torch
+
+        from grader.plugin import GradeConfig, GradePlugin
+
+        torch.set_num_threads(1)  # the same arithmetic as the single-threaded runners
+        devices = _devices(options.device, torch.cuda.is_available())
+        by_id = {ex.id: ex for ex in module.exercises}
+        config = GradeConfig(
+            files=files,
+            solutions={i: by_id[i].solution for i in files},
+            devices=devices,
+            limits=options.limits,
+            hidden=_hidden(module, target),
+            zygote=zygote,
+        )
+        plugin = GradePlugin(config)
+        checks = [str(by_id[i].check) for i in files]
+        args = [*checks, "-s", "-p", "no:cacheprovider", "-p", "no:terminal", "-o", "addopts="]
+        args += ["--rootdir", str(module.root / "grader" / "checks"), "-c", os.devnull]
+        with _no_plugin_autoload():
+            code = pytest.main(args, plugins=[plugin])
+        if code not in (0, 1):
+            raise CourseError(f"the checks could not run (pytest exit code {code}); try -v")
+    finally:
+        zygote.close()
+    for check in plugin.results:
+        results[check.exercise].checks.append(check)
+    for (exercise, _), learner in plugin.learners.items():
+        results[exercise].isolation = results[exercise].isolation or learner.isolation
+        results[exercise].output = results[exercise].output or learner.output
+    for exercise in files:
+        if not results[exercise].checks:
+            results[exercise].checks.append(_nothing_ran(results[exercise]))
+    return devices
+
+
+def _nothing_ran(result: ExerciseResult):
+    from grader.results import CheckResult
+
+    return CheckResult(result.id, "checks", "Checks", FAILED, 0.0, result.max_score, "no check ran")
+
+
+class _no_plugin_autoload:
+    """Only our plugin: third-party pytest plugins installed beside us must not interfere."""
+
+    def __enter__(self) -> None:
+        self.saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+
+    def __exit__(self, *exc) -> None:
+        if self.saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = self.saved
+
+
+def _devices(choice: str, cuda: bool) -> tuple[str, ...]:
+    if choice == "cuda" and not cuda:
+        raise CourseError("--device cuda: no CUDA device is available on this machine.")
+    return {"cpu": ("cpu",), "cuda": ("cuda",), "auto": ("cpu", "cuda") if cuda else ("cpu",)}[
+        choice
+    ]
+
+
+def _hidden(module: Module, target: Path) -> tuple[str, ...]:
+    """Folders the runner must not see: references, checks, the corpus and the learner's own
+    folder (in a class, other learners' files). Never one that holds Python itself."""
+    root, here = module.root, target if target.is_dir() else target.parent
+    folders = {root / "solutions", root / "grader" / "checks", root / "tests", here}
+    needed = [Path(sys.prefix).resolve(), Path(__file__).resolve().parent]  # Python, grader
+    keep = [f.resolve() for f in folders if f.is_dir()]
+    return tuple(sorted(str(f) for f in keep if not any(f == n or f in n.parents for n in needed)))
+
+
+def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
+    """Map each exercise to the learner's file at `target` (None where there is none)."""
+    if not target.exists():
+        raise CourseError(f"{target}: no such file or folder.")
+    if target.is_file():
+        ex = module.by_file(target.name)
+        if ex is None:
+            names = ", ".join(e.file for e in module.exercises)
+            raise CourseError(
+                f"{target.name} is not an exercise file; exercise files are named {names}."
+            )
+        return {ex: target}
+    for ex in module.exercises:
+        if target.resolve().name == ex.id:  # an exercise folder: that exercise only
+            path = target / ex.file
+            return {ex: path if path.is_file() else None}
+    found: dict[Exercise, Path | None] = {}
+    for ex in module.exercises:
+        matches = _find(target, ex.file)
+        if len(matches) > 1:
+            listed = "\n  ".join(str(m) for m in matches)
+            raise CourseError(
+                f"found {len(matches)} files named {ex.file} under {target}:\n  {listed}\n"
+                f"Grade one folder at a time, e.g. `course grade {matches[0].parent.parent}`."
+            )
+        found[ex] = matches[0] if matches else None
+    return found
+
+
+def _find(folder: Path, name: str) -> list[Path]:
+    hits = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
+        if name in filenames:
+            hits.append(Path(dirpath) / name)
+    return hits
+
+
+def _untouched(path: Path, ex: Exercise) -> bool:
+    """True when the file is the starter as shipped (ignoring line endings and trailing space)."""
+    try:
+        return _normal(path.read_bytes()) == _normal(ex.starter.read_bytes())
+    except OSError:
+        return False
+
+
+def _normal(data: bytes) -> list[bytes]:
+    return [line.rstrip() for line in data.replace(b"\r\n", b"\n").strip().split(b"\n")]
+
+
+def _shown(path: Path | None, module: Module) -> str | None:
+    if path is None:
+        return None
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _version() -> str:
+    from course import __version__
+
+    return __version__

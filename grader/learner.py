@@ -1,0 +1,130 @@
+"""The checker's handle on a learner's file: starts a confined runner on demand, loads the
+file into it once, and forwards probe requests within the exercise's time budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.checking import CheckFailure, raised
+from grader.sandbox import Limits
+from grader.zygote import RunnerDied, RunnerProcess, RunnerSpec, RunnerTimeout, Zygote
+
+HELLO_SECONDS = 30.0
+TIMEOUT = (
+    "{what} did not finish within {seconds:g} s and was stopped. Look for a loop that never "
+    "ends, or work far larger than the exercise needs."
+)
+DIED = (
+    "{what} ended the grader's runner: {how}. "
+    "Calls such as exit() or os._exit(), or a crash, do this."
+)
+BUDGET = (
+    "The time budget for this exercise ({seconds:g} s) is used up; "
+    "the remaining checks did not run."
+)
+
+
+@dataclass
+class Learner:
+    """One learner file of one exercise, on one kind of device."""
+
+    exercise: str
+    path: Path
+    zygote: Zygote
+    limits: Limits
+    hidden: tuple[str, ...]
+    device: str = "cpu"
+    isolation: dict = field(default_factory=dict)
+    output: str = ""
+    _runner: RunnerProcess | None = None
+    _load_reply: dict | None = None
+    _spent: float = 0.0
+
+    def load(self) -> dict:
+        """Import the learner's file in a runner (once); the reply names what it defines.
+        Raises CheckFailure when the file cannot be read, compiled or imported."""
+        if self._load_reply is None or (self._runner and not self._runner.alive):
+            self._load_reply = self._start_and_load()
+        if "error" in self._load_reply:
+            raise CheckFailure(self._import_message(self._load_reply["error"]))
+        return self._load_reply
+
+    def probe(self, name: str, what: str, timeout: float | None = None, **args) -> dict:
+        """Run probe `name` on the learner's module; `what` names the learner's code in
+        messages ("Your forward"). Returns the reply, which may hold an "error"."""
+        self.load()
+        return self._request({"op": "probe", "name": name, "args": args}, what, timeout)
+
+    def _start_and_load(self) -> dict:
+        try:
+            source = self.path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return {"error": {"type": "UnicodeDecodeError", "message": _undecodable(exc)}}
+        except OSError as exc:
+            return {
+                "error": {"type": "OSError", "message": f"cannot read the file: {exc.strerror}"}
+            }
+        if self._runner is not None:
+            self._runner.close()
+        spec = RunnerSpec(self.exercise, self.hidden, self.limits, cuda=self.device == "cuda")
+        self._runner = self.zygote.spawn(spec)
+        try:
+            self.isolation = self._runner.hello(HELLO_SECONDS)
+        except (RunnerDied, RunnerTimeout) as exc:
+            raise CheckFailure(
+                f"The grader could not start a runner for your code: {exc}"
+            ) from None
+        message = {
+            "op": "load",
+            "source": source,
+            "filename": str(self.path),
+            "module": self.path.stem,
+        }
+        return self._request(message, "Importing your file")
+
+    def _request(self, message: dict, what: str, timeout: float | None = None) -> dict:
+        left = self.limits.exercise_seconds - self._spent
+        if left <= 0:
+            raise CheckFailure(BUDGET.format(seconds=self.limits.exercise_seconds))
+        seconds = min(timeout or self.limits.request_seconds, left)
+        start = time.monotonic()
+        try:
+            return self._runner.request(message, seconds)
+        except RunnerTimeout:
+            self._remember_output()
+            raise CheckFailure(TIMEOUT.format(what=what, seconds=seconds)) from None
+        except RunnerDied as exc:
+            self._remember_output()
+            raise CheckFailure(DIED.format(what=what, how=exc.how)) from None
+        finally:
+            self._spent += time.monotonic() - start
+
+    def _import_message(self, error: dict) -> str:
+        name = self.path.name
+        if error.get("type") == "SyntaxError" or error.get("type") == "IndentationError":
+            return (
+                f"{name} line {error.get('line', '?')}: {error['type']}: {error['message']}\n"
+                f"    {error.get('code', '')}\nPython cannot read the file; fix this line first."
+            )
+        if error.get("type") in ("UnicodeDecodeError", "OSError"):
+            return f"{name}: {error['message']}"
+        return (
+            raised(error, f"Importing {name}")
+            + "\nEverything at the top level of your file runs on import."
+        )
+
+    def _remember_output(self) -> None:
+        if self._runner is not None:
+            self.output = self._runner.output_tail()
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._remember_output()
+            self._runner.close()
+            self._runner = None
+
+
+def _undecodable(exc: UnicodeDecodeError) -> str:
+    return f"the file is not valid UTF-8 (byte {exc.start}); save it as UTF-8 text in your editor"

@@ -1,0 +1,192 @@
+"""The pytest plugin that turns check modules into verdicts.
+
+It provides the fixtures checks use (`learner`, `on_device`, `reference`), gives each check
+its points (split across the devices that run it), blocks checks whose dependencies did not
+pass, and records one `CheckResult` per check with the learner-facing message.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import traceback
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader.checking import CheckFailure
+from grader.learner import Learner
+from grader.results import BLOCKED, ERROR, FAILED, NOT_RUN, PASSED, CheckResult
+from grader.sandbox import Limits
+from grader.zygote import Zygote
+
+NO_CUDA = "not run: no CUDA device on this machine"
+CUDA_OFF = "not run: CUDA not selected (--device cpu)"
+INTERNAL = (
+    "The grader itself failed on this check; this is not your fault. Please report it with "
+    "the output of `course grade -v`."
+)
+
+
+@dataclass
+class GradeConfig:
+    """What the plugin needs: the learner files, the references and how to confine runners."""
+
+    files: dict[str, Path]  # exercise id -> learner file
+    solutions: dict[str, Path]  # exercise id -> reference solution (trusted)
+    devices: tuple[str, ...]
+    limits: Limits
+    hidden: tuple[str, ...]
+    zygote: Zygote
+
+
+class GradePlugin:
+    def __init__(self, config: GradeConfig) -> None:
+        self.config = config
+        self.results: list[CheckResult] = []
+        self.learners: dict[tuple[str, str], Learner] = {}
+        self._outcomes: dict[tuple[str, str], list[str]] = {}
+        self._points: dict[str, float] = {}
+        self._references: dict[str, types.ModuleType] = {}
+        self._started: dict[str, float] = {}
+
+    # ------------------------------------------------------------------ fixtures
+
+    @pytest.fixture
+    def learner(self, request: pytest.FixtureRequest) -> Learner:
+        """The learner's file, loaded in a CPU runner."""
+        return self.learner_for(request.module.EXERCISE, "cpu")
+
+    @pytest.fixture(params=["cpu", "cuda"])
+    def on_device(self, request: pytest.FixtureRequest) -> Learner:
+        """The learner's file in a runner for each device; an absent device is not run."""
+        device = request.param
+        if device not in self.config.devices:
+            pytest.skip(CUDA_OFF if _cuda_available() else NO_CUDA)
+        return self.learner_for(request.module.EXERCISE, device)
+
+    @pytest.fixture
+    def reference(self, request: pytest.FixtureRequest) -> types.ModuleType:
+        """The reference solution, imported in the checker (trusted code)."""
+        exercise = request.module.EXERCISE
+        if exercise not in self._references:
+            path = self.config.solutions[exercise]
+            spec = importlib.util.spec_from_file_location(f"reference_{exercise}", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._references[exercise] = module
+        return self._references[exercise]
+
+    def learner_for(self, exercise: str, device: str) -> Learner:
+        key = (exercise, device)
+        if key not in self.learners:
+            self.learners[key] = Learner(
+                exercise=exercise,
+                path=self.config.files[exercise],
+                zygote=self.config.zygote,
+                limits=self.config.limits,
+                hidden=self.config.hidden,
+                device=device,
+            )
+        return self.learners[key]
+
+    # ------------------------------------------------------------------ hooks
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): what a check is worth")
+        config.addinivalue_line("markers", "depends(*names): checks that must pass first")
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Give each item its share of its check's points: split across devices that run."""
+        for item in items:
+            marker = item.get_closest_marker("points")
+            total = float(marker.args[0]) if marker else 0.0
+            device = _device(item)
+            if device is None:
+                self._points[item.nodeid] = total
+            else:
+                running = len(self.config.devices)
+                self._points[item.nodeid] = (
+                    total / running if device in self.config.devices else 0.0
+                )
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self._started[item.nodeid] = time.monotonic()
+        marker = item.get_closest_marker("depends")
+        for name in marker.args if marker else ():
+            states = self._outcomes.get((item.module.__name__, name), [])
+            if not states or any(s not in (PASSED, NOT_RUN) for s in states):
+                title = _title_of(getattr(item.module, name, None)) or name
+                item.stash[_blocked] = f"blocked: '{title}' did not pass, so this check cannot run"
+                pytest.skip(item.stash[_blocked])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+            self._record(item, call, report)
+        return report
+
+    def pytest_sessionfinish(self) -> None:
+        for learner in self.learners.values():
+            learner.close()
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(self, item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport) -> None:
+        points = self._points.get(item.nodeid, 0.0)
+        device = _device(item)
+        message, detail = "", ""
+        if report.passed:
+            state, score = PASSED, points
+        elif report.skipped:
+            state = BLOCKED if _blocked in item.stash else NOT_RUN
+            message = item.stash.get(_blocked, str(call.excinfo.value) if call.excinfo else "")
+            score, points = 0.0, (points if state == BLOCKED else 0.0)
+        elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailure):
+            state, score, message = FAILED, 0.0, call.excinfo.value.message
+        else:
+            state, score, message = ERROR, 0.0, INTERNAL
+            detail = "".join(traceback.format_exception(call.excinfo.value)) if call.excinfo else ""
+        learner = self.learners.get((item.module.EXERCISE, device or "cpu"))
+        if learner is not None and learner.output and state != PASSED:
+            detail += f"\nWhat your code printed (last lines):\n{learner.output}"
+        self._outcomes.setdefault((item.module.__name__, item.originalname), []).append(state)
+        title = _title_of(item.function) or item.originalname
+        self.results.append(
+            CheckResult(
+                exercise=item.module.EXERCISE,
+                name=item.name,
+                title=f"{title} ({device.upper()})" if device else title,
+                state=state,
+                score=round(score, 4),
+                max_score=round(points, 4),
+                message=message,
+                detail=detail.strip(),
+                device=device,
+                seconds=round(
+                    time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 3
+                ),
+            )
+        )
+
+
+_blocked = pytest.StashKey[str]()
+
+
+def _device(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("on_device") if callspec else None
+
+
+def _title_of(function) -> str:
+    doc = getattr(function, "__doc__", None) or ""
+    return doc.strip().splitlines()[0].rstrip(".") if doc.strip() else ""
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,52 @@
+"""Small models that the training checks run learners' steps on. Shared by the runner (which
+trains with the learner's step) and the checker (which trains with the reference step)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+
+class TinySequenceModel(nn.Module):
+    """An LSTM over (batch, seq, features) with a linear head; records the mode of each forward
+    so that checks can tell whether the step put the model in training mode."""
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, output_size)
+        self.modes: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.modes.append(self.training)
+        out, _ = self.lstm(x)  # (batch, seq, hidden)
+        return self.head(out[:, -1])  # (batch, output)
+
+
+def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
+    if name == "sgd_momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    raise ValueError(f"unknown optimizer {name}")
+
+
+def make_criterion(name: str) -> nn.Module:
+    return {
+        "mse": nn.MSELoss,
+        "cross_entropy": nn.CrossEntropyLoss,
+        "bce_logits": nn.BCEWithLogitsLoss,
+    }[name]()
+
+
+def setup(recipe: dict, weights: list[torch.Tensor], stale: list[torch.Tensor]):
+    """The model (with `weights` and stale gradients in .grad), optimizer and criterion of a
+    recipe, identical in runner and checker."""
+    model = TinySequenceModel(*recipe["sizes"])
+    with torch.no_grad():
+        for p, w, g in zip(model.parameters(), weights, stale, strict=True):
+            p.copy_(w)
+            p.grad = g.clone()
+    model.eval()  # the step itself must switch to training mode
+    optimizer = make_optimizer(recipe["optimizer"], model.parameters(), recipe["lr"])
+    return model, optimizer, make_criterion(recipe["criterion"])

@@ -1,0 +1,280 @@
+"""The warm parent of every runner: a fresh `python -I` with a scrubbed environment that
+imports torch once, runs no torch op, and forks a confined runner on each request.
+
+Checker side: `Zygote.start()` and `Zygote.spawn()`, which return a `RunnerProcess`.
+Zygote side: `serve()`; each fork becomes a supervisor (its own session, new namespaces) whose
+only child is the runner (PID 1 of its PID namespace, so whatever it starts dies with it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+
+from grader import channel
+from grader.sandbox import Limits
+
+STATUS = struct.Struct("!ii")  # (runner pid, wait status) records on the status pipe
+PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
+
+
+@dataclass(frozen=True)
+class RunnerSpec:
+    """What a runner is for and how it is confined."""
+
+    exercise: str
+    hidden: tuple[str, ...]
+    limits: Limits
+    cuda: bool = False
+
+
+class RunnerDied(Exception):
+    """The runner ended without answering; `how` says how, in words."""
+
+    def __init__(self, how: str, output: str) -> None:
+        super().__init__(how)
+        self.how, self.output = how, output
+
+
+class RunnerTimeout(Exception):
+    """The runner did not answer within the time allowed; it has been killed."""
+
+
+class Zygote:
+    """Checker-side handle of the zygote process."""
+
+    def __init__(self, proc: subprocess.Popen, ctl: socket.socket) -> None:
+        self.proc, self.ctl = proc, ctl
+
+    @classmethod
+    def start(cls) -> Zygote:
+        """Start the zygote; it imports torch in parallel with whatever the caller does next."""
+        ours, theirs = socket.socketpair()
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "grader.zygote", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            env=env,
+            cwd="/",
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        theirs.close()
+        return cls(proc, ours)
+
+    def spawn(self, spec: RunnerSpec) -> RunnerProcess:
+        """Fork a confined runner; returns once the runner has said hello."""
+        chan_ours, chan_theirs = socket.socketpair()
+        status_r, status_w = os.pipe()
+        output = tempfile.TemporaryFile(prefix="course-runner-out-")  # noqa: SIM115 (runner's)
+        payload = json.dumps({**asdict(spec), "limits": asdict(spec.limits)}).encode()
+        fds = [chan_theirs.fileno(), status_w, output.fileno()]
+        try:
+            socket.send_fds(self.ctl, [payload], fds)
+            (pid,) = struct.unpack("!i", _recv_exactly(self.ctl, 4))
+        except OSError as exc:
+            raise RunnerDied(f"the grader could not start a runner ({exc})", "") from None
+        finally:
+            chan_theirs.close()
+            os.close(status_w)
+        return RunnerProcess(pid, chan_ours, status_r, output)
+
+    def close(self) -> None:
+        self.ctl.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise OSError("the zygote went away")
+        data += chunk
+    return data
+
+
+class RunnerProcess:
+    """Checker-side handle of one runner: send a request, get plain data back or an
+    exception that says how the runner failed."""
+
+    def __init__(self, supervisor: int, chan: socket.socket, status_fd: int, output) -> None:
+        self.supervisor, self.chan, self.status_fd, self.output = (
+            supervisor,
+            chan,
+            status_fd,
+            output,
+        )
+        self.runner_pid: int | None = None
+        self.alive = True
+
+    def request(self, message: dict, timeout: float) -> dict:
+        if not self.alive:
+            raise RunnerDied("the runner had already stopped", self.output_tail())
+        try:
+            channel.send(self.chan, message)
+            reply = channel.recv(self.chan, timeout=timeout)
+        except channel.ChannelTimeout:
+            self.kill()
+            raise RunnerTimeout() from None
+        except (channel.ChannelClosed, BrokenPipeError, ConnectionResetError):
+            how = self._ended()
+            raise RunnerDied(how, self.output_tail()) from None
+        except channel.BadFrame as exc:
+            self.kill()
+            raise RunnerDied(
+                f"the runner sent something that is not plain data: {exc}", self.output_tail()
+            ) from None
+        if type(reply) is not dict:
+            self.kill()
+            raise RunnerDied("the runner sent a malformed reply", self.output_tail())
+        return reply
+
+    def hello(self, timeout: float) -> dict:
+        """The first message, sent by trusted code before any learner code ran."""
+        try:
+            reply = channel.recv(self.chan, timeout=timeout)
+        except channel.ChannelTimeout:
+            self.kill()
+            raise RunnerTimeout() from None
+        except (channel.ChannelClosed, channel.BadFrame):
+            raise RunnerDied(self._ended(), self.output_tail()) from None
+        return reply.get("hello", {}) if type(reply) is dict else {}
+
+    def _ended(self) -> str:
+        """Wait briefly for the supervisor's report and say how the runner ended."""
+        self.alive = False
+        status = self._status(wait=2.0)
+        self.kill()
+        if status is None:
+            return "the runner stopped without a word"
+        if os.WIFSIGNALED(status):
+            sig = signal.Signals(os.WTERMSIG(status))
+            why = {
+                signal.SIGKILL: " (often: it used more memory than allowed)",
+                signal.SIGXCPU: " (it used up its CPU time)",
+                signal.SIGXFSZ: " (it wrote a file larger than allowed)",
+                signal.SIGSEGV: " (a crash in native code)",
+            }.get(sig, "")
+            return f"the runner was killed by {sig.name}{why}"
+        return f"the runner exited with code {os.WEXITSTATUS(status)}"
+
+    def _status(self, wait: float) -> int | None:
+        deadline = time.monotonic() + wait
+        data = b""
+        while len(data) < 2 * STATUS.size:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.status_fd], [], [], left)[0]:
+                break
+            chunk = os.read(self.status_fd, 2 * STATUS.size - len(data))
+            if not chunk:
+                break
+            data += chunk
+        if len(data) >= STATUS.size:
+            self.runner_pid = STATUS.unpack(data[: STATUS.size])[0]
+        if len(data) == 2 * STATUS.size:
+            return STATUS.unpack(data[STATUS.size :])[1]
+        return None
+
+    def kill(self) -> None:
+        """Kill the supervisor's process group and the runner; the runner is PID 1 of its
+        namespace, so everything it started dies with it."""
+        self.alive = False
+        if self.runner_pid is None:
+            self._status(wait=0)
+        for kill, pid in ((os.killpg, self.supervisor), (os.kill, self.runner_pid)):
+            if pid:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(pid, signal.SIGKILL)
+
+    def output_tail(self, limit: int = 2000) -> str:
+        """The last `limit` bytes the runner printed (stdout and stderr together)."""
+        try:
+            size = os.fstat(self.output.fileno()).st_size
+            self.output.seek(max(0, size - limit))
+            return self.output.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def close(self) -> None:
+        self.kill()
+        self.chan.close()
+        os.close(self.status_fd)
+        self.output.close()
+
+
+# ---------------------------------------------------------------- zygote side
+
+
+def serve(ctl: socket.socket) -> None:
+    """Fork a supervisor for each spawn request until the checker closes the socket."""
+    import importlib
+    import pkgutil
+
+    import grader.probes
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for probe in pkgutil.iter_modules(grader.probes.__path__, "grader.probes."):
+        importlib.import_module(probe.name)
+    from grader.sandbox import die_with_parent
+
+    die_with_parent()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    while True:
+        try:
+            payload, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
+        except OSError:
+            return
+        if not payload:
+            return
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _supervise(json.loads(payload), *fds)
+        for fd in fds:
+            os.close(fd)
+        ctl.sendall(struct.pack("!i", pid))
+
+
+def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
+    """The supervisor: own session, new namespaces, then fork the runner and report its
+    pid and, when it ends, its wait status. Never returns."""
+    from grader import runner
+    from grader.sandbox import Isolation, die_with_parent, unshare_namespaces
+
+    try:
+        os.setsid()
+        die_with_parent()
+        iso = Isolation(own_session=True)
+        unshare_namespaces(iso)
+        pid = os.fork()
+        if pid == 0:
+            os.close(status_fd)
+            runner.main(spec, chan_fd, out_fd, iso)
+        os.close(chan_fd)
+        os.close(out_fd)
+        os.write(status_fd, STATUS.pack(pid, 0))
+        _, status = os.waitpid(pid, 0)
+        os.write(status_fd, STATUS.pack(pid, status))
+    finally:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    serve(socket.socket(fileno=int(sys.argv[1])))
