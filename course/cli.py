@@ -80,3 +80,87 @@ def grade(path, json_file, device, exercises, timeout, memory, hints, verbose) -
     from course.commands import grade as run
 
     raise SystemExit(run(path, json_file, device, exercises, timeout, memory, hints, verbose))
+
+
+@main.command()
+def verify() -> None:
+    """Prove the exercises: solutions pass, starters fail, the mistake corpus is caught.
+
+    For authors. Grades solutions/, the starters in exercises/, and every file of tests/corpus
+    (whose header names the check that must catch it), and exits with 1 if any claim fails.
+    """
+    from course.commands import verify as run
+
+    raise SystemExit(run())
+
+
+@main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the site to.  [default: _site/ in the course folder]",
+)
+@click.option(
+    "--with-solutions",
+    is_flag=True,
+    help="Include the reference solutions (an instructor's build).",
+)
+def build(output: Path | None, with_solutions: bool) -> None:
+    """Render the module as a static HTML site that works offline.
+
+    Writes the overview, the lesson, one page per exercise and the quiz. The learner's build
+    has no solutions in it. A folder is replaced only if an earlier `course build` made it.
+    """
+    from course.build import build as run
+
+    click.echo(run(output, with_solutions=with_solutions))
+
+
+@main.command()
+@click.argument("bank", required=False)
+@click.option(
+    "--seed", type=int, help="Seed for shuffling and drawing: the same seed, the same quiz."
+)
+@click.option(
+    "--shuffle/--no-shuffle",
+    default=None,
+    help="Shuffle questions and choices, or ask the bank as written.  [default: as the bank says]",
+)
+@click.option("--count", type=click.IntRange(min=1), help="Ask only N questions from the bank.")
+@click.option(
+    "--answers",
+    metavar="'A;B;…'",
+    help="Answer every question from this list instead of asking, e.g. 'b;a,c;2560;forget gate'.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write each question's outcome to this JSON file.",
+)
+@click.option("--history", "show_history", is_flag=True, help="List past attempts and exit.")
+def quiz(
+    bank: str | None,
+    seed: int | None,
+    shuffle: bool | None,
+    count: int | None,
+    answers: str | None,
+    json_path: Path | None,
+    show_history: bool,
+) -> None:
+    """Take a quiz on this module in the terminal.
+
+    BANK is a bank's id or file (default: the module's only bank). Type a letter (b), several
+    letters (a,c), a number or a few words, then Enter; feedback comes at once and a review of
+    the missed questions at the end. Finished attempts are kept in a history in your data
+    folder (COURSE_DATA_DIR moves it); Ctrl-C stops without saving. Set NO_COLOR for plain
+    output.
+    """
+    from course import quiz as session
+
+    if show_history:
+        session.show_history(bank)
+        return
+    session.run(bank, seed=seed, shuffle=shuffle, count=count, answers=answers, json_path=json_path)

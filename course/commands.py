@@ -34,3 +34,19 @@ def grade(
     if json_file is not None:
         write_json(report, json_file)
     return 0 if report.all_passed else EXIT_FAILED
+
+
+def verify() -> int:
+    """Run every verification, printing each finding as it comes; return the exit code."""
+    from grader.verify import verify as run
+
+    failures = 0
+    for finding in run(load_module()):
+        mark = click.style("✓", fg="green") if finding.ok else click.style("✗", fg="red")
+        click.echo(f"{mark} {finding.subject} {finding.claim}")
+        if not finding.ok:
+            failures += 1
+            if finding.detail:
+                click.echo("    " + finding.detail.replace("\n", "\n    "))
+    click.echo(f"\n{'All verified.' if not failures else f'{failures} claim(s) failed.'}")
+    return EXIT_FAILED if failures else 0

@@ -8,8 +8,15 @@ from typing import Any, NoReturn
 import pytest
 import torch
 
-points = pytest.mark.points  # @points(2): what the check is worth
-depends = pytest.mark.depends  # @depends("test_builds"): blocked unless that check passed
+
+def points(n: float) -> pytest.MarkDecorator:
+    """@points(2): what the check is worth (split across the devices it runs on)."""
+    return pytest.mark.points(n)
+
+
+def depends(*names: str) -> pytest.MarkDecorator:
+    """@depends("test_structure"): the check is blocked unless those checks passed."""
+    return pytest.mark.depends(*names)
 
 
 class CheckFailure(Exception):

@@ -8,11 +8,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from course.content import Exercise, Module
 from course.errors import CourseError
 from grader.results import FAILED, NOT_ATTEMPTED, ExerciseResult, GradeReport
 from grader.sandbox import Limits
+
+if TYPE_CHECKING:
+    from grader.zygote import Zygote
 
 SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", "site-packages", "_site"}
 NOT_ATTEMPTED_MESSAGE = (
@@ -30,8 +34,11 @@ class GradeOptions:
     treat_starters_as_attempts: bool = False  # `course verify` grades starters for real
 
 
-def grade(module: Module, target: Path, options: GradeOptions | None = None) -> GradeReport:
-    """Grade the learner files found at `target` (a file, an exercise folder, or any folder)."""
+def grade(
+    module: Module, target: Path, options: GradeOptions | None = None, zygote: Zygote | None = None
+) -> GradeReport:
+    """Grade the learner files found at `target` (a file, an exercise folder, or any folder).
+    Pass a running `zygote` to grade many targets without importing torch again each time."""
     options = options or GradeOptions()
     started = time.monotonic()
     found = discover(module, target)
@@ -60,7 +67,7 @@ def grade(module: Module, target: Path, options: GradeOptions | None = None) -> 
         results[ex.id] = result
     devices = ("cpu",)
     if files:
-        devices = _run_checks(module, target, files, options, results)
+        devices = _run_checks(module, target, files, options, results, zygote)
     import torch
 
     return GradeReport(
@@ -82,11 +89,13 @@ def _run_checks(
     files: dict[str, Path],
     options: GradeOptions,
     results: dict[str, ExerciseResult],
+    zygote: Zygote | None,
 ) -> tuple[str, ...]:
     """Run the check modules of `files` under pytest with our plugin; fill `results`."""
     from grader.zygote import Zygote
 
-    zygote = Zygote.start()  # imports torch in parallel with us
+    own = zygote is None
+    zygote = zygote or Zygote.start()  # imports torch in parallel with us
     try:
         import pytest
         import torch
@@ -113,7 +122,8 @@ def _run_checks(
         if code not in (0, 1):
             raise CourseError(f"the checks could not run (pytest exit code {code}); try -v")
     finally:
-        zygote.close()
+        if own:
+            zygote.close()
     for check in plugin.results:
         results[check.exercise].checks.append(check)
     for (exercise, _), learner in plugin.learners.items():

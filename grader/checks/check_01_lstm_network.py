@@ -264,7 +264,7 @@ def structure_problem(reply: dict, sizes) -> str | None:
 # --------------------------------------------------------------------- checks
 
 
-@points(1)
+@points(0)
 def test_imports(learner):
     """Your file imports and defines LSTMNetwork"""
     names = learner.load()["names"]
@@ -272,7 +272,7 @@ def test_imports(learner):
         fail(MISSING_CLASS.format(file=learner.path.name, names=", ".join(names) or "nothing"))
 
 
-@points(1)
+@points(2)
 @depends("test_imports")
 def test_structure(learner):
     """LSTMNetwork is one stacked nn.LSTM and one nn.Linear head of the right sizes"""

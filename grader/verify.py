@@ -1,0 +1,106 @@
+"""`course verify`: prove that the exercises, solutions, checks and corpus agree.
+
+Every solution scores full marks; every starter is "not attempted", and graded as an attempt
+scores zero; every mistake in tests/corpus is caught by the check it names, with a message
+that names its cause; every correct-but-unusual solution there scores full marks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from course.content import Module
+from grader.grade import GradeOptions, grade
+from grader.results import NOT_ATTEMPTED, PASSED
+from grader.zygote import Zygote
+
+CORPUS = Path("tests") / "corpus"
+HEADER = re.compile(r"^# (corpus|catches|says|expects): (.*)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One verified claim and whether it held."""
+
+    subject: str
+    claim: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CorpusCase:
+    """A file of tests/corpus and what its header says grading it must give."""
+
+    path: Path
+    exercise: str
+    about: str
+    catches: str | None  # the check that must fail (None: a correct solution)
+    says: str | None  # a phrase the failure message must contain
+
+
+def corpus(module: Module) -> list[CorpusCase]:
+    cases = []
+    for ex in module.exercises:
+        for path in sorted((module.root / CORPUS / ex.id).glob(f"*/*/{ex.file}")):
+            fields = dict(HEADER.findall(path.read_text("utf-8")))
+            cases.append(
+                CorpusCase(
+                    path, ex.id, fields.get("corpus", ""), fields.get("catches"), fields.get("says")
+                )
+            )
+    return cases
+
+
+def verify(module: Module) -> Iterator[Finding]:
+    """Yield every finding, in order, as it is established."""
+    zygote = Zygote.start()
+    try:
+        yield from _solutions(module, zygote)
+        yield from _starters(module, zygote)
+        for case in corpus(module):
+            yield check_case(module, case, zygote)
+    finally:
+        zygote.close()
+
+
+def _solutions(module: Module, zygote: Zygote) -> Iterator[Finding]:
+    report = grade(module, module.root / "solutions", zygote=zygote)
+    for ex in report.exercises:
+        failed = [c.title for c in ex.checks if c.state != PASSED and c.max_score]
+        yield Finding(f"solutions/{ex.id}", "scores full marks", ex.complete, "; ".join(failed))
+
+
+def _starters(module: Module, zygote: Zygote) -> Iterator[Finding]:
+    report = grade(module, module.root / "exercises", zygote=zygote)
+    for ex in report.exercises:
+        yield Finding(
+            f"exercises/{ex.id}", "is not attempted as shipped", ex.state == NOT_ATTEMPTED
+        )
+    attempted = grade(
+        module, module.root / "exercises", GradeOptions(treat_starters_as_attempts=True), zygote
+    )
+    for ex in attempted.exercises:
+        yield Finding(
+            f"exercises/{ex.id}", "scores zero when graded", ex.score == 0, f"scored {ex.score:g}"
+        )
+
+
+def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
+    """Grade one corpus file and check its header's claim."""
+    subject = str(case.path.relative_to(module.root))
+    report = grade(module, case.path, zygote=zygote)
+    (ex,) = report.exercises
+    if case.catches is None:
+        wrong = [f"{c.title}: {c.message}" for c in ex.checks if c.state != PASSED and c.max_score]
+        return Finding(subject, "scores full marks", ex.complete, "\n".join(wrong))
+    target = [c for c in ex.checks if c.name.split("[")[0] == case.catches and c.max_score]
+    caught = [c for c in target if c.state not in (PASSED,)]
+    claim = f"is caught by {case.catches} saying '{case.says}'"
+    if not caught:
+        return Finding(subject, claim, False, f"{case.catches} passed or did not run")
+    says = all(case.says.lower() in c.message.lower() for c in caught)
+    return Finding(subject, claim, says and not ex.complete, caught[0].message)

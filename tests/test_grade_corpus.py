@@ -1,0 +1,72 @@
+"""The grader against the module itself: solutions pass, starters are not attempted and score
+zero when graded anyway, every corpus mistake is caught by its check with a message naming the
+cause, and every correct-but-unusual solution scores full marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.grade import GradeOptions, grade
+from grader.results import NOT_ATTEMPTED, PASSED
+from grader.verify import check_case, corpus
+from tests.conftest import REPO
+
+
+def _cases():
+    from course.content import load_module
+
+    return corpus(load_module(REPO))
+
+
+def test_solutions_score_full_marks(module, zygote):
+    report = grade(module, REPO / "solutions", zygote=zygote)
+    assert [e.id for e in report.exercises] == [e.id for e in module.exercises]
+    for ex in report.exercises:
+        assert ex.complete, [(c.title, c.message) for c in ex.checks if not c.passed]
+    assert report.all_passed and report.score == report.max_score
+
+
+def test_starters_are_not_attempted(module, zygote):
+    report = grade(module, REPO / "exercises", zygote=zygote)
+    for ex in report.exercises:
+        assert ex.state == NOT_ATTEMPTED and ex.score == 0
+        assert "still the starter" in ex.message and ex.checks == []
+
+
+def test_starters_graded_anyway_score_zero(module, zygote):
+    options = GradeOptions(treat_starters_as_attempts=True)
+    report = grade(module, REPO / "exercises", options, zygote=zygote)
+    for ex in report.exercises:
+        assert ex.score == 0
+        assert any("NotImplementedError" in c.message for c in ex.checks), ex.checks
+
+
+def test_corpus_has_every_listed_mistake():
+    names = {case.path.parent.name for case in _cases()}
+    required = {
+        "seed_network", "first_step", "mean_pooling", "bottom_layer", "random_states",
+        "one_layer", "sigmoid_head", "no_head", "no_unbatched", "no_zero_grad",
+        "step_before_backward", "zero_grad_between", "returns_tensor", "new_optimizer",
+        "loss_after_step", "swapped_arguments",
+        "time_major_transposed", "h_n_top_layer", "other_names_head_first",
+        "unbatched_by_lstm", "model_zero_grad",
+    }  # fmt: skip
+    assert required <= names, required - names
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: f"{c.exercise}/{c.path.parent.name}")
+def test_corpus_case(module, zygote, case):
+    finding = check_case(module, case, zygote)
+    assert finding.ok, f"{finding.subject} {finding.claim}:\n{finding.detail}"
+
+
+def test_seed_network_message_teaches_batch_first(module, zygote):
+    path = REPO / "tests/corpus/01_lstm_network/mistakes/seed_network/lstm_network.py"
+    (ex,) = grade(module, path, zygote=zygote).exercises
+    (check,) = [c for c in ex.checks if c.name == "test_batch_output[cpu]"]
+    assert check.state == "failed"
+    assert "Expected hidden[0] size (2, 7, 20), got [2, 4, 20]" in check.message
+    assert "batch_first=True" in check.message and "4 sequences of length 7" in check.message
+    assert "Traceback" not in check.message  # the raw traceback only with -v
+    blocked_or_passed = {c.state for c in ex.checks} - {"failed"}
+    assert blocked_or_passed <= {PASSED, "not_run"}
