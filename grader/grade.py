@@ -193,7 +193,8 @@ def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
     for ex in module.exercises:
         matches = _find(target, ex.file)
         if len(matches) > 1:
-            listed = "\n  ".join(str(m) for m in matches)
+            listed = "\n  ".join(str(m) for m in matches[:5])
+            listed += f"\n  … and {len(matches) - 5} more" if len(matches) > 5 else ""
             raise CourseError(
                 f"found {len(matches)} files named {ex.file} under {target}:\n  {listed}\n"
                 f"Grade one folder at a time, e.g. `course grade {matches[0].parent.parent}`."

@@ -48,6 +48,7 @@ class GradePlugin:
         self.results: list[CheckResult] = []
         self.learners: dict[tuple[str, str], Learner] = {}
         self._outcomes: dict[tuple[str, str], list[str]] = {}
+        self._blocked_by: dict[tuple[str, str], str] = {}
         self._points: dict[str, float] = {}
         self._references: dict[str, types.ModuleType] = {}
         self._started: dict[str, float] = {}
@@ -116,10 +117,13 @@ class GradePlugin:
         self._started[item.nodeid] = time.monotonic()
         marker = item.get_closest_marker("depends")
         for name in marker.args if marker else ():
-            states = self._outcomes.get((item.module.__name__, name), [])
+            key = (item.module.__name__, name)
+            states = self._outcomes.get(key, [])
             if not states or any(s not in (PASSED, NOT_RUN) for s in states):
                 title = _title_of(getattr(item.module, name, None)) or name
-                item.stash[_blocked] = f"blocked: '{title}' did not pass, so this check cannot run"
+                root = f"blocked: '{title}' did not pass, so this check cannot run"
+                item.stash[_blocked] = self._blocked_by.get(key, root)  # name the first cause
+                self._blocked_by[(item.module.__name__, item.originalname)] = item.stash[_blocked]
                 pytest.skip(item.stash[_blocked])
 
     @pytest.hookimpl(wrapper=True)

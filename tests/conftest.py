@@ -60,4 +60,3 @@ def solution(module, exercise_id: str) -> str:
 
 def failed_messages(result) -> str:
     return "\n".join(c.message for c in result.checks if c.state != "passed")
-

@@ -1,0 +1,154 @@
+"""One tiny submission per outcome, graded through the real runner: what the learner reads
+for broken files, and how `course grade` finds files, writes JSON and exits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+from grader.results import BLOCKED, NOT_ATTEMPTED
+from tests.conftest import REPO, failed_messages, solution
+
+EX1 = "01_lstm_network"
+
+
+def test_syntax_error_names_file_and_line(grade_source):
+    result = grade_source(EX1, "import torch\n\nclass LSTMNetwork(:\n    pass\n")
+    (imports,) = [c for c in result.checks if c.name == "test_imports"]
+    assert imports.state == "failed"
+    assert "lstm_network.py line 3: SyntaxError" in imports.message
+    assert "Traceback" not in imports.message
+    assert all(c.state == BLOCKED for c in result.checks if c is not imports)
+    assert result.score == 0
+
+
+def test_blocked_checks_say_by_what(grade_source):
+    result = grade_source(EX1, "import torch\nraise ValueError('boom at import')\n")
+    assert "Importing lstm_network.py raised ValueError at line 2" in failed_messages(result)
+    blocked = [c for c in result.checks if c.state == BLOCKED]
+    assert len(blocked) >= 6
+    assert all("Your file imports and defines LSTMNetwork" in c.message for c in blocked)
+
+
+def test_undecodable_file(grade_source):
+    result = grade_source(EX1, b"\xff\xfe\x00 not utf-8 \xc3\x28")
+    assert "not valid UTF-8" in failed_messages(result)
+
+
+def test_missing_name(grade_source):
+    result = grade_source(EX1, "import torch\n\nclass LSTMNet:\n    pass\n")
+    assert "defines no class LSTMNetwork (it defines: torch, LSTMNet)" in failed_messages(result)
+
+
+def test_not_a_module(grade_source):
+    result = grade_source(EX1, "class LSTMNetwork:\n    def __init__(self, *a):\n        pass\n")
+    assert "must subclass nn.Module" in failed_messages(result)
+
+
+def test_one_broken_exercise_does_not_stop_the_others(module, zygote, tmp_path):
+    from grader.grade import grade
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "lstm_network.py").write_text("def oops(:\n")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "training.py").write_text(solution(module, "02_training_step"))
+    report = grade(module, tmp_path, zygote=zygote)
+    by_id = {e.id: e for e in report.exercises}
+    assert by_id[EX1].score == 0 and by_id["02_training_step"].complete
+
+
+def test_missing_file_in_a_folder_is_not_attempted(module, zygote, tmp_path):
+    from grader.grade import grade
+
+    (tmp_path / "training.py").write_text(solution(module, "02_training_step"))
+    report = grade(module, tmp_path, zygote=zygote)
+    by_id = {e.id: e for e in report.exercises}
+    assert (
+        by_id[EX1].state == NOT_ATTEMPTED and "no file named lstm_network.py" in by_id[EX1].message
+    )
+    assert report.max_score == 20 and report.score == 10
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_cli_json_report_has_gradescope_keys(tmp_path):
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["grade", str(REPO / "solutions"), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text())
+    assert data["score"] == data["max_score"] == 20
+    assert {"score", "max_score", "output", "tests"} <= data.keys()
+    for test in data["tests"]:
+        assert {"name", "score", "max_score", "status", "output"} <= test.keys()
+        assert test["status"] == "passed"
+    assert data["not_run"] and all("CUDA" in t["name"] for t in data["not_run"])
+    assert data["versions"]["torch"] and data["isolation"]["limits"] is True
+    assert "Total: 20/20" in result.output
+
+
+def test_cli_exit_code_one_and_hints_when_something_fails(tmp_path):
+    path = REPO / "tests/corpus/01_lstm_network/mistakes/first_step/lstm_network.py"
+    result = CliRunner().invoke(main, ["grade", str(path), "--hints"])
+    assert result.exit_code == 1
+    assert "FIRST time step" in result.output
+    assert "Hints:" in result.output and "batch_first=True" in result.output
+
+
+def test_cli_single_file_json_counts_that_exercise_only(tmp_path):
+    out = tmp_path / "r.json"
+    path = REPO / "solutions/02_training_step/training.py"
+    result = CliRunner().invoke(main, ["grade", str(path), "--json", str(out)])
+    assert result.exit_code == 0
+    assert json.loads(out.read_text())["max_score"] == 10
+
+
+def test_cli_starters_exit_one_not_attempted():
+    result = CliRunner().invoke(main, ["grade", str(REPO / "exercises")])
+    assert result.exit_code == 1
+    assert result.output.count("not attempted") >= 2 and "Total: 0/20" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grade", "no/such/place"], "no such file or folder"),
+        (["grade", str(REPO / "README.md")], "is not an exercise file"),
+        (["grade", str(REPO)], "files named lstm_network.py under"),
+        (["grade", str(REPO / "solutions"), "--exercise", "99_nope"], "no exercise '99_nope'"),
+        (["grade", str(REPO / "solutions"), "--device", "gpu"], "Invalid value for '--device'"),
+    ],
+)
+def test_cli_usage_errors_exit_two(args, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_exercise_filter(tmp_path):
+    out = tmp_path / "r.json"
+    args = ["grade", str(REPO / "solutions"), "--exercise", "02_training_step", "--json", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert [e["id"] for e in json.loads(out.read_text())["exercises"]] == ["02_training_step"]
+
+
+def test_cli_delegates_options_to_the_core(monkeypatch):
+    """The command only parses: the core receives exactly what was typed."""
+    seen = {}
+
+    def fake(*args):
+        seen["args"] = args
+        return 0
+
+    monkeypatch.setattr("course.commands.grade", fake)
+    result = CliRunner().invoke(
+        main, ["grade", "x", "--device", "cpu", "--timeout", "3", "--exercise", "a", "-v"]
+    )
+    assert result.exit_code == 0
+    path, json_file, device, exercises, timeout, memory, hints, verbose = seen["args"]
+    assert (str(path), json_file, device, exercises, timeout) == ("x", None, "cpu", ("a",), 3.0)
+    assert (memory, hints, verbose) == (4096, False, True)

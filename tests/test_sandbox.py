@@ -1,0 +1,372 @@
+"""Hostile and broken submissions. Each must end below full marks (or at zero) with a clear
+message where there is one to give, the grader alive and quick, no process of the submission
+left running, and nothing written outside the runner's private folder."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.sandbox import UNPRIVILEGED_BASE_UID
+from tests.conftest import REPO, failed_messages, solution
+
+EX1 = "01_lstm_network"
+FAST = {"request_seconds": 2.0, "exercise_seconds": 20.0}
+
+# A network with the right structure whose forward is wrong: hostile code must not rescue it.
+WRONG = textwrap.dedent(
+    """
+    import torch
+    import torch.nn as nn
+
+
+    class LSTMNetwork(nn.Module):
+        def __init__(self, input_size, hidden_size, num_layers, output_size):
+            super().__init__()
+            self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+            self.fc = nn.Linear(hidden_size, output_size)
+            self.out = output_size
+
+        def forward(self, x):
+            trick(x)
+            shape = (*x.shape[:-2], self.out)
+            return torch.zeros(shape, dtype=x.dtype) + 0 * self.fc.bias.sum()
+    """
+)
+
+
+def wrong_with(trick: str, at_import: str = "") -> str:
+    """The wrong network, with `trick` run in forward and `at_import` at import time."""
+    body = textwrap.indent(textwrap.dedent(trick), "    ") or "    pass"
+    return textwrap.dedent(at_import) + "\n\ndef trick(x):\n" + body + "\n" + WRONG
+
+
+def runner_processes() -> list[int]:
+    """Live processes owned by a runner uid (an unprivileged user of the sandbox)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                uid = int((entry / "status").read_text().split("\nUid:")[1].split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+            if uid >= UNPRIVILEGED_BASE_UID:
+                found.append(int(entry.name))
+    return found
+
+
+def assert_nothing_left() -> None:
+    deadline = time.monotonic() + 3
+    while runner_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runner_processes() == []
+
+
+@pytest.fixture
+def hostile(grade_source):
+    """Grade `source` as exercise 1 with short limits; check the universal promises."""
+
+    def run(source: str, **limits):
+        start = time.monotonic()
+        result = grade_source(EX1, source, **{**FAST, **limits})
+        assert time.monotonic() - start < 60
+        assert result.score < result.max_score
+        assert_nothing_left()
+        return result
+
+    return run
+
+
+sandboxed = pytest.mark.skipif(
+    os.geteuid() != 0, reason="full isolation needs root (CI runs as root)"
+)
+
+
+def test_exit_at_import(hostile):
+    result = hostile("import sys\nsys.exit(3)\n" + WRONG)
+    assert result.score == 0
+    assert "Importing lstm_network.py raised SystemExit at line 2" in failed_messages(result)
+
+
+def test_hard_exit_at_import(hostile):
+    result = hostile("import os\nos._exit(3)\n" + WRONG)
+    assert result.score == 0
+    assert "ended the grader's runner: the runner exited with code 3" in failed_messages(result)
+
+
+def test_os_exit_in_forward(hostile):
+    result = hostile(wrong_with("import os\nos._exit(0)"))
+    assert "ended the grader's runner" in failed_messages(result)
+
+
+def test_infinite_loop_ignoring_signals(hostile):
+    trick = """
+    import signal
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGXCPU):
+        signal.signal(sig, signal.SIG_IGN)
+    while True:
+        pass
+    """
+    result = hostile(wrong_with(trick), request_seconds=1.0, exercise_seconds=6.0)
+    assert "did not finish within 1 s" in failed_messages(result)
+
+
+def test_eating_memory(hostile):
+    trick = """
+    hoard = []
+    while True:
+        hoard.append(bytearray(64 << 20))
+    """
+    result = hostile(wrong_with(trick), memory_bytes=1536 << 20)
+    assert "MemoryError" in failed_messages(result) or "memory" in failed_messages(result)
+
+
+@sandboxed
+def test_many_processes_and_a_daemon_in_a_new_session(hostile):
+    trick = """
+    import os, time
+    if os.fork() == 0:  # a double-forked daemon in its own session
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(120)
+        os._exit(0)
+    children = 0
+    try:
+        for _ in range(500):
+            if os.fork() == 0:
+                time.sleep(120)
+                os._exit(0)
+            children += 1
+    except OSError:
+        pass
+    raise RuntimeError(f"forked {children} children")
+    """
+    result = hostile(wrong_with(trick))
+    forked = int(failed_messages(result).split("forked ")[1].split()[0])
+    assert forked < 64  # RLIMIT_NPROC holds: the runner is not root
+
+
+def test_writing_gigabytes(hostile, tmp_path):
+    trick = """
+    with open("big.bin", "wb") as f:
+        for _ in range(4096):
+            f.write(b"0" * (1 << 20))
+    """
+    before = _free_bytes()
+    result = hostile(wrong_with(trick))
+    assert "File too large" in failed_messages(result) or "No space" in failed_messages(result)
+    assert _free_bytes() > before - (200 << 20)
+
+
+def _free_bytes() -> int:
+    stat = os.statvfs("/tmp")
+    return stat.f_bavail * stat.f_frsize
+
+
+def test_flooding_stdout_and_stderr(hostile):
+    trick = """
+    import sys
+    for _ in range(20000):
+        print("x" * 1000)
+        print("y" * 1000, file=sys.stderr)
+    raise ValueError("done flooding")
+    """
+    result = hostile(wrong_with(trick))
+    assert "done flooding" in failed_messages(result)
+    assert len(result.output) <= 2000
+
+
+def test_patching_torch_pytest_and_unittest(hostile):
+    at_import = """
+    import unittest, torch, pytest
+    torch.allclose = lambda *a, **k: True
+    torch.equal = lambda *a, **k: True
+    torch.Tensor.__eq__ = lambda *a, **k: True
+    pytest.fail = lambda *a, **k: None
+    unittest.TestCase.assertEqual = lambda *a, **k: None
+    """
+    result = hostile(wrong_with("pass", at_import))
+    assert "different values" in failed_messages(result)
+
+
+def test_patching_builtins(hostile):
+    at_import = """
+    import builtins
+    builtins.isinstance = lambda *a: True
+    builtins.type = lambda *a: object
+    """
+    result = hostile(wrong_with("pass", at_import))
+    assert result.score == 0 and failed_messages(result)
+
+
+def test_tensor_subclass_and_equal_to_anything(hostile):
+    at_import = """
+    import torch
+    class Liar(torch.Tensor):
+        def __eq__(self, other):
+            return True
+    class Anything:
+        def __eq__(self, other):
+            return True
+        shape = property(lambda self: (4, 1))
+    """
+    source = wrong_with("pass", at_import).replace(
+        "return torch.zeros(shape, dtype=x.dtype) + 0 * self.fc.bias.sum()",
+        "return Anything() if x.dim() == 2 else torch.zeros(shape, dtype=x.dtype).as_subclass(Liar)",
+    )
+    result = hostile(source)
+    assert result.score == 2  # only the structure check passes
+    assert "returned a Liar" in failed_messages(result) or "not a tensor" in failed_messages(result)
+
+
+def test_reading_the_graders_environment(hostile, monkeypatch):
+    monkeypatch.setenv("COURSE_SECRET_TOKEN", "hunter2-do-not-leak")
+    trick = """
+    import os
+    seen = str(dict(os.environ))
+    for path in ("/proc/self/environ", "/proc/1/environ", "/proc/self/cmdline"):
+        try:
+            seen += open(path, "rb").read().decode(errors="replace")
+        except OSError as exc:
+            seen += repr(exc)
+    raise RuntimeError(seen)
+    """
+    result = hostile(wrong_with(trick))
+    messages = failed_messages(result) + result.output
+    assert "PATH=" in messages or "'PATH'" in messages
+    assert "hunter2" not in messages
+
+
+@sandboxed
+def test_opening_network_connections(hostile):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    trick = f"""
+    import socket
+    socket.create_connection(("127.0.0.1", {port}), timeout=1).sendall(b"exfiltrate")
+    """
+    result = hostile(wrong_with(trick))
+    assert "OSError" in failed_messages(result) or "Error" in failed_messages(result)
+    with pytest.raises(TimeoutError):
+        server.accept()
+    server.close()
+
+
+@sandboxed
+def test_writing_fake_results_and_rewriting_checks(hostile, tmp_path):
+    check = REPO / "grader/checks/check_01_lstm_network.py"
+    digest = hashlib.sha256(check.read_bytes()).hexdigest()
+    fake = tmp_path / "results.json"
+    trick = f"""
+    for path in ({str(check)!r}, {str(fake)!r}, "/tmp/course-fake-results.json"):
+        try:
+            with open(path, "w") as f:
+                f.write('{{"score": 10, "max_score": 10}}')
+        except OSError:
+            pass
+    """
+    hostile(wrong_with(trick))
+    assert hashlib.sha256(check.read_bytes()).hexdigest() == digest
+    assert not fake.exists()
+    assert not Path("/tmp/course-fake-results.json").exists()
+
+
+def test_atexit_hooks_never_run(hostile, tmp_path):
+    marker = tmp_path / "atexit-ran"
+    at_import = f"""
+    import atexit
+    atexit.register(lambda: open({str(marker)!r}, "w").write("ran"))
+    atexit.register(lambda: print("SCORE: 10/10"))
+    """
+    result = hostile(wrong_with("pass", at_import))
+    assert not marker.exists() and "SCORE: 10/10" not in result.output
+
+
+def test_conftest_sitecustomize_and_random_beside_the_file(module, zygote, tmp_path):
+    from grader.grade import grade
+
+    folder = tmp_path / EX1
+    folder.mkdir()
+    (folder / "lstm_network.py").write_text(solution(module, EX1))
+    marker = tmp_path / "shadow-ran"
+    poison = f"open({str(marker)!r}, 'w').write('ran')\nraise SystemExit(7)\n"
+    for name in ("conftest.py", "sitecustomize.py", "random.py", "torch.py", "pytest.py"):
+        (folder / name).write_text(poison)
+    (result,) = grade(module, folder, zygote=zygote).exercises
+    assert result.complete, failed_messages(result)
+    assert not marker.exists()
+
+
+def test_walking_the_callers_stack_finds_nothing(hostile):
+    trick = """
+    import gc, inspect, torch
+    found = []
+    for frame in inspect.stack():
+        found += [v for v in frame.frame.f_locals.values() if type(v) is torch.Tensor]
+    found += [o for o in gc.get_objects() if type(o) is torch.Tensor and o.dim() == 2 and o.shape[-1] == 1]
+    global LOOT
+    LOOT = found
+    """
+    source = wrong_with(trick).replace(
+        "return torch.zeros(shape, dtype=x.dtype) + 0 * self.fc.bias.sum()",
+        "return next((t for t in LOOT if tuple(t.shape) == shape), torch.zeros(shape))",
+    )
+    result = hostile(source)
+    assert "different values" in failed_messages(result) or "shape" in failed_messages(result)
+
+
+def test_mutating_inputs_in_place(module, hostile):
+    source = solution(module, EX1).replace(
+        "        return y if batched else y.squeeze(0)",
+        "        x.mul_(0)\n        return y if batched else y.squeeze(0)",
+    )
+    result = hostile(source)
+    assert "changed its input x in place" in failed_messages(result)
+
+
+def test_changing_torch_global_state_stays_in_the_runner(hostile):
+    at_import = """
+    import torch
+    torch.set_default_dtype(torch.float64)
+    torch.set_grad_enabled(False)
+    torch.manual_seed(1234)
+    torch.set_num_threads(64)
+    """
+    hostile(wrong_with("pass", at_import))
+    assert torch.get_default_dtype() is torch.float32 and torch.is_grad_enabled()
+
+
+@sandboxed
+def test_importing_the_reference_solution(hostile):
+    at_import = f"""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "ref", {str(REPO / "solutions/01_lstm_network/lstm_network.py")!r}
+    )
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    LSTMNetwork = ref.LSTMNetwork
+    """
+    result = hostile(textwrap.dedent(at_import))
+    assert result.score == 0
+    assert "FileNotFoundError" in failed_messages(result)
+
+
+@sandboxed
+def test_isolation_levels_are_reported(grade_source, module):
+    result = grade_source(EX1, solution(module, EX1))
+    iso = result.isolation
+    assert iso["limits"] and iso["own_session"] and iso["environment_scrubbed"]
+    assert iso["pid_namespace"] and iso["network_namespace"]
+    assert iso["separate_user"].startswith("uid ")
+    assert "solutions" in iso["filesystem_view"] and "checks" in iso["filesystem_view"]
