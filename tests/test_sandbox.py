@@ -219,7 +219,7 @@ def test_tensor_subclass_and_equal_to_anything(hostile):
     """
     source = wrong_with("pass", at_import).replace(
         "return torch.zeros(shape, dtype=x.dtype) + 0 * self.fc.bias.sum()",
-        "return Anything() if x.dim() == 2 else torch.zeros(shape, dtype=x.dtype).as_subclass(Liar)",
+        "return Anything() if x.dim() == 2 else torch.zeros(shape).as_subclass(Liar)",
     )
     result = hostile(source)
     assert result.score == 2  # only the structure check passes
@@ -313,7 +313,7 @@ def test_walking_the_callers_stack_finds_nothing(hostile):
     found = []
     for frame in inspect.stack():
         found += [v for v in frame.frame.f_locals.values() if type(v) is torch.Tensor]
-    found += [o for o in gc.get_objects() if type(o) is torch.Tensor and o.dim() == 2 and o.shape[-1] == 1]
+    found += [o for o in gc.get_objects() if type(o) is torch.Tensor and o.dim() == 2]
     global LOOT
     LOOT = found
     """
