@@ -1,0 +1,186 @@
+"""The content model and `course validate`: the real module loads; every kind of bad content
+gets its own message with file and line, all reported at once; `course --help` stays light."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+from course.content import load_module
+from course.errors import ContentError
+from tests.conftest import REPO
+
+CONTENT = ["course.yaml", "exercises", "solutions", "grader/checks", "lesson", "quizzes"]
+
+
+@pytest.fixture
+def course(tmp_path) -> Path:
+    """A copy of the module's content that a test may break."""
+    for name in CONTENT:
+        source, target = REPO / name, tmp_path / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    return tmp_path
+
+
+def edit(course: Path, old: str, new: str, file: str = "course.yaml") -> int:
+    """Replace `old` by `new` in a file of the copy; return the 1-based line of the change."""
+    path = course / file
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    return text[: text.index(old)].count("\n") + 1
+
+
+def problems(course: Path) -> list[str]:
+    with pytest.raises(ContentError) as info:
+        load_module(course)
+    return [str(p) for p in info.value.problems]
+
+
+def test_the_module_loads(module):
+    assert (module.info.number, module.info.of) == (12, 26)
+    assert len(module.objectives) >= 5 and module.prerequisites
+    assert [e.id for e in module.exercises][:2] == ["01_lstm_network", "02_training_step"]
+    for ex in module.exercises:
+        assert ex.statement.is_file() and ex.starter.is_file()
+        assert ex.solution.is_file() and ex.check.is_file() and ex.hints
+    assert module.lesson.is_file() and module.quizzes
+
+
+def test_unknown_key_is_an_error_with_a_suggestion(course):
+    line = edit(course, "    points: 10\n", "    pionts: 10\n")
+    assert (
+        f"course.yaml:{line}: unknown key 'exercises.0.pionts'; did you mean 'points'?"
+        in problems(course)
+    )
+
+
+def test_missing_key(course):
+    line = edit(course, "  title: Long Short-Term Memory networks\n", "")
+    assert any(
+        p.startswith("course.yaml:") and "missing required key 'module.title'" in p
+        for p in problems(course)
+    )
+    assert line > 1
+
+
+def test_wrong_type(course):
+    line = edit(course, "    points: 10\n", "    points: ten\n")
+    assert any(p.startswith(f"course.yaml:{line}: exercises.0.points:") for p in problems(course))
+
+
+def test_yaml_syntax_error(course):
+    line = edit(course, "  number: 12\n", "  number: [12\n")
+    (problem,) = problems(course)
+    assert problem.startswith("course.yaml:") and "YAML syntax error" in problem
+    assert int(problem.split(":")[1]) >= line
+
+
+def test_duplicate_key(course):
+    line = edit(course, "  number: 12\n", "  number: 12\n  number: 13\n")
+    assert f"course.yaml:{line + 1}: duplicate key 'number'" in problems(course)
+
+
+def test_duplicate_exercise_id(course):
+    edit(course, "  - id: 02_training_step\n", "  - id: 01_lstm_network\n")
+    assert any("duplicate id 01_lstm_network" in p for p in problems(course))
+
+
+def test_missing_files_and_a_starter_without_todo(course):
+    (course / "solutions/01_lstm_network/lstm_network.py").unlink()
+    (course / "exercises/02_training_step/training.py").write_text(
+        "def train_step(*a):\n    pass\n"
+    )
+    found = problems(course)
+    assert any(
+        "01_lstm_network: solution solutions/01_lstm_network/lstm_network.py is missing" in p
+        for p in found
+    )
+    assert any(
+        "02_training_step: starter exercises/02_training_step/training.py has no TODO" in p
+        for p in found
+    )
+
+
+def test_points_must_match_the_checks(course):
+    edit(course, "    points: 10\n", "    points: 12\n")
+    assert any(
+        "gives 12 points but the checks in grader/checks/check_01_lstm_network.py add up to 10" in p
+        for p in problems(course)
+    )
+
+
+def test_unknown_objective(course):
+    line = edit(course, "    objectives: [training]\n", "    objectives: [trainning]\n")
+    assert any(
+        p.startswith(f"course.yaml:{line}: unknown objective 'trainning'") for p in problems(course)
+    )
+
+
+def test_every_problem_is_reported_at_once(course):
+    edit(course, "    points: 10\n", "    pionts: 10\n")
+    edit(course, "lesson: lesson/lesson.md", "lesson: lesson/nowhere.md")
+    (course / "lesson/lesson.md").unlink()
+    edit(course, "  level: Intermediate\n", "  level: Expert\n")
+    assert len(problems(course)) >= 3
+
+
+def test_missing_lesson_and_quiz_bank(course):
+    shutil.rmtree(course / "quizzes")
+    (course / "lesson/lesson.md").unlink()
+    found = problems(course)
+    assert any("lesson file lesson/lesson.md not found" in p for p in found)
+    assert any("quiz bank quizzes/" in p and "not found" in p for p in found)
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_validate_passes_on_the_repository():
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: Long Short-Term Memory networks, module 12 of 26")
+
+
+def test_validate_fails_clearly_on_broken_content(course, monkeypatch):
+    edit(course, "    points: 10\n", "    pionts: 10\n")
+    monkeypatch.setenv("COURSE_ROOT", str(course))
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2
+    assert "Error: the course content has" in result.output and "course.yaml:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_no_course_root_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_ROOT", str(tmp_path))
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2 and "has no course.yaml" in result.output
+
+
+def test_help_imports_neither_torch_nor_pytest():
+    code = (
+        "import sys\n"
+        "from course.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'pytest', 'pydantic', 'yaml') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage: " in out.stdout and "grade" in out.stdout and "validate" in out.stdout
+    assert out.stdout.strip().endswith("[]")
+
+
+def test_version():
+    from course import __version__
+
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
