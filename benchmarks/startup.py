@@ -17,6 +17,22 @@ BASELINE = ("python -c 'import click'", [PY, "-c", "import click"])
 COMMANDS = [
     ("course --help", [PY, "-m", "course", "--help"]),
     ("course --version", [PY, "-m", "course", "--version"]),
+    (  # a scripted quiz; its history goes to /tmp, not the user's data folder
+        "course quiz --count 2 --answers 'b;c'",
+        [
+            "env",
+            "COURSE_DATA_DIR=/tmp/course-benchmark",
+            PY,
+            "-m",
+            "course",
+            "quiz",
+            "--no-shuffle",
+            "--count",
+            "2",
+            "--answers",
+            "b;c",
+        ],
+    ),
 ]
 
 

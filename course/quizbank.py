@@ -128,7 +128,7 @@ def _among_choices(letters: list[str], info: ValidationInfo) -> list[str]:
         return letters
     valid = LETTERS[: len(info.data["choices"])]
     for letter in letters:
-        if letter not in valid:
+        if len(letter) != 1 or letter not in valid:
             raise ValueError(f"{letter!r} is not among the choices a to {valid[-1]}")
     return letters
 

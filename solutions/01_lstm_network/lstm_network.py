@@ -1,6 +1,5 @@
 """Reference solution: a stacked LSTM with a linear head on the last time step."""
 
-import torch
 import torch.nn as nn
 
 

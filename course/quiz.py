@@ -1,0 +1,417 @@
+"""`course quiz`: one bank asked in the terminal, one typed line per question.
+
+Answers are read as lines (a letter, letters, a number or text), so the quiz works in any
+terminal, piped, and under test; `--answers` scripts a whole run. A finished attempt goes to the
+history (and to `--json FILE`); an interrupted one leaves both untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import re
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from course import history
+from course.content import Module, load_module
+from course.errors import CourseError
+from course.history import Attempt, Outcome
+from course.quizbank import (
+    LETTERS,
+    Item,
+    MultipleChoice,
+    Numeric,
+    QuizBank,
+    Score,
+    SingleChoice,
+    arrange,
+)
+
+EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
+REVIEW_WIDTH = 96  # a missed question's prompt is shortened to this in the review
+
+Response = int | frozenset[int] | float | str
+
+
+class Interrupted(CourseError):
+    """Ctrl-C: the quiz stops at once, with one line saying what was kept."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def show(self, file: object = None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
+@dataclass
+class _Progress:
+    """How far the run got, for the message when it is cut short."""
+
+    total: int = 0
+    answered: int = 0
+    saved: bool = False
+
+    def stopped(self) -> str:
+        if self.saved:
+            return STOPPED_SAVED
+        if self.answered < self.total:
+            return STOPPED_AT.format(n=self.answered + 1, total=self.total)
+        return STOPPED_UNSAVED
+
+    def input_ended(self) -> str:
+        return INPUT_ENDED.format(n=self.answered + 1, total=self.total)
+
+
+@dataclass(frozen=True)
+class _Palette:
+    """click.style when colour is wanted, plain text otherwise."""
+
+    colour: bool
+
+    def __call__(self, text: str, **style: object) -> str:
+        return click.style(text, **style) if self.colour else text
+
+
+def palette() -> _Palette:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    wanted = not os.environ.get("NO_COLOR") and not click.utils.should_strip_ansi(sys.stdout)
+    return _Palette(wanted)
+
+
+def run(
+    bank: str | None = None,
+    *,
+    seed: int | None = None,
+    shuffle: bool | None = None,
+    count: int | None = None,
+    answers: str | None = None,
+    json_path: Path | None = None,
+) -> None:
+    """Ask the quiz, then save the attempt; Ctrl-C exits with 130 and saves nothing partial."""
+    progress = _Progress()
+    try:
+        _run(bank, seed, shuffle, count, answers, json_path, progress)
+    except KeyboardInterrupt:
+        raise Interrupted(progress.stopped()) from None
+    except EOFError:
+        raise CourseError(progress.input_ended()) from None
+
+
+def _run(
+    ref: str | None,
+    seed: int | None,
+    shuffle: bool | None,
+    count: int | None,
+    answers: str | None,
+    json_path: Path | None,
+    progress: _Progress,
+) -> None:
+    module = load_module()
+    bank = pick_bank(module, ref)
+    shuffle = bank.shuffle if shuffle is None else shuffle
+    seed = _seed(seed, bank) if shuffle else None
+    if count is not None and count > len(bank.questions):
+        raise CourseError(TOO_MANY.format(count=count, bank=bank.id, n=len(bank.questions)))
+    items = arrange(bank, shuffle=shuffle, seed=seed, count=count)
+    script = read_script(answers, items) if answers is not None else None
+    if json_path is not None and not json_path.parent.is_dir():
+        raise CourseError(f"--json {json_path}: the folder {json_path.parent} does not exist.")
+    paint = palette()
+    attempt = _take(bank, items, seed, script, paint, progress)
+    _summary(module, items, attempt, paint)
+    _save(attempt, json_path, progress)
+
+
+def _take(
+    bank: QuizBank,
+    items: tuple[Item, ...],
+    seed: int | None,
+    script: list[str] | None,
+    paint: _Palette,
+    progress: _Progress,
+) -> Attempt:
+    """Ask every question in turn, with feedback after each; the finished attempt."""
+    progress.total = len(items)
+    started = _now()
+    _intro(bank, items, seed, paint)
+    outcomes = tuple(_ask(n, item, script, paint, progress) for n, item in enumerate(items, 1))
+    score = round(sum(o.credit for o in outcomes), 2)
+    return Attempt(bank.id, bank.title, seed, started, _now(), score, len(outcomes), outcomes)
+
+
+def pick_bank(module: Module, ref: str | None) -> QuizBank:
+    """The bank named by id or path; the only bank when none is named."""
+    banks = module.quizzes
+    listing = "\n".join(f"  {b.id}  ({b.source}, {len(b.questions)} questions)" for b in banks)
+    if ref is None:
+        if len(banks) == 1:
+            return banks[0]
+        raise CourseError(CHOOSE_BANK.format(listing=listing))
+    for bank in banks:
+        path = (module.root / bank.source).resolve()
+        if ref == bank.id or Path(ref).resolve() == path or (module.root / ref).resolve() == path:
+            return bank
+    raise CourseError(UNKNOWN_BANK.format(ref=ref, listing=listing))
+
+
+def _seed(seed: int | None, bank: QuizBank) -> int:
+    """The option, else the bank's seed, else a fresh one (printed, so the run can be repeated)."""
+    if seed is not None:
+        return seed
+    return bank.seed if bank.seed is not None else random.SystemRandom().randrange(100_000)
+
+
+def read_script(answers: str, items: tuple[Item, ...]) -> list[str]:
+    """Split `--answers` into one answer per question, checking them all before the quiz."""
+    script = [a.strip() for a in answers.split(";")]
+    if len(script) != len(items):
+        raise CourseError(SCRIPT_LENGTH.format(given=len(script), asked=len(items)))
+    errors = []
+    for n, (text, item) in enumerate(zip(script, items, strict=True), 1):
+        try:
+            parse(item, text)
+        except ValueError as exc:
+            errors.append(f"  answer {n} ({text!r}): {exc}")
+    if errors:
+        raise CourseError("\n".join(["--answers has answers that cannot be read:", *errors]))
+    return script
+
+
+def parse(item: Item, text: str) -> Response:
+    """Read a typed answer as the question's kind of response; ValueError says how to type it."""
+    question = item.question
+    if isinstance(question, SingleChoice):
+        return _choice(item, text.strip().lower())
+    if isinstance(question, MultipleChoice):
+        letters = [t for t in re.split(r"[\s,]+", text.strip().lower()) if t]
+        if not letters:
+            raise ValueError(f"type one or more letters from a to {_last(item)}, such as a,c")
+        return frozenset(_choice(item, letter) for letter in letters)
+    if isinstance(question, Numeric):
+        return _number(text)
+    if not text.strip():
+        raise ValueError("type a word or a few")
+    return text.strip()
+
+
+def _choice(item: Item, letter: str) -> int:
+    """The YAML index of the choice shown under `letter`."""
+    shown = LETTERS[: len(item.order)]
+    if len(letter) != 1 or letter not in shown:
+        raise ValueError(f"type a letter from a to {_last(item)}, not {letter!r}")
+    return item.order[shown.index(letter)]
+
+
+def _last(item: Item) -> str:
+    return LETTERS[len(item.order) - 1]
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError("type a number, such as 2560 or 0.12") from None
+    if not math.isfinite(value):
+        raise ValueError("type a finite number, such as 2560 or 0.12")
+    return value
+
+
+def expected(item: Item) -> str:
+    """The right answer as the learner saw the question (letters in shown order)."""
+    question = item.question
+    if isinstance(question, SingleChoice | MultipleChoice):
+        return ",".join(sorted(item.shown(i) for i in question.correct()))
+    if isinstance(question, Numeric):
+        return f"{question.answer:g}{_tolerance(question)}"
+    return question.answer
+
+
+def _answer_lines(item: Item) -> list[str]:
+    """The right answer for people: each right choice with its text, or the value."""
+    question = item.question
+    if not isinstance(question, SingleChoice | MultipleChoice):
+        return [expected(item)]
+    right = sorted((item.shown(i), question.choices[i].text) for i in question.correct())
+    return [f"{letter}) {text}" for letter, text in right]
+
+
+def _with_answer(lead: str, item: Item, indent: str = "") -> str:
+    """`lead` followed by the right answer: on the same line if it is one line, else below."""
+    lines = _answer_lines(item)
+    if len(lines) == 1:
+        return f"{lead} {lines[0]}"
+    return "\n".join([lead, *(f"{indent}  {line}" for line in lines)])
+
+
+def _tolerance(question: Numeric) -> str:
+    if question.rel_tol * abs(question.answer) > question.abs_tol:
+        return f" (± {question.rel_tol * 100:g}%)"
+    return f" (± {question.abs_tol:g})" if question.abs_tol else ""
+
+
+def _given(item: Item, response: Response) -> str:
+    """A response written the way `--answers` takes it."""
+    if isinstance(response, frozenset):
+        return ",".join(sorted(item.shown(i) for i in response))
+    if isinstance(item.question, SingleChoice):
+        return item.shown(response)  # type: ignore[arg-type]
+    return f"{response:g}" if isinstance(response, float) else str(response)
+
+
+def _ask(
+    n: int, item: Item, script: list[str] | None, paint: _Palette, progress: _Progress
+) -> Outcome:
+    """Show question `n`, read an answer until it can be read, and give feedback at once."""
+    _show_question(n, progress.total, item, paint)
+    prompt = paint("Your answer: ", bold=True)
+    while True:
+        if script is not None:
+            text = script[n - 1]
+            click.echo(f"{prompt}{text}")
+        else:
+            text = input(prompt)
+        try:
+            response = parse(item, text)
+            break
+        except ValueError as exc:
+            click.echo(paint(f"Please {exc}.", fg="yellow"))
+    result: Score = item.question.score(response)  # type: ignore[arg-type]
+    _verdict(item, result, paint)
+    progress.answered = n
+    return Outcome(
+        id=item.question.id,
+        objective=item.question.objective,
+        type=item.question.type,
+        given=_given(item, response),
+        expected=expected(item),
+        credit=round(result.credit, 4),
+        correct=result.correct,
+    )
+
+
+def _intro(bank: QuizBank, items: tuple[Item, ...], seed: int | None, paint: _Palette) -> None:
+    order = f"shuffled with seed {seed} (--seed {seed} repeats it)" if seed is not None else ""
+    heading = f"{bank.title}: {len(items)} questions" + (f", {order}" if order else "")
+    click.echo(paint(heading, bold=True))
+    click.echo(INTRO)
+
+
+def _show_question(n: int, total: int, item: Item, paint: _Palette) -> None:
+    question = item.question
+    click.echo()
+    click.echo(paint(f"Question {n} of {total}", bold=True) + f"  [{question.objective}]")
+    click.echo(question.prompt)
+    for letter, index in zip(LETTERS, item.order, strict=False):
+        click.echo(f"  {letter}) {question.choices[index].text}")  # type: ignore[union-attr]
+
+
+def _verdict(item: Item, result: Score, paint: _Palette) -> None:
+    if result.correct:
+        click.echo(paint("Correct.", fg="green", bold=True))
+    elif result.credit > 0:
+        lead = paint(f"Partly right: {_points(result.credit)} of 1.", fg="yellow", bold=True)
+        click.echo(_with_answer(f"{lead} The answer:", item))
+    else:
+        click.echo(_with_answer(paint("Not quite.", fg="red", bold=True) + " The answer:", item))
+    for feedback in result.feedback:
+        about = "" if feedback.choice is None else f"On {item.shown(feedback.choice)}: "
+        click.echo(f"  {about}{feedback.text}")
+    click.echo(paint("Why: ", bold=True) + item.question.explanation)
+
+
+def _summary(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _Palette) -> None:
+    """The score, then each missed question and the objectives to revisit."""
+    click.echo()
+    click.echo(paint(f"Score: {_points(attempt.score)}/{attempt.max_score}", bold=True))
+    missed = [(n, o) for n, o in enumerate(attempt.questions, 1) if not o.correct]
+    if not missed:
+        return
+    click.echo(paint(f"Review of the {len(missed)} missed:", bold=True))
+    for n, outcome in missed:
+        item = items[n - 1]
+        prompt = textwrap.shorten(item.question.prompt, REVIEW_WIDTH, placeholder=" …")
+        click.echo(f"  {n}. {prompt}")
+        lead = f"     You answered {outcome.given}. The answer:"
+        click.echo(_with_answer(lead, item, indent="     "))
+    texts = {o.id: o.text for o in module.objectives}
+    click.echo(paint("Objectives to revisit:", bold=True))
+    for objective in sorted({o.objective for _, o in missed}):
+        click.echo(f"  {objective}: {texts.get(objective, '')}")
+
+
+def _points(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+def _save(attempt: Attempt, json_path: Path | None, progress: _Progress) -> None:
+    """Write the history and the JSON report, with Ctrl-C held until both are done."""
+    with history.interrupts_deferred():
+        path = history.record(attempt)
+        if json_path is not None:
+            _write_atomically(json_path, json.dumps(attempt.to_dict(), indent=2) + "\n")
+        progress.saved = True
+    click.echo(f"Saved to the quiz history ({path}); `course quiz --history` lists attempts.")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename it over: never a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def show_history(bank: str | None = None) -> None:
+    """List past attempts (of one bank, by id, or of all), oldest first."""
+    past = history.attempts(bank)
+    if not past:
+        click.echo(NO_HISTORY.format(path=history.history_file()))
+        return
+    click.echo(f"Quiz history ({history.history_file()}):")
+    for a in past:
+        when = datetime.fromisoformat(a.finished).astimezone().strftime("%Y-%m-%d %H:%M")
+        seed = f"seed {a.seed}" if a.seed is not None else "not shuffled"
+        percent = a.score / a.max_score
+        click.echo(f"  {when}  {a.bank}  {_points(a.score)}/{a.max_score}  {percent:.0%}  {seed}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+INTRO = (
+    "Answer with a letter (b), several letters (a,c), a number or a few words, then Enter.\n"
+    "Ctrl-C stops the quiz without saving it."
+)
+STOPPED_AT = "\nQuiz stopped at question {n} of {total}; nothing was saved."
+STOPPED_UNSAVED = "\nQuiz stopped after the last question, before saving; nothing was saved."
+STOPPED_SAVED = "\nQuiz stopped; the attempt had already been saved."
+INPUT_ENDED = (
+    "the input ended at question {n} of {total}, so nothing was saved.\n"
+    "Give one answer per line, or all of them with --answers 'b;a,c;2560;forget gate'."
+)
+TOO_MANY = "--count {count}: the bank '{bank}' has only {n} questions."
+SCRIPT_LENGTH = (
+    "--answers has {given} answers (separated by ';') but the quiz asks {asked} questions.\n"
+    "Give one per question; --no-shuffle asks them in the bank's order, --count N fewer of them."
+)
+CHOOSE_BANK = "this module has several quiz banks; name one, as in `course quiz ID`:\n{listing}"
+UNKNOWN_BANK = (
+    "no quiz bank '{ref}'. Name one by id or path:\n{listing}\n"
+    "A new bank must be listed under `quizzes:` in course.yaml."
+)
+NO_HISTORY = "No quiz attempts yet (history: {path}). Take one with `course quiz`."

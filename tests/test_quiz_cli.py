@@ -1,0 +1,480 @@
+"""`course quiz` through click's CliRunner, on a tiny course of its own: typed and scripted
+answers, feedback and review, --json, --history, NO_COLOR, content errors before the start, and
+the history surviving interrupted runs."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course import history
+from course.cli import main
+from course.content import load_module
+from course.quizbank import arrange
+
+MANIFEST = """\
+format_version: 1
+module:
+  course: Test course
+  number: 1
+  of: 1
+  slug: tiny
+  title: Tiny module
+  level: Beginner
+  duration_minutes: 5
+  summary: A module for testing the quiz.
+objectives:
+  - {id: shapes, text: Predict shapes.}
+  - {id: gates, text: Name the gates.}
+  - {id: parameters, text: Count parameters.}
+  - {id: training, text: Train.}
+  - {id: other, text: Something else.}
+prerequisites: [None]
+lesson: lesson.md
+exercises:
+  - id: 01_tiny
+    title: Tiny
+    file: tiny.py
+    points: 1
+    objectives: [shapes]
+    hints: [Try.]
+quizzes:
+  - quizzes/tiny.yaml
+"""
+FILES = {
+    "lesson.md": "# Tiny\n",
+    "exercises/01_tiny/README.md": "# Tiny\n",
+    "exercises/01_tiny/tiny.py": "# TODO: write it\n",
+    "solutions/01_tiny/tiny.py": "X = 1\n",
+    "grader/checks/check_01_tiny.py": (
+        "import pytest\n\n\n@pytest.mark.points(1)\ndef test_x():\n    pass\n"
+    ),
+}
+BANK = """\
+id: tiny
+title: Tiny quiz
+questions:
+  - id: time-dim
+    type: single
+    objective: shapes
+    prompt: Which dimension is time when batch_first is False?
+    choices:
+      - text: Dimension 0
+      - text: Dimension 1
+        feedback: That is the batch.
+    answer: a
+    explanation: Time comes first by default.
+  - id: sigmoid-gates
+    type: multiple
+    objective: gates
+    prompt: Which use the sigmoid?
+    choices:
+      - text: The forget gate
+      - text: The input gate
+      - text: The candidate
+        feedback: The candidate uses tanh.
+    answer: [a, b]
+    partial_credit: right-minus-wrong
+    explanation: Gates are fractions.
+  - id: count
+    type: numeric
+    objective: parameters
+    prompt: How many parameters has nn.LSTM(10, 20)?
+    answer: 2560
+    mistakes:
+      - {answer: 640, feedback: One gate only.}
+    explanation: Four blocks.
+  - id: which-gate
+    type: text
+    objective: gates
+    prompt: Which gate is f_t?
+    answer: forget gate
+    accept: [forget]
+    mistakes:
+      - {answer: input gate, feedback: The input gate is i_t.}
+    explanation: f for forget.
+"""
+RIGHT = "a;a,b;2560;forget gate"
+RIGHT_LINES = "a\na,b\n2560\nforget gate\n"
+ANY_ORDER = "a\n2560\n" * 8  # answers every question in any order (unreadable lines are re-asked)
+
+
+def make_course(root: Path, bank: str = BANK) -> Path:
+    """A minimal valid course at `root` whose only quiz bank is `bank`."""
+    for rel, text in {"course.yaml": MANIFEST, "quizzes/tiny.yaml": bank, **FILES}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch) -> Path:
+    root = make_course(tmp_path / "course")
+    monkeypatch.setenv("COURSE_ROOT", str(root))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    return root
+
+
+def quiz(*args: str, input: str | io.BytesIO | None = None, color: bool = False):
+    return CliRunner().invoke(main, ["quiz", *args], input=input, color=color)
+
+
+def saved() -> list[history.Attempt]:
+    return history.attempts()
+
+
+# --- the command is thin ----------------------------------------------------------------------
+
+
+def test_the_command_hands_its_options_to_the_session(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr("course.quiz.run", lambda *a, **kw: calls.append((a, kw)))
+    out = tmp_path / "out.json"
+    args = ["lstm", "--seed", "3", "--no-shuffle", "--count", "2", "--answers", "b;c"]
+    result = quiz(*args, "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        (
+            ("lstm",),
+            dict(seed=3, shuffle=False, count=2, answers="b;c", json_path=out),
+        )
+    ]
+
+
+def test_the_history_option_only_lists(monkeypatch):
+    calls = []
+    monkeypatch.setattr("course.quiz.show_history", calls.append)
+    monkeypatch.setattr("course.quiz.run", lambda *a, **kw: pytest.fail("ran a quiz"))
+    assert quiz("--history").exit_code == 0
+    assert quiz("tiny", "--history").exit_code == 0
+    assert calls == [None, "tiny"]
+
+
+@pytest.mark.parametrize("bad", [["--count", "0"], ["--seed", "x"]])
+def test_bad_options_are_usage_errors(bad):
+    result = quiz(*bad)
+    assert result.exit_code == 2
+    assert "Invalid value" in result.output
+
+
+# --- taking the quiz --------------------------------------------------------------------------
+
+
+def test_a_scripted_run_scores_and_saves(course):
+    result = quiz("--no-shuffle", "--answers", RIGHT)
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Correct.") == 4
+    assert "Score: 4/4" in result.output
+    assert "missed" not in result.output
+    (attempt,) = saved()
+    assert (attempt.bank, attempt.score, attempt.max_score, attempt.seed) == ("tiny", 4, 4, None)
+    assert [q.id for q in attempt.questions] == ["time-dim", "sigmoid-gates", "count", "which-gate"]
+
+
+def test_wrong_answers_get_feedback_partial_credit_and_a_review(course):
+    result = quiz("--no-shuffle", "--answers", "b;a;640;Input Gate")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Not quite. The answer: a) Dimension 0\n  On b: That is the batch." in out
+    assert "Partly right: 0.5 of 1. The answer:\n  a) The forget gate\n  b) The input gate" in out
+    assert "Not quite. The answer: 2560\n  One gate only." in out
+    assert "The input gate is i_t." in out
+    assert "Why: Time comes first by default." in out
+    assert "Score: 0.5/4" in out
+    assert "Review of the 4 missed:" in out
+    assert "  3. How many parameters has nn.LSTM(10, 20)?\n     You answered 640." in out
+    assert "Objectives to revisit:\n  gates: Name the gates.\n  parameters:" in out
+    (attempt,) = saved()
+    assert [q.credit for q in attempt.questions] == [0, 0.5, 0, 0]
+    assert [q.given for q in attempt.questions] == ["b", "a", "640", "Input Gate"]
+
+
+def test_typed_answers_are_read_line_by_line_and_asked_again_when_unreadable(course):
+    typed = "z\n\na\nq\nb a\n2,560\n2560\n\nforget\n"
+    result = quiz("--no-shuffle", input=typed)
+    assert result.exit_code == 0, result.output
+    assert "Please type a letter from a to b, not 'z'." in result.output
+    assert "Please type a letter from a to b, not ''." in result.output
+    assert "Please type a letter from a to c, not 'q'." in result.output
+    assert "Please type a number, such as 2560 or 0.12." in result.output
+    assert "Please type a word or a few." in result.output
+    assert "Score: 4/4" in result.output
+
+
+def test_input_that_ends_early_saves_nothing(course):
+    result = quiz("--no-shuffle", input="a\na,b\n")
+    assert result.exit_code == 2
+    assert "the input ended at question 3 of 4, so nothing was saved." in result.output
+    assert "Traceback" not in result.output
+    assert saved() == []
+
+
+def test_json_report(course, tmp_path):
+    report = tmp_path / "report.json"
+    result = quiz("--no-shuffle", "--answers", "a;a,c;2560;forget", "--json", str(report))
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    assert (data["bank"], data["score"], data["max_score"]) == ("tiny", 3, 4)
+    assert data["questions"][1] == {
+        "id": "sigmoid-gates",
+        "objective": "gates",
+        "type": "multiple",
+        "given": "a,c",
+        "expected": "a,b",
+        "credit": 0.0,
+        "correct": False,
+    }
+    assert data["questions"][3]["given"] == "forget"
+    assert data["questions"][3]["correct"] is True
+    assert [p.name for p in report.parent.iterdir() if p.name.startswith(".")] == []
+
+
+def test_json_into_a_missing_folder_is_refused_before_the_start(course, tmp_path):
+    result = quiz("--answers", RIGHT, "--json", str(tmp_path / "nowhere" / "r.json"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert "Question 1" not in result.output
+
+
+def prompts(output: str) -> list[str]:
+    """The prompt of each question asked, in order."""
+    lines = output.splitlines()
+    return [lines[i + 1] for i, line in enumerate(lines) if line.startswith("Question ")]
+
+
+def test_seed_shuffle_and_count(course):
+    bank = load_module(course).quizzes[0]
+    drawn = [i.question.prompt for i in arrange(bank, shuffle=True, seed=11, count=3)]
+    first = quiz("--shuffle", "--seed", "11", "--count", "3", input=ANY_ORDER)
+    again = quiz("--shuffle", "--seed", "11", "--count", "3", input=ANY_ORDER)
+    assert first.exit_code == 0, first.output
+    assert "Tiny quiz: 3 questions, shuffled with seed 11 (--seed 11 repeats it)" in first.output
+    assert first.output == again.output
+    assert prompts(first.output) == drawn
+    plain = quiz("--no-shuffle", "--count", "2", input=ANY_ORDER)
+    assert prompts(plain.output) == [q.prompt for q in bank.questions[:2]]
+    assert "Tiny quiz: 2 questions\n" in plain.output
+
+
+def test_shuffling_without_a_seed_draws_and_records_one(course):
+    result = quiz("--shuffle", input=ANY_ORDER)
+    assert result.exit_code == 0, result.output
+    (attempt,) = saved()
+    assert f"shuffled with seed {attempt.seed} (--seed {attempt.seed} repeats it)" in result.output
+
+
+def test_count_larger_than_the_bank(course):
+    result = quiz("--count", "9")
+    assert result.exit_code == 2
+    assert "--count 9: the bank 'tiny' has only 4 questions." in result.output
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ("a;b", "--answers has 2 answers (separated by ';') but the quiz asks 4 questions."),
+        ("c;a,x;many;", "answer 1 ('c'): type a letter from a to b, not 'c'"),
+        ("c;a,x;many;", "answer 2 ('a,x'): type a letter from a to c, not 'x'"),
+        ("c;a,x;many;", "answer 3 ('many'): type a number, such as 2560 or 0.12"),
+        ("c;a,x;many;", "answer 4 (''): type a word or a few"),
+    ],
+)
+def test_unreadable_scripted_answers_are_refused_before_the_start(course, answers, message):
+    result = quiz("--no-shuffle", "--answers", answers)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Question 1" not in result.output
+    assert saved() == []
+
+
+def test_banks_by_id_or_path_and_unknown_ones(course, monkeypatch):
+    assert quiz("tiny", "--no-shuffle", "--answers", RIGHT).exit_code == 0
+    path = str(course / "quizzes" / "tiny.yaml")
+    assert quiz(path, "--no-shuffle", "--answers", RIGHT).exit_code == 0
+    monkeypatch.chdir(course)
+    assert quiz("quizzes/tiny.yaml", "--no-shuffle", "--answers", RIGHT).exit_code == 0
+    result = quiz("lstm")
+    assert result.exit_code == 2
+    assert "no quiz bank 'lstm'. Name one by id or path:\n  tiny  (quizzes/tiny.yaml, 4" in (
+        result.output
+    )
+    assert len(saved()) == 3
+
+
+# --- content errors ----------------------------------------------------------------------------
+
+
+BROKEN = (
+    BANK.replace("answer: a\n", "answer: e\n")
+    .replace("answer: 2560", "answer: 2,560")
+    .replace("partial_credit", "partial_credits")
+)
+BROKEN_LINES = [
+    "quizzes/tiny.yaml:12: answer: 'e' is not among the choices a to b",
+    "quizzes/tiny.yaml:14: missing required key 'partial_credit'",
+    "quizzes/tiny.yaml:24: unknown key 'partial_credits'; did you mean 'partial_credit'?",
+    "quizzes/tiny.yaml:30: answer: must be a number, not '2,560'",
+]
+
+
+@pytest.mark.parametrize("command", [["quiz", "--answers", RIGHT], ["quiz"], ["validate"]])
+def test_content_errors_are_all_reported_before_the_quiz_starts(course, command):
+    (course / "quizzes" / "tiny.yaml").write_text(BROKEN)
+    result = CliRunner().invoke(main, command, input=RIGHT_LINES)
+    assert result.exit_code == 2
+    assert isinstance(result.exception, SystemExit)
+    lines = result.output.splitlines()
+    assert lines[0] == "Error: the course content has 4 problems:"
+    assert lines[1:5] == BROKEN_LINES
+    assert "Question" not in result.output
+    assert saved() == []
+
+
+def test_a_yaml_syntax_error_is_a_content_error(course):
+    (course / "quizzes" / "tiny.yaml").write_text(BANK.replace("title: Tiny quiz", "title: [x"))
+    result = quiz()
+    assert result.exit_code == 2
+    assert "quizzes/tiny.yaml:3: YAML syntax error" in result.output
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def test_history_lists_past_attempts(course):
+    assert "No quiz attempts yet" in quiz("--history").output
+    quiz("--no-shuffle", "--answers", RIGHT)
+    quiz("--shuffle", "--seed", "5", input=ANY_ORDER)
+    result = quiz("--history")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0] == f"Quiz history ({history.history_file()}):"
+    assert lines[1].endswith("  tiny  4/4  100%  not shuffled")
+    assert lines[2].endswith("seed 5")
+    assert len(lines) == 3
+    assert "No quiz attempts yet" in quiz("other", "--history").output
+
+
+class InterruptAfter(io.BytesIO):
+    """Standard input that delivers some lines, then Ctrl-C as the learner types."""
+
+    def read1(self, size: int = -1) -> bytes:
+        data = super().read1(size)
+        if size and not data:
+            raise KeyboardInterrupt
+        return data
+
+    read = read1
+
+
+def test_ctrl_c_leaves_the_history_as_it_was(course, tmp_path):
+    quiz("--no-shuffle", "--answers", RIGHT)
+    before = history.history_file().read_bytes()
+    report = tmp_path / "r.json"
+    result = quiz("--no-shuffle", "--json", str(report), input=InterruptAfter(b"a\n"))
+    assert result.exit_code == 130
+    assert result.output.splitlines()[-1] == "Quiz stopped at question 2 of 4; nothing was saved."
+    assert "Traceback" not in result.output
+    assert history.history_file().read_bytes() == before
+    assert not report.exists()
+    assert len(saved()) == 1
+
+
+def test_ctrl_c_while_saving_waits_for_the_save(course, monkeypatch, tmp_path):
+    record = history.record
+
+    def record_and_interrupt(attempt):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives in the middle of the save
+        return record(attempt)
+
+    monkeypatch.setattr(history, "record", record_and_interrupt)
+    report = tmp_path / "r.json"
+    result = quiz("--no-shuffle", "--answers", RIGHT, "--json", str(report))
+    assert result.exit_code == 130
+    assert result.output.splitlines()[-1] == "Quiz stopped; the attempt had already been saved."
+    assert [a.score for a in saved()] == [4]
+    assert json.loads(report.read_text())["score"] == 4
+
+
+def test_an_interrupted_write_is_rolled_back(course, monkeypatch):
+    quiz("--no-shuffle", "--answers", RIGHT)
+    connect = history._connect
+
+    class Interrupting:
+        """A connection that is interrupted after its INSERT ran but before the commit."""
+
+        def __init__(self, path):
+            self.db = connect(path)
+
+        def execute(self, sql, params=()):
+            self.db.execute(sql, params)
+            raise KeyboardInterrupt
+
+        def __enter__(self):
+            return self.db.__enter__()
+
+        def __exit__(self, *exc):
+            return self.db.__exit__(*exc)
+
+        def close(self):
+            self.db.close()
+
+    monkeypatch.setattr(history, "_connect", Interrupting)
+    result = quiz("--no-shuffle", "--answers", "b;a;1;x")
+    assert result.exit_code == 130
+    assert "nothing was saved" in result.output
+    monkeypatch.setattr(history, "_connect", connect)
+    assert [a.score for a in saved()] == [4]
+
+
+def test_an_unwritable_history_is_a_clear_error(course, tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(blocker / "data"))
+    result = quiz("--no-shuffle", "--answers", RIGHT)
+    assert result.exit_code == 2
+    assert "Score: 4/4" in result.output
+    assert "could not save this attempt to the quiz history" in result.output
+    assert "Set COURSE_DATA_DIR to a folder you can write to" in result.output
+
+
+# --- colour and start-up ----------------------------------------------------------------------
+
+
+def test_colour_on_a_terminal_unless_no_color(course, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    coloured = quiz("--no-shuffle", "--answers", RIGHT, color=True)
+    assert "\x1b[32m\x1b[1mCorrect.\x1b[0m" in coloured.output
+    plain_pipe = quiz("--no-shuffle", "--answers", RIGHT, color=False)
+    assert "\x1b[" not in plain_pipe.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    no_color = quiz("--no-shuffle", "--answers", RIGHT, color=True)
+    assert "\x1b[" not in no_color.output
+    assert "Correct." in no_color.output
+
+
+def test_the_quiz_never_imports_torch(course):
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from course.cli import main
+        try:
+            main(["quiz", "--no-shuffle", "--answers", {RIGHT!r}])
+        except SystemExit as exit:
+            assert exit.code == 0, exit.code
+        assert "torch" not in sys.modules, "course quiz imported torch"
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Score: 4/4" in done.stdout
