@@ -37,7 +37,16 @@ def validate() -> None:
     "--json",
     "json_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the results as JSON (Gradescope's key names) to this file.",
+    help="Also write the results as JSON (Gradescope's key names, and more) to this file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "gradescope", "junit"]),
+    help="Write the results in this format to the file given with -o.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File for --format."
 )
 @click.option(
     "--device",
@@ -58,28 +67,76 @@ def validate() -> None:
     type=click.FloatRange(min=0.1),
     default=10.0,
     show_default=True,
-    help="Seconds allowed for each call into your code.",
+    help="Seconds allowed for each call into the learner's code.",
 )
 @click.option(
     "--memory",
     type=click.IntRange(min=256),
     default=4096,
     show_default=True,
-    help="Memory cap of your code, in MiB.",
+    help="Memory cap of the learner's code, in MiB.",
 )
 @click.option("--hints", is_flag=True, help="Show the hints of every exercise not yet complete.")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show every check, tracebacks and printed output."
 )
-def grade(path, json_file, device, exercises, timeout, memory, hints, verbose) -> None:
-    """Grade your exercises: a file, an exercise folder, or a folder holding them.
+@click.option(
+    "--batch", is_flag=True, help="PATH holds one folder or .zip per learner: grade the class."
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), help="Batch: learners graded at once [default: cores]."
+)
+@click.option(
+    "--gradebook",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Batch: the SQLite gradebook [default: PATH.gradebook.sqlite beside PATH].",
+)
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Batch: also write one row per learner to this CSV file.",
+)
+@click.option(
+    "--regrade", is_flag=True, help="Batch: grade again learners already in the gradebook."
+)
+def grade(path: Path, **options) -> None:
+    """Grade exercises: a file, an exercise folder, or a folder holding them.
 
-    Your code runs in a separate, confined process; the checks compare it with the reference
-    solution. Exit status: 0 all passed, 1 something to fix, 2 usage or content error.
+    The learner's code runs in a separate, confined process; the checks compare it with the
+    reference solution. Exit status: 0 all passed, 1 something to fix, 2 usage or content error.
+
+    With --batch, PATH holds one folder or .zip per learner (its name is the learner id); the
+    results go into a gradebook, and running again resumes where it stopped.
     """
     from course.commands import grade as run
 
-    raise SystemExit(run(path, json_file, device, exercises, timeout, memory, hints, verbose))
+    raise SystemExit(run(path, **options))
+
+
+@main.group()
+def export() -> None:
+    """Package the grader for the platforms instructors use."""
+
+
+@export.command("gradescope")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="autograder.zip",
+    show_default=True,
+    help="Where to write the zip to upload to Gradescope.",
+)
+def export_gradescope(output: Path) -> None:
+    """Write Gradescope's autograder zip: setup.sh, run_autograder and the module.
+
+    Upload it as the assignment's autograder; each submission is then graded by the same
+    `course grade`, sandbox included, inside Gradescope's container.
+    """
+    from course.commands import export_gradescope as run
+
+    click.echo(run(output))
 
 
 @main.command()

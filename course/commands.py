@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,29 +12,79 @@ from course.content import load_module
 from course.errors import EXIT_FAILED
 
 
-def grade(
-    path: Path,
-    json_file: Path | None,
-    device: str,
-    exercises: tuple[str, ...],
-    timeout: float,
-    memory_mib: int,
-    hints: bool,
-    verbose: bool,
-) -> int:
-    """Grade `path`, print the report, write JSON on request; return the exit code."""
+def grade(path: Path, **options) -> int:
+    """Check the option combination, then grade one learner or a whole class."""
+    if options["fmt"] and not options["output"]:
+        raise click.UsageError("--format needs -o FILE.")
+    batch_only = [k for k in ("jobs", "gradebook", "csv_file") if options[k]] + (
+        ["regrade"] if options["regrade"] else []
+    )
+    if batch_only and not options["batch"]:
+        raise click.UsageError(f"--{batch_only[0].replace('_file', '')} goes with --batch.")
+    if options["batch"]:
+        return _grade_batch(path, options)
+    return _grade_one(path, options)
+
+
+def _grade_options(options: dict):
     from grader.grade import GradeOptions
-    from grader.grade import grade as run
-    from grader.report import terminal, write_json
     from grader.sandbox import Limits
 
-    module = load_module()
-    limits = replace(Limits(), request_seconds=timeout, memory_bytes=memory_mib << 20)
-    report = run(module, path, GradeOptions(exercises=exercises, device=device, limits=limits))
-    click.echo(terminal(report, hints=hints, verbose=verbose))
-    if json_file is not None:
-        write_json(report, json_file)
+    limits = replace(
+        Limits(), request_seconds=options["timeout"], memory_bytes=options["memory"] << 20
+    )
+    return GradeOptions(exercises=options["exercises"], device=options["device"], limits=limits)
+
+
+def _grade_one(path: Path, options: dict) -> int:
+    """Grade `path`, print the report, write the files asked for; return the exit code."""
+    from grader.grade import grade as run
+    from grader.report import terminal, write_report
+
+    report = run(load_module(), path, _grade_options(options))
+    click.echo(terminal(report, hints=options["hints"], verbose=options["verbose"]))
+    if options["json_file"]:
+        write_report(report, "json", options["json_file"])
+    if options["fmt"]:
+        write_report(report, options["fmt"], options["output"])
     return 0 if report.all_passed else EXIT_FAILED
+
+
+def _grade_batch(path: Path, options: dict) -> int:
+    """Grade a class into the gradebook with a progress bar; print the summary."""
+    from grader.batch import default_jobs, describe, grade_batch
+    from grader.gradebook import Gradebook
+    from grader.report import write_atomically
+
+    module = load_module()
+    gradebook = Gradebook(options["gradebook"] or path.parent / f"{path.name}.gradebook.sqlite")
+    bar = None
+
+    def start(todo: int, skipped: int) -> None:
+        nonlocal bar
+        if not todo:
+            return
+        click.echo(
+            f"{todo} to grade, {skipped} already graded (use --regrade to grade them again).",
+            err=True,
+        )
+        bar = click.progressbar(length=todo, label="Grading", show_eta=True, file=sys.stderr)
+        bar.__enter__()
+
+    try:
+        summary = grade_batch(
+            module, path, gradebook, options["jobs"] or default_jobs(), _grade_options(options),
+            regrade=options["regrade"], progress=lambda outcome: bar.update(1), on_start=start,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    click.echo(describe(summary, gradebook))
+    if options["csv_file"]:
+        write_atomically(options["csv_file"], gradebook.csv_text([e.id for e in module.exercises]))
+    complete = all(total == max_score for _, total, max_score, _ in gradebook.totals())
+    gradebook.close()
+    return 0 if complete else EXIT_FAILED
 
 
 def verify() -> int:
@@ -50,3 +101,13 @@ def verify() -> int:
                 click.echo("    " + finding.detail.replace("\n", "\n    "))
     click.echo(f"\n{'All verified.' if not failures else f'{failures} claim(s) failed.'}")
     return EXIT_FAILED if failures else 0
+
+
+def export_gradescope(output: Path) -> str:
+    """Write the autograder zip and say what to do with it."""
+    from importlib.metadata import version
+
+    from grader.bundle import gradescope_bundle
+
+    names = gradescope_bundle(load_module(), output, version("torch").split("+")[0])
+    return f"Wrote {output} ({len(names)} files). Upload it as the autograder of the assignment."

@@ -26,6 +26,10 @@ BUDGET = (
 )
 
 
+class GraderError(Exception):
+    """The grader itself failed (not the learner's code): reported as an internal error."""
+
+
 @dataclass
 class Learner:
     """One learner file of one exercise, on one kind of device."""

@@ -157,9 +157,16 @@ def _entry(
     }
 
 
-def write_json(report: GradeReport, path: Path) -> None:
-    """Write atomically: a reader never sees half a file."""
-    write_atomically(path, json.dumps(as_json(report), indent=2) + "\n")
+def write_report(report: GradeReport, fmt: str, path: Path) -> None:
+    """Write `report` as json, gradescope or junit, atomically."""
+    from grader import exports
+
+    if fmt == "junit":
+        text = exports.junit(report)
+    else:
+        data = exports.gradescope(report) if fmt == "gradescope" else as_json(report)
+        text = json.dumps(data, indent=2) + "\n"
+    write_atomically(path, text)
 
 
 def write_atomically(path: Path, text: str) -> None:

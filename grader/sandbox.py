@@ -100,23 +100,23 @@ def _write(path: str, text: str) -> None:
 
 
 def private_filesystem(iso: Isolation, hidden: list[str], tmp_bytes: int) -> str:
-    """Inside a mount namespace: hide `hidden` folders under empty read-only tmpfs, give the
-    runner its own size-capped /tmp, and a /proc of its own PID namespace. Returns the work
-    folder (falls back to a fresh folder under the real /tmp without a mount namespace)."""
+    """Inside a mount namespace: give the runner its own size-capped /tmp, hide `hidden`
+    folders under empty read-only tmpfs, and mount a /proc of its own PID namespace. Python's
+    own folders stay reachable even when they lie under /tmp or where only root may go.
+    Returns the work folder (a fresh folder under the real /tmp without a mount namespace)."""
     if not iso.pid_namespace:
         import tempfile
 
         iso.filesystem_view = "no (the runner sees the whole filesystem)"
         return tempfile.mkdtemp(prefix="course-runner-")
+    private = [p for p in ("/tmp", "/dev/shm", "/var/tmp") if os.path.isdir(p)]
     try:
         _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount private")
+        keep = _python_folders([*private, *hidden])
         tmp_opts = f"size={tmp_bytes},mode=1777".encode()
-        for path in ("/tmp", "/dev/shm", "/var/tmp"):
-            if os.path.isdir(path):
-                _check(
-                    _libc.mount(b"tmpfs", path.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, tmp_opts),
-                    f"mount {path}",
-                )
+        for path in private:
+            flags = MS_NOSUID | MS_NODEV
+            _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, tmp_opts), f"mount {path}")
         shown = []
         for path in hidden:
             if os.path.isdir(path):
@@ -126,37 +126,52 @@ def private_filesystem(iso: Isolation, hidden: list[str], tmp_bytes: int) -> str
                     f"hide {path}",
                 )
                 shown.append(path)
+        _rebind(keep)
         _libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-        _reachable_python()
     except OSError as exc:
         iso.notes.append(f"filesystem view incomplete ({exc})")
         iso.filesystem_view = "partial"
     else:
-        iso.filesystem_view = f"private /tmp; hidden: {', '.join(shown) or 'nothing'}"
+        covered = [h for h in hidden if any(h.startswith(p + "/") for p in private)]
+        iso.filesystem_view = f"private /tmp; hidden: {', '.join(shown + covered) or 'nothing'}"
     work = "/tmp/work"
     os.makedirs(work, exist_ok=True)
     return work
 
 
-def _reachable_python() -> None:
-    """Python may live where only root can go (e.g. under /root/.pyenv). Bind each such folder
-    of sys.path, read-only, under the runner's /tmp, and point sys.path and the packages
-    already imported there, so that lazy imports keep working as an unprivileged user."""
+def _python_folders(shadowed: list[str]) -> dict[str, int]:
+    """The folders of sys.path that the runner would lose (under a folder about to be covered,
+    or unreadable for an unprivileged user), each held open so it can be bound back later."""
+    import sys
+
+    keep = {}
+    for entry in sys.path:
+        if not os.path.isdir(entry) or entry in keep:
+            continue
+        covered = any(entry == s or entry.startswith(s.rstrip("/") + "/") for s in shadowed)
+        if covered or not _world_readable(entry):
+            keep[entry] = os.open(entry, os.O_PATH | os.O_DIRECTORY)
+    return keep
+
+
+def _rebind(keep: dict[str, int]) -> None:
+    """Bind each kept folder, read-only, under the runner's /tmp/.python, and point sys.path
+    and the packages already imported from there at the new place."""
     import sys
 
     moved: dict[str, str] = {}
-    for i, entry in enumerate(sys.path):
-        if not os.path.isdir(entry) or _world_readable(entry):
-            continue
+    for i, (entry, fd) in enumerate(keep.items()):
         view = f"/tmp/.python/{i}"
         os.makedirs(view, exist_ok=True)
-        _check(_libc.mount(entry.encode(), view.encode(), None, MS_BIND | MS_REC, None), "bind")
+        source = f"/proc/self/fd/{fd}".encode()
+        _check(_libc.mount(source, view.encode(), None, MS_BIND | MS_REC, None), f"bind {entry}")
         _libc.mount(None, view.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
+        os.close(fd)
         moved[entry.rstrip("/") + "/"] = view + "/"
-        sys.path[i] = view
     if not moved:
         return
     os.chmod("/tmp/.python", 0o755)
+    sys.path[:] = [_moved(p + "/", moved).rstrip("/") if p.startswith("/") else p for p in sys.path]
     sys.path_importer_cache.clear()
     for module in list(sys.modules.values()):
         search = getattr(module, "__path__", None)

@@ -140,15 +140,32 @@ def test_cli_delegates_options_to_the_core(monkeypatch):
     """The command only parses: the core receives exactly what was typed."""
     seen = {}
 
-    def fake(*args):
-        seen["args"] = args
+    def fake(path, **options):
+        seen.update(options, path=path)
         return 0
 
     monkeypatch.setattr("course.commands.grade", fake)
-    result = CliRunner().invoke(
-        main, ["grade", "x", "--device", "cpu", "--timeout", "3", "--exercise", "a", "-v"]
+    args = ["grade", "x", "--device", "cpu", "--timeout", "3", "--exercise", "a", "-v"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert (str(seen["path"]), seen["device"], seen["exercises"], seen["timeout"]) == (
+        "x", "cpu", ("a",), 3.0,
+    )  # fmt: skip
+    assert (seen["memory"], seen["hints"], seen["verbose"], seen["batch"]) == (
+        4096,
+        False,
+        True,
+        False,
     )
-    assert result.exit_code == 0
-    path, json_file, device, exercises, timeout, memory, hints, verbose = seen["args"]
-    assert (str(path), json_file, device, exercises, timeout) == ("x", None, "cpu", ("a",), 3.0)
-    assert (memory, hints, verbose) == (4096, False, True)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "junit"], "--format needs -o FILE"),
+        (["--jobs", "2"], "--jobs goes with --batch"),
+        (["--regrade"], "--regrade goes with --batch"),
+    ],
+)
+def test_cli_option_combinations(args, message):
+    result = CliRunner().invoke(main, ["grade", str(REPO / "solutions"), *args])
+    assert result.exit_code == 2 and message in result.output

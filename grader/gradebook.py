@@ -1,0 +1,115 @@
+"""The batch gradebook: SQLite, one transaction per learner, so that a batch killed at any
+moment loses at most the learners in flight and never counts anyone twice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+import time
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS learners (
+    id TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    error TEXT,
+    seconds REAL,
+    graded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS exercises (
+    learner TEXT NOT NULL REFERENCES learners(id),
+    exercise TEXT NOT NULL,
+    state TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    PRIMARY KEY (learner, exercise)
+);
+CREATE TABLE IF NOT EXISTS checks (
+    learner TEXT NOT NULL REFERENCES learners(id),
+    exercise TEXT NOT NULL,
+    name TEXT NOT NULL,
+    title TEXT NOT NULL,
+    state TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (learner, exercise, name)
+);
+"""
+
+
+CHECK_FIELDS = ("name", "title", "state", "score", "max_score", "message")
+
+
+class Gradebook:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.executescript(SCHEMA)
+
+    def hashes(self) -> dict[str, str]:
+        """The content hash each learner was last graded at."""
+        return dict(self.db.execute("SELECT id, content_hash FROM learners"))
+
+    def record(self, outcome: dict) -> None:
+        """Replace everything known about one learner, atomically."""
+        learner = outcome["learner"]
+        with self.db:  # BEGIN ... COMMIT, or ROLLBACK on error
+            self.db.execute("BEGIN IMMEDIATE")
+            for table, column in (
+                ("checks", "learner"),
+                ("exercises", "learner"),
+                ("learners", "id"),
+            ):
+                self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (learner,))
+            self.db.execute(
+                "INSERT INTO learners VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (learner, outcome["hash"], outcome["score"], outcome["max_score"],
+                 outcome.get("error"), outcome.get("seconds"), time.strftime("%Y-%m-%dT%H:%M:%S")),
+            )  # fmt: skip
+            for ex in outcome["exercises"]:
+                self.db.execute(
+                    "INSERT INTO exercises VALUES (?, ?, ?, ?, ?)",
+                    (learner, ex["id"], ex["state"], ex["score"], ex["max_score"]),
+                )
+                self.db.executemany(
+                    "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(learner, ex["id"], *(c[k] for k in CHECK_FIELDS)) for c in ex["checks"]],
+                )
+
+    def totals(self) -> list[tuple[str, float, float, str | None]]:
+        return list(self.db.execute("SELECT id, score, max_score, error FROM learners ORDER BY id"))
+
+    def most_failed(self, limit: int = 5) -> list[tuple[str, str, int]]:
+        """The checks the class failed most: the teaching signal."""
+        return list(
+            self.db.execute(
+                "SELECT exercise, title, COUNT(*) AS n FROM checks WHERE state = 'failed' "
+                "GROUP BY exercise, title ORDER BY n DESC, exercise, title LIMIT ?",
+                (limit,),
+            )
+        )
+
+    def csv_text(self, exercise_ids: list[str]) -> str:
+        """One row per learner, one column per exercise, and the total."""
+        scores: dict[str, dict[str, float]] = {}
+        for learner, exercise, score in self.db.execute(
+            "SELECT learner, exercise, score FROM exercises"
+        ):
+            scores.setdefault(learner, {})[exercise] = score
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["learner", *exercise_ids, "total", "max_score", "error"])
+        for learner, total, max_score, error in self.totals():
+            row = [f"{scores.get(learner, {}).get(e, 0):g}" for e in exercise_ids]
+            writer.writerow([learner, *row, f"{total:g}", f"{max_score:g}", error or ""])
+        return out.getvalue()
+
+    def close(self) -> None:
+        self.db.close()

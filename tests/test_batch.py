@@ -1,0 +1,189 @@
+"""Batch grading: a class into a gradebook that survives being killed, resumes without
+counting anyone twice, opens zips safely and is not stopped by a hostile submission."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+from grader.archive import MAX_TOTAL_BYTES, ArchiveError, extract
+from tests.conftest import REPO
+from tests.test_sandbox import assert_nothing_left
+
+SOLUTIONS = [
+    REPO / "solutions/01_lstm_network/lstm_network.py",
+    REPO / "solutions/02_training_step/training.py",
+]
+CORPUS = REPO / "tests/corpus"
+
+
+def learner(folder: Path, name: str, *files: Path) -> Path:
+    (folder / name).mkdir(parents=True)
+    for f in files:
+        (folder / name / f.name).write_bytes(f.read_bytes())
+    return folder / name
+
+
+def class_of(folder: Path) -> Path:
+    subs = folder / "subs"
+    learner(subs, "ada", *SOLUTIONS)
+    learner(subs, "bob", CORPUS / "01_lstm_network/mistakes/first_step/lstm_network.py")
+    learner(subs, "cyd", CORPUS / "02_training_step/mistakes/no_zero_grad/training.py")
+    with zipfile.ZipFile(subs / "dee.zip", "w") as zf:
+        for f in SOLUTIONS:
+            zf.write(f, f"dee/{f.name}")
+    (subs / "eve.zip").write_bytes(b"this is not a zip")
+    hang = learner(subs, "fay")
+    (hang / "training.py").write_text("def train_step(*args):\n    while True:\n        pass\n")
+    return subs
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql))
+
+
+def test_batch_grades_a_class_and_resumes(tmp_path):
+    subs = class_of(tmp_path)
+    book, table = tmp_path / "book.sqlite", tmp_path / "class.csv"
+    args = [
+        "grade",
+        str(subs),
+        "--batch",
+        "--jobs",
+        "2",
+        "--gradebook",
+        str(book),
+        "--csv",
+        str(table),
+        "--timeout",
+        "1",
+    ]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 1, first.output
+    scores = dict(rows(book, "SELECT id, score FROM learners"))
+    assert scores == {
+        "ada": 20,
+        "bob": scores["bob"],
+        "cyd": scores["cyd"],
+        "dee": 20,
+        "eve": 0,
+        "fay": 0,
+    }
+    assert 0 < scores["bob"] < 10 and scores["cyd"] < 10
+    (error,) = rows(book, "SELECT error FROM learners WHERE id = 'eve'")[0]
+    assert "not a valid zip archive" in error
+    assert "Checks the class failed most:" in first.output and "Scores out of 20" in first.output
+    with open(table) as f:
+        table_rows = list(csv.DictReader(f))
+    assert [r["learner"] for r in table_rows] == ["ada", "bob", "cyd", "dee", "eve", "fay"]
+    assert table_rows[0]["01_lstm_network"] == "10" and table_rows[0]["total"] == "20"
+
+    again = CliRunner().invoke(main, args)
+    assert "skipped 6 already graded" in again.output
+    (subs / "bob/lstm_network.py").write_bytes(SOLUTIONS[0].read_bytes())
+    changed = CliRunner().invoke(main, args)
+    assert "Graded 1 learner(s)" in changed.output and "skipped 5" in changed.output
+    assert dict(rows(book, "SELECT id, score FROM learners"))["bob"] == 10
+    regrade = CliRunner().invoke(main, [*args, "--regrade"])
+    assert "Graded 6 learner(s)" in regrade.output
+    assert rows(book, "SELECT COUNT(*) FROM learners") == [(6,)]
+    assert_nothing_left()
+
+
+def test_sigkill_half_way_loses_nothing_and_counts_nobody_twice(tmp_path):
+    subs = tmp_path / "subs"
+    for i in range(8):
+        learner(subs, f"l{i}", *SOLUTIONS)
+    book = tmp_path / "book.sqlite"
+    argv = [
+        sys.executable,
+        "-m",
+        "course",
+        "grade",
+        str(subs),
+        "--batch",
+        "--jobs",
+        "2",
+        "--gradebook",
+        str(book),
+    ]
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    graded = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        graded = rows(book, "SELECT COUNT(*) FROM learners")[0][0] if book.exists() else 0
+        if graded >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None and 2 <= graded < 8, "the batch finished before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert_nothing_left()
+    kept = {r[0] for r in rows(book, "SELECT id FROM learners")}
+    assert len(kept) >= 2
+    checks_per_learner = set(rows(book, "SELECT COUNT(*) FROM checks GROUP BY learner"))
+    assert len(checks_per_learner) == 1  # every recorded learner is recorded whole
+
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert f"skipped {len(kept)} already graded" in result.stdout
+    assert rows(book, "SELECT COUNT(*), MIN(score), MAX(score) FROM learners") == [(8, 20.0, 20.0)]
+    assert len(set(rows(book, "SELECT COUNT(*) FROM checks GROUP BY learner"))) == 1
+    assert rows(
+        book,
+        "SELECT COUNT(*) FROM (SELECT learner, exercise, name FROM checks"
+        " GROUP BY 1, 2, 3 HAVING COUNT(*) > 1)",
+    ) == [(0,)]
+
+
+# ------------------------------------------------------------------ zip safety
+
+
+def make_zip(path: Path, entries: dict[str, bytes], link: str | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        if link:
+            info = zipfile.ZipInfo(link)
+            info.external_attr = 0o120777 << 16
+            zf.writestr(info, "/etc/passwd")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("entries", "link", "message"),
+    [
+        ({"../escape.py": b"x"}, None, "points outside"),
+        ({"/abs/escape.py": b"x"}, None, "points outside"),
+        ({"a/../../escape.py": b"x"}, None, "points outside"),
+        ({}, "training.py", "symbolic link"),
+        ({"bomb.bin": b"\0" * (MAX_TOTAL_BYTES + 1)}, None, "zip bomb"),
+        ({f"f{i}.py": b"" for i in range(600)}, None, "entries"),
+    ],
+)
+def test_unsafe_zips_are_refused(tmp_path, entries, link, message):
+    archive = make_zip(tmp_path / "sub.zip", entries, link)
+    target = tmp_path / "out"
+    target.mkdir()
+    with pytest.raises(ArchiveError, match=message):
+        extract(archive, target)
+    assert not (tmp_path / "escape.py").exists()
+
+
+def test_a_safe_zip_extracts(tmp_path):
+    archive = make_zip(tmp_path / "sub.zip", {"me/lstm_network.py": b"x = 1\n", "me/notes/": b""})
+    extract(archive, tmp_path / "out")
+    assert (tmp_path / "out/me/lstm_network.py").read_text() == "x = 1\n"
