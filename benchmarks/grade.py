@@ -1,4 +1,4 @@
-"""`course grade solutions/` against `python -c "import torch"`, in the same run.
+"""`course grade solutions/` (exercises 1-2) against `python -c "import torch"`, in one run.
 
 Run:  .venv/bin/python benchmarks/grade.py [--runs N]
 Prints the median wall time of each, their ratio (goal: within 2x) and the peak memory of the
@@ -18,23 +18,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 BASELINE = ("python -c 'import torch'", [PY, "-c", "import torch"])
-GRADE = ("course grade solutions/", [PY, "-m", "course", "grade", "solutions", "--device", "cpu"])
+EXERCISES = ["--exercise", "01_lstm_network", "--exercise", "02_training_step"]
+GRADE = (
+    "course grade solutions/ (ex. 1-2)",
+    [PY, "-m", "course", "grade", "solutions", "--device", "cpu", *EXERCISES],
+)
 
 
-def tree_rss(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def tree_pss(root_pid: int) -> int:
+    """Proportional memory (PSS: shared pages counted once) of a process and all its
+    descendants, in bytes."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
-                statm = Path(f"/proc/{entry}/statm").read_text().split()
+                rollup = Path(f"/proc/{entry}/smaps_rollup").read_text()
             except OSError:
                 continue
             fields = stat.rsplit(")", 1)[1].split()
             parents[int(entry)] = int(fields[1])
-            rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+            pss = next((line for line in rollup.splitlines() if line.startswith("Pss:")), "Pss: 0")
+            rss[int(entry)] = int(pss.split()[1]) * 1024
     family, grew = {root_pid}, True
     while grew:
         children = {pid for pid, ppid in parents.items() if ppid in family} - family
@@ -49,7 +55,7 @@ def measure(argv: list[str]) -> tuple[float, int]:
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
-        peak = max(peak, tree_rss(proc.pid))
+        peak = max(peak, tree_pss(proc.pid))
         time.sleep(0.02)
     if proc.returncode != 0:
         sys.exit(f"{' '.join(argv)} exited with {proc.returncode}; fix that before timing it")
@@ -66,9 +72,9 @@ def main() -> None:
         samples = [measure(argv) for _ in range(runs)]
         rows.append((name, statistics.median(t for t, _ in samples), max(m for _, m in samples)))
     base = rows[0][1]
-    print(f"{'command':<28} {'median':>8} {'ratio':>6} {'peak memory':>12}")
+    print(f"{'command':<36} {'median':>8} {'ratio':>6} {'peak memory':>12}")
     for name, seconds, peak in rows:
-        print(f"{name:<28} {seconds:>7.2f}s {seconds / base:>6.2f} {peak / 2**20:>9.0f} MiB")
+        print(f"{name:<36} {seconds:>7.2f}s {seconds / base:>6.2f} {peak / 2**20:>9.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -38,10 +38,16 @@ def _grade_options(options: dict):
 
 def _grade_one(path: Path, options: dict) -> int:
     """Grade `path`, print the report, write the files asked for; return the exit code."""
-    from grader.grade import grade as run
-    from grader.report import terminal, write_report
+    from grader.zygote import Zygote
 
-    report = run(load_module(), path, _grade_options(options))
+    zygote = Zygote.start()  # first: it imports torch while we read the module
+    try:
+        from grader.grade import grade as run
+        from grader.report import terminal, write_report
+
+        report = run(load_module(), path, _grade_options(options), zygote=zygote)
+    finally:
+        zygote.close()
     click.echo(terminal(report, hints=options["hints"], verbose=options["verbose"]))
     if options["json_file"]:
         write_report(report, "json", options["json_file"])

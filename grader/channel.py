@@ -8,16 +8,15 @@ and nothing it sends can pretend to be a tensor or a number it is not.
 from __future__ import annotations
 
 import io
-import math
 import select
 import socket
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 
-import torch
-
 HEADER = struct.Struct("!Q")
+WATCH_SECONDS = 0.05
 MAX_FRAME = 256 * 1024 * 1024  # a reply larger than this is hostile or broken
 PLAIN_SCALARS = (bool, int, float, str, bytes, type(None))
 
@@ -36,19 +35,29 @@ class BadFrame(Exception):
 
 def send(sock: socket.socket, obj: Any) -> None:
     """Send one message: plain data (dicts, lists, str, numbers, tensors)."""
+    import torch  # here, not at the top: the checker starts the zygote before paying for torch
+
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     data = buffer.getvalue()
     sock.sendall(HEADER.pack(len(data)) + data)
 
 
-def recv(sock: socket.socket, timeout: float | None = None, max_bytes: int = MAX_FRAME) -> Any:
-    """Receive one message, decoded inertly and validated as plain data."""
+def recv(
+    sock: socket.socket,
+    timeout: float | None = None,
+    max_bytes: int = MAX_FRAME,
+    watch: Callable[[], None] | None = None,
+) -> Any:
+    """Receive one message, decoded inertly and validated as plain data. While waiting,
+    `watch` is called every WATCH_SECONDS (it may raise to give up)."""
     deadline = None if timeout is None else time.monotonic() + timeout
-    (size,) = HEADER.unpack(_read_exactly(sock, HEADER.size, deadline))
+    (size,) = HEADER.unpack(_read_exactly(sock, HEADER.size, deadline, watch))
     if size > max_bytes:
         raise BadFrame(f"a message of {size} bytes is larger than the limit of {max_bytes}")
-    data = _read_exactly(sock, size, deadline)
+    data = _read_exactly(sock, size, deadline, watch)
+    import torch
+
     try:
         obj = torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
     except Exception as exc:  # anything torch.load refuses is not plain data
@@ -56,13 +65,20 @@ def recv(sock: socket.socket, timeout: float | None = None, max_bytes: int = MAX
     return plain(obj)
 
 
-def _read_exactly(sock: socket.socket, size: int, deadline: float | None) -> bytes:
+def _read_exactly(sock: socket.socket, size: int, deadline: float | None, watch=None) -> bytes:
     chunks, got = [], 0
     while got < size:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([sock], [], [], left)[0]:
+        while deadline is not None or watch is not None:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
                 raise ChannelTimeout()
+            wait = WATCH_SECONDS if watch else left
+            if left is not None:
+                wait = min(wait, left)
+            if select.select([sock], [], [], wait)[0]:
+                break
+            if watch:
+                watch()
         try:
             chunk = sock.recv(min(size - got, 1 << 20))
         except (ConnectionResetError, BrokenPipeError):
@@ -79,6 +95,8 @@ def plain(obj: Any, depth: int = 0) -> Any:
 
     Exact `type(...) is` checks: a subclass of dict, str or Tensor could carry behaviour.
     """
+    import torch
+
     if depth > 20:
         raise BadFrame("message nested too deeply")
     kind = type(obj)
@@ -95,7 +113,3 @@ def plain(obj: Any, depth: int = 0) -> Any:
             raise BadFrame("message keys must be strings")
         return {key: plain(value, depth + 1) for key, value in obj.items()}
     raise BadFrame(f"unexpected {kind.__name__} in a message")
-
-
-def finite(value: float) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)

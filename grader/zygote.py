@@ -49,6 +49,10 @@ class RunnerDied(Exception):
         self.how, self.output = how, output
 
 
+class MemoryExceeded(Exception):
+    """The runner's resident memory went over its cap (polled where no rlimit applies)."""
+
+
 class RunnerTimeout(Exception):
     """The runner did not answer within the time allowed; it has been killed."""
 
@@ -90,15 +94,15 @@ class Zygote:
         finally:
             chan_theirs.close()
             os.close(status_w)
-        return RunnerProcess(pid, chan_ours, status_r, output)
+        cap = spec.limits.memory_bytes if spec.cuda else None  # no RLIMIT_AS there: we poll
+        return RunnerProcess(pid, chan_ours, status_r, output, memory_cap=cap)
 
     def close(self) -> None:
+        """Stop the zygote at once: it holds no state worth a graceful exit, and its runners
+        have been killed already."""
         self.ctl.close()
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        self.proc.kill()
+        self.proc.wait()
 
 
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
@@ -115,13 +119,11 @@ class RunnerProcess:
     """Checker-side handle of one runner: send a request, get plain data back or an
     exception that says how the runner failed."""
 
-    def __init__(self, supervisor: int, chan: socket.socket, status_fd: int, output) -> None:
-        self.supervisor, self.chan, self.status_fd, self.output = (
-            supervisor,
-            chan,
-            status_fd,
-            output,
-        )
+    def __init__(
+        self, supervisor: int, chan: socket.socket, status_fd: int, output, memory_cap: int | None
+    ) -> None:
+        self.supervisor, self.chan, self.status_fd = supervisor, chan, status_fd
+        self.output, self.memory_cap = output, memory_cap
         self.runner_pid: int | None = None
         self.alive = True
 
@@ -130,7 +132,11 @@ class RunnerProcess:
             raise RunnerDied("the runner had already stopped", self.output_tail())
         try:
             channel.send(self.chan, message)
-            reply = channel.recv(self.chan, timeout=timeout)
+            watch = self._watch_memory if self.memory_cap else None
+            reply = channel.recv(self.chan, timeout=timeout, watch=watch)
+        except MemoryExceeded as exc:
+            self.kill()
+            raise RunnerDied(str(exc), self.output_tail()) from None
         except channel.ChannelTimeout:
             self.kill()
             raise RunnerTimeout() from None
@@ -146,6 +152,22 @@ class RunnerProcess:
             self.kill()
             raise RunnerDied("the runner sent a malformed reply", self.output_tail())
         return reply
+
+    def _watch_memory(self) -> None:
+        """Where no address-space limit can be set (CUDA), poll the runner's resident set."""
+        if self.runner_pid is None:
+            self._status(wait=0)
+        try:
+            with open(f"/proc/{self.runner_pid}/status") as f:
+                line = next(x for x in f if x.startswith("VmRSS:"))
+        except (OSError, StopIteration, TypeError):
+            return
+        rss = int(line.split()[1]) * 1024
+        if rss > self.memory_cap:
+            raise MemoryExceeded(
+                f"the runner was stopped: it used {rss >> 20} MiB of memory, "
+                f"more than the {self.memory_cap >> 20} MiB allowed"
+            )
 
     def hello(self, timeout: float) -> dict:
         """The first message, sent by trusted code before any learner code ran."""
@@ -180,8 +202,8 @@ class RunnerProcess:
         deadline = time.monotonic() + wait
         data = b""
         while len(data) < 2 * STATUS.size:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.status_fd], [], [], left)[0]:
+            left = max(0.0, deadline - time.monotonic())
+            if not select.select([self.status_fd], [], [], left)[0]:
                 break
             chunk = os.read(self.status_fd, 2 * STATUS.size - len(data))
             if not chunk:

@@ -370,3 +370,22 @@ def test_isolation_levels_are_reported(grade_source, module):
     assert iso["pid_namespace"] and iso["network_namespace"]
     assert iso["separate_user"].startswith("uid ")
     assert "solutions" in iso["filesystem_view"] and "checks" in iso["filesystem_view"]
+
+
+def test_memory_is_polled_where_no_address_space_limit_applies(zygote):
+    """CUDA runners get no RLIMIT_AS (it breaks CUDA): the checker polls their resident memory
+    instead. Exercised here on CPU with a runner spec marked for CUDA."""
+    from grader.sandbox import Limits
+    from grader.zygote import RunnerDied, RunnerSpec
+
+    runner = zygote.spawn(
+        RunnerSpec("01_lstm_network", (), Limits(memory_bytes=300 << 20), cuda=True)
+    )
+    try:
+        assert runner.hello(30)["limits"] is True
+        hog = 'hoard = []\nwhile True:\n    hoard.append(b"x" * (32 << 20))\n'
+        with pytest.raises(RunnerDied, match="more than the 300 MiB allowed"):
+            runner.request({"op": "load", "source": hog, "filename": "hog.py", "module": "hog"}, 20)
+    finally:
+        runner.close()
+    assert_nothing_left()

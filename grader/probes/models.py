@@ -50,3 +50,32 @@ def setup(recipe: dict, weights: list[torch.Tensor], stale: list[torch.Tensor]):
     model.eval()  # the step itself must switch to training mode
     optimizer = make_optimizer(recipe["optimizer"], model.parameters(), recipe["lr"])
     return model, optimizer, make_criterion(recipe["criterion"])
+
+
+class RecordingForecaster(nn.Module):
+    """A small fixed forecaster for the forecast checks, (batch, window, 1) -> (batch, 1): the
+    window's last value plus an LSTM's correction. It keeps a copy of every input it is given,
+    so that a check can see which windows a learner's forecast fed it."""
+
+    LIMIT = 200  # inputs kept
+
+    def __init__(self, hidden_size: int = 6) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.seen) < self.LIMIT:
+            self.seen.append(x.detach().to("cpu").clone())
+        out, _ = self.lstm(x)  # (batch, window, hidden)
+        return x[:, -1] + self.head(out[:, -1])  # (batch, 1)
+
+
+def recording_forecaster(weights: list[torch.Tensor]) -> RecordingForecaster:
+    """A RecordingForecaster carrying `weights` (in the order of its parameters())."""
+    model = RecordingForecaster()
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), weights, strict=True):
+            p.copy_(w)
+    return model

@@ -1,0 +1,526 @@
+"""Checks for exercise 4: `make_windows`, `fit` and `forecast` on a noisy sine.
+
+The learner's model never leaves the runner: the runner trains it with the learner's `fit`,
+runs it on test windows sent from here and returns the predictions. The checker computes the
+test MSE and compares it with the naive last-value forecast and with the reference's (trained
+here, once per process). `forecast` runs on a trusted model that records every window it is
+fed, over a history that is a view of a longer series, so that feeding true values instead of
+predictions, or reading past the history, is visible in plain data.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import torch
+
+from grader.checking import (
+    close,
+    depends,
+    fail,
+    max_difference,
+    not_a_tensor,
+    points,
+    raised,
+    shape,
+)
+from grader.probes.models import RecordingForecaster, recording_forecaster
+
+EXERCISE = "04_forecasting"
+WINDOW = 20
+TRAIN, TEST = 300, 200  # values to fit on; one-step predictions checked after them
+PERIOD, NOISE = 25.0, 0.1
+FIT_SECONDS = 30.0  # the CPU budget for one call of fit, stated in the README
+BASELINE_FRACTION = 0.5  # the test MSE must be at most half the naive forecast's
+REFERENCE_FACTOR = 1.5  # ... and at most this many times the reference's
+
+# --------------------------------------------------------------------- messages
+
+MISSING = "{file} defines no {names}; it must define make_windows, fit and forecast."
+TODO = "Your {what} still raises NotImplementedError: a TODO is left to do."
+NOT_A_PAIR = "make_windows returned {what}; it must return the pair (inputs, targets)."
+WINDOW_SHAPE = (
+    "For a series of {T} values and window={w}, your {which} has shape {got}; expected {want}. "
+    "{why}"
+)
+SHAPE_WHY = {
+    "too_few": "That is one window too few: the last window, series[{first}:{last}], is missing, yet its target series[{last}] exists. There are T - window windows: range(T - window).",
+    "too_many": "That is one window too many: a window that ends at the last value has no target after it. There are T - window windows: range(T - window).",
+    "no_feature": "Add the feature dimension: (N, window, 1), e.g. with inputs.unsqueeze(-1); nn.LSTM reads (batch, seq_len, features).",
+    "flat_targets": "Targets are (N, 1), one column, like the model's output: targets.unsqueeze(-1).",
+    "other": "There are T - window windows of `window` values and one feature each.",
+}
+WINDOW_DTYPE = "For a {dtype} series your {which} has dtype {got}; keep the series' dtype."
+WINDOW_CAUSES = {
+    "targets_inside": "Your targets are the LAST value of each window, series[i + window - 1]: the model would learn to copy its input. The target is the value right after the window, series[i + window].",
+    "targets_two_ahead": "Your targets are two steps after the window, series[i + window + 1]; the target is the very next value, series[i + window].",
+    "inputs_shifted": "Your windows start one value late, series[i + 1 : i + 1 + window]; window i is series[i : i + window].",
+}
+WINDOW_VALUES = (
+    "For a series of {T} values and window={w}, your {which} differ from the expected ones "
+    "(first difference at index {index}). inputs[i] must be series[i : i + window] and "
+    "targets[i] series[i + window]."
+)
+SHORT_RETURNED = (
+    "For a series of {T} values and window={w}, your make_windows returned {what}; there is no "
+    "value after a full window, so there is nothing to learn from. Raise ValueError with a "
+    "message that says the series must be longer than the window."
+)
+SHORT_OTHER = (
+    "For a series of {T} values and window={w}, your make_windows raised {kind}"
+    "{where}: {message}\nCheck the length first and raise ValueError yourself, with a message "
+    "that says the series must be longer than the window."
+)
+SHORT_SILENT = (
+    "For a series of {T} values and window={w}, your make_windows raised ValueError with no "
+    "message. Say why: how long the series is and how long it must be."
+)
+FIT_NOT_MODULE = "Your fit returned {what}; it must return the trained model, an nn.Module."
+NO_LSTM = (
+    "Your fit returned a model without an nn.LSTM (it is made of: {kinds}). This exercise asks "
+    "for an LSTM-based forecaster: nn.LSTM(1, hidden_size, batch_first=True), or nn.LSTMCell."
+)
+FIT_OUTPUT = (
+    "Your fitted model maps {n} windows of shape ({n}, {w}, 1) to {got}; it must give ({n}, 1), "
+    "one prediction per window."
+)
+NOT_DETERMINISTIC = (
+    "Two calls of fit(series, window={w}, epochs={e}, seed={s}) gave models with different "
+    "predictions (largest difference {diff:.3g}). Call torch.manual_seed(seed) at the start of "
+    "fit, before the model is built and before any shuffling."
+)
+NO_TRAINING = (
+    "Your fitted model's one-step test MSE is {mse:.4f}, where the naive forecast (repeat the "
+    "last value) scores {baseline:.4f}: it has not learned. fit never called loss.backward() "
+    "nor optimizer.step(): the model is returned untrained. Loop over the epochs: zero_grad, "
+    "forward, loss, backward, step (exercise 2)."
+)
+NO_BACKWARD = (
+    "Your fitted model's one-step test MSE is {mse:.4f}, where the naive forecast (repeat the "
+    "last value) scores {baseline:.4f}: it has not learned. fit called optimizer.step() {steps} "
+    "times but never loss.backward(), so no gradient ever reached the parameters and every step "
+    "had nothing to apply. Call loss.backward() between the loss and optimizer.step()."
+)
+NOT_LEARNED = (
+    "Your fitted model's one-step test MSE is {mse:.4f}, where the naive forecast (repeat the "
+    "last value) scores {baseline:.4f}: it has not learned{constant}. fit ran backward and "
+    "optimizer steps; check the order zero_grad, forward, loss, backward, step (zero_grad "
+    "between backward and step throws the gradients away), that the loss compares the model's "
+    "output with the targets, and the learning rate."
+)
+CONSTANT = ", and its predictions hardly vary (standard deviation {std:.3g}, the targets' {target_std:.3g})"
+NOT_GOOD_ENOUGH = (
+    "Your fitted model's one-step test MSE is {mse:.4f}; it must be at most {limit:.4f}: at "
+    "most half the naive forecast's {baseline:.4f} and within {factor:g}x the reference's "
+    "{ref:.4f} (which trains in {ref_seconds:.1f} s). Train for more epochs or with a larger "
+    "learning rate, within the budget of {budget:g} s."
+)
+NOT_FINITE = "Your fitted model's predictions hold NaN or infinity: training diverged. Lower the learning rate."
+FORECAST_SHAPE = "forecast(model, history, steps={steps}) returned shape {got}; it must be ({steps},), one value per step.{extra}"
+FED_TRUE = (
+    "Your forecast fed the model only true values of history at every step, so it never used "
+    "its own predictions: {how}. Autoregressive forecasting has no true values after the "
+    "history: after each step, drop the oldest value of the window and append the prediction."
+)
+FIRST_WINDOW = (
+    "The first window your forecast fed the model is not the last {w} values of history "
+    "(history[-{w}:]); {how}."
+)
+LATER_WINDOW = (
+    "At step {k} your forecast fed the model a window that is not the previous window shifted "
+    "by one with your prediction {y:.4g} appended{detail}. Each step: "
+    "context = torch.cat([context[1:], prediction])."
+)
+CALLS = (
+    "Your forecast called the model {calls} times for {steps} steps; it makes one call per "
+    "step, on a batch of one window, (1, window, 1)."
+)
+FORECAST_VALUES = (
+    "forecast(model, history, steps={steps}, window={w}) returned values that differ from the "
+    "model's predictions on its own windows (largest difference {diff:.3g}), though the windows "
+    "it fed look right. Return the predictions themselves, in order."
+)
+READS_AHEAD = (
+    "Your forecast's result changed when only the values AFTER history changed (largest "
+    "difference {diff:.3g}): it reads past the end of the history it was given. history is a "
+    "view of a longer tensor here; use only history itself (history[-window:]) and your own "
+    "predictions."
+)
+MUTATED = (
+    "Your forecast changed the history it was given in place; leave the caller's tensor as it was."
+)
+
+
+# --------------------------------------------------------------------- data
+
+
+def noisy_sine(n: int, seed: int) -> torch.Tensor:
+    """sin(2πt / PERIOD) plus Gaussian noise of standard deviation NOISE, t = 0..n-1."""
+    generator = torch.Generator().manual_seed(seed)
+    t = torch.arange(n, dtype=torch.float32)
+    return torch.sin(2 * math.pi * t / PERIOD) + NOISE * torch.randn(n, generator=generator)
+
+
+SERIES = noisy_sine(TRAIN + TEST, seed=2024)
+_REFERENCE: dict[str, dict] = {}  # solution file -> its MSE and time, trained once per process
+
+
+def held_out_windows(reference):
+    """The test windows (every window whose target lies after the training part)."""
+    return reference.make_windows(SERIES[TRAIN - WINDOW :], WINDOW)
+
+
+def reference_result(reference) -> dict:
+    """The reference's test MSE, trained here the same way the runner trains the learner's."""
+    key = reference.__file__
+    if key not in _REFERENCE:
+        inputs, targets = held_out_windows(reference)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in the runner
+        start = time.perf_counter()
+        try:
+            model = reference.fit(SERIES[:TRAIN], window=WINDOW, seed=0)
+        finally:
+            torch.set_num_threads(threads)
+        seconds = time.perf_counter() - start
+        model.eval()
+        with torch.no_grad():
+            mse = float(((model(inputs) - targets) ** 2).mean())
+        _REFERENCE[key] = {"mse": mse, "seconds": seconds}
+    return _REFERENCE[key]
+
+
+def baseline_mse(reference) -> float:
+    inputs, targets = held_out_windows(reference)
+    return float(((inputs[:, -1] - targets) ** 2).mean())
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def error_message(error: dict, what: str) -> str:
+    if error.get("type") == "NotImplementedError":
+        return TODO.format(what=what.removeprefix("Your "))
+    return raised(error, what)
+
+
+def judge_windows(reply: dict, series: torch.Tensor, w: int, reference) -> None:
+    T = series.shape[0]
+    if "not_a_pair" in reply:
+        got = reply["not_a_pair"]
+        what = (
+            f"a {got['not_a_tensor']}" if type(got) is dict else f"a tensor of shape {shape(got)}"
+        )
+        fail(NOT_A_PAIR.format(what=what))
+    inputs, targets = reference.make_windows(series, w)
+    for which, got, want in (
+        ("inputs", reply["inputs"], inputs),
+        ("targets", reply["targets"], targets),
+    ):
+        if problem := not_a_tensor(got, f"make_windows' {which}"):
+            fail(problem)
+        if got.shape != want.shape:
+            fail(
+                WINDOW_SHAPE.format(
+                    T=T,
+                    w=w,
+                    which=which,
+                    got=shape(got),
+                    want=shape(want),
+                    why=shape_why(got, want, which, T, w),
+                )
+            )
+        if got.dtype != want.dtype:
+            fail(WINDOW_DTYPE.format(dtype=series.dtype, which=which, got=got.dtype))
+    got_inputs, got_targets = reply["inputs"], reply["targets"]
+    if torch.equal(got_inputs, inputs) and torch.equal(got_targets, targets):
+        return
+    n = T - w
+    index = torch.arange(n)[:, None] + torch.arange(w)
+    replays = {
+        "targets_inside": (inputs, series[w - 1 : T - 1].unsqueeze(-1)),
+        "inputs_shifted": (series[(index + 1).clamp(max=T - 1)].unsqueeze(-1), targets),
+        "targets_two_ahead": (
+            inputs,
+            series[(torch.arange(n) + w + 1).clamp(max=T - 1)].unsqueeze(-1),
+        ),
+    }
+    for cause, (x, y) in replays.items():
+        x_ok, y_ok = (
+            torch.equal(got_inputs[: n - 1], x[: n - 1]),
+            torch.equal(got_targets[: n - 1], y[: n - 1]),
+        )
+        if x_ok and y_ok:
+            fail(WINDOW_CAUSES[cause])
+    for which, got, want in (("inputs", got_inputs, inputs), ("targets", got_targets, targets)):
+        if not torch.equal(got, want):
+            first = int((got != want).reshape(n, -1).any(dim=1).nonzero()[0])
+            fail(WINDOW_VALUES.format(T=T, w=w, which=which, index=first))
+
+
+def shape_why(got: torch.Tensor, want: torch.Tensor, which: str, T: int, w: int) -> str:
+    n = want.shape[0]
+    if got.dim() >= 1 and got.shape[1:] == want.shape[1:]:
+        if got.shape[0] == n - 1:
+            return SHAPE_WHY["too_few"].format(first=T - w - 1, last=T - 1)
+        if got.shape[0] == n + 1:
+            return SHAPE_WHY["too_many"]
+    if which == "inputs" and tuple(got.shape) == (n, w):
+        return SHAPE_WHY["no_feature"]
+    if which == "targets" and tuple(got.shape) == (n,):
+        return SHAPE_WHY["flat_targets"]
+    return SHAPE_WHY["other"]
+
+
+def run_fit(learner, reference, epochs: int | None = None) -> dict:
+    inputs, _ = held_out_windows(reference)
+    options = {} if epochs is None else {"epochs": epochs}
+    reply = learner.probe(
+        "forecasting.fit",
+        "Your fit",
+        timeout=FIT_SECONDS,
+        series=SERIES[:TRAIN],
+        inputs=inputs,
+        window=WINDOW,
+        seed=0,
+        **options,
+    )
+    if "error" in reply:
+        fail(error_message(reply["error"], "Your fit"))
+    if "not_a_module" in reply:
+        got = reply["not_a_module"]
+        what = f"a {got['not_a_tensor']}" if type(got) is dict else "a tensor"
+        fail(FIT_NOT_MODULE.format(what=what))
+    if not reply["lstm"]:
+        fail(NO_LSTM.format(kinds=", ".join(reply["modules"]) or "no layers at all"))
+    y = reply["y"]
+    if problem := not_a_tensor(y, "Your fitted model"):
+        fail(problem)
+    if tuple(y.shape) != (inputs.shape[0], 1):
+        fail(FIT_OUTPUT.format(n=inputs.shape[0], w=WINDOW, got=shape(y)))
+    return reply
+
+
+def forecast_problem(reference, seed: int, known: int, steps: int, window: int | None):
+    """A forecast case: the model's weights and two series equal on their first `known`
+    values and different after them."""
+    torch.manual_seed(seed)
+    weights = [p.detach().clone() for p in RecordingForecaster().parameters()]
+    first = noisy_sine(known + steps + 5, seed)
+    second = first.clone()
+    second[known:] = -first[known:] + 3.0  # another future behind the same history
+    return weights, [first, second]
+
+
+def run_forecast(learner, weights, series, known, steps, window) -> list[dict]:
+    reply = learner.probe(
+        "forecasting.forecast",
+        "Your forecast",
+        weights=weights,
+        series=series,
+        known=known,
+        steps=steps,
+        window=window,
+    )
+    if "error" in reply:
+        fail(error_message(reply["error"], "Your forecast"))
+    return reply["runs"]
+
+
+def expected_forecast(reference, weights, history, steps, window):
+    model = recording_forecaster(weights)
+    extra = {} if window is None else {"window": window}
+    y = reference.forecast(model, history.clone(), steps, **extra)
+    return y, model
+
+
+def is_slice_of(window: torch.Tensor, history: torch.Tensor) -> bool:
+    w = window.numel()
+    if w > history.numel():
+        return False
+    slices = history.unfold(0, w, 1)  # every run of w consecutive values
+    return bool((slices == window.reshape(1, w)).all(dim=1).any())
+
+
+def judge_forecast(run: dict, weights, history, steps, window, reference) -> None:
+    w = window or WINDOW
+    y = run["y"]
+    if problem := not_a_tensor(y, "Your forecast"):
+        fail(problem)
+    if tuple(y.shape) != (steps,):
+        extra = (
+            " Flatten it: torch.cat of (1,) predictions, or .reshape(-1)."
+            if y.numel() == steps
+            else ""
+        )
+        fail(FORECAST_SHAPE.format(steps=steps, got=shape(y), extra=extra))
+    expected, _ = expected_forecast(reference, weights, history, steps, window)
+    if close(y, expected, 1e-5, 1e-4):
+        return
+    seen = [x.reshape(-1) for x in run["seen"]]
+    if seen and seen[0].numel() == w and not torch.equal(seen[0], history[-w:]):
+        how = (
+            "it was history[:{w}], the FIRST values"
+            if torch.equal(seen[0], history[:w])
+            else f"it ends with {float(seen[0][-1]):.4g}, where history ends with {float(history[-1]):.4g}"
+        )
+        fail(FIRST_WINDOW.format(w=w, how=how.format(w=w)))
+    if len(seen) > 1 and all(is_slice_of(x, history) for x in seen):
+        if all(torch.equal(x, seen[0]) for x in seen):
+            how = f"all {len(seen)} windows were history[-{w}:], so every prediction is the same"
+        else:
+            how = "each window was a stretch of history itself"
+        fail(FED_TRUE.format(how=how))
+    if len(seen) != steps:
+        fail(CALLS.format(calls=len(seen), steps=steps))
+    context = torch.cat([history, y])
+    for k in range(1, steps):
+        want = context[len(history) - w + k : len(history) + k]
+        if seen[k].shape != want.shape or not close(seen[k], want, 1e-6, 1e-6):
+            last = float(seen[k][-1]) if seen[k].numel() else float("nan")
+            detail = f" (it ends with {last:.4g})"
+            fail(LATER_WINDOW.format(k=k + 1, y=float(y[k - 1]), detail=detail))
+    fail(FORECAST_VALUES.format(steps=steps, w=w, diff=max_difference(y, expected)))
+
+
+FORECAST_CASES = [  # (seed, values of history, steps, window; None: the default)
+    (1, 30, 12, 8),
+    (2, 8, 5, 8),  # history exactly one window long
+    (3, 25, 4, None),  # the default window of 20
+]
+
+
+# --------------------------------------------------------------------- checks
+
+
+@points(0)
+def test_imports(learner):
+    """Your file imports and defines make_windows, fit and forecast"""
+    names = learner.load()["names"]
+    if missing := [n for n in ("make_windows", "fit", "forecast") if n not in names]:
+        fail(MISSING.format(file=learner.path.name, names=" or ".join(missing)))
+
+
+@points(2)
+@depends("test_imports")
+def test_windows(learner, reference):
+    """make_windows cuts every (window, next value) pair, the last one included"""
+    cases = [
+        (noisy_sine(30, 5), 5),
+        (noisy_sine(21, 6), 20),  # exactly one window and its target
+        (noisy_sine(12, 7), 1),
+        (noisy_sine(15, 8).double(), 4),
+    ]
+    for series, w in cases:
+        reply = learner.probe("forecasting.windows", "Your make_windows", series=series, window=w)
+        if "error" in reply:
+            fail(error_message(reply["error"], "Your make_windows"))
+        judge_windows(reply, series, w, reference)
+
+
+@points(1)
+@depends("test_imports")
+def test_too_short(learner):
+    """A series no longer than the window raises ValueError with a message"""
+    for T, w in ((20, 20), (5, 8)):
+        reply = learner.probe(
+            "forecasting.windows", "Your make_windows", series=noisy_sine(T, 9), window=w
+        )
+        error = reply.get("error")
+        if error is None:
+            got = [reply.get(k) for k in ("inputs", "targets")]
+            what = (
+                " and ".join(f"shape {shape(g)}" for g in got if type(g) is torch.Tensor)
+                or "something"
+            )
+            fail(SHORT_RETURNED.format(T=T, w=w, what=what))
+        if error.get("type") == "NotImplementedError":
+            fail(TODO.format(what="make_windows"))
+        if error.get("type") != "ValueError":
+            where = f" at line {error['line']}" if error.get("line") else ""
+            fail(
+                SHORT_OTHER.format(
+                    T=T, w=w, kind=error.get("type"), where=where, message=error.get("message", "")
+                )
+            )
+        if not error.get("message", "").strip():
+            fail(SHORT_SILENT.format(T=T, w=w))
+
+
+@points(2)
+@depends("test_imports")
+def test_forecast_feeds_back(learner, reference):
+    """forecast feeds back its own predictions, one step at a time"""
+    for seed, known, steps, window in FORECAST_CASES:
+        weights, series = forecast_problem(reference, seed, known, steps, window)
+        runs = run_forecast(learner, weights, series, known, steps, window)
+        judge_forecast(runs[0], weights, series[0][:known], steps, window, reference)
+
+
+@points(1)
+@depends("test_imports")
+def test_forecast_uses_only_history(learner, reference):
+    """forecast reads nothing after the history and leaves it unchanged"""
+    for seed, known, steps, window in FORECAST_CASES:
+        weights, series = forecast_problem(reference, seed, known, steps, window)
+        first, second = run_forecast(learner, weights, series, known, steps, window)
+        if first["mutated"] or second["mutated"]:
+            fail(MUTATED)
+        for run in (first, second):
+            if problem := not_a_tensor(run["y"], "Your forecast"):
+                fail(problem)
+        a, b = first["y"], second["y"]
+        if a.shape != b.shape or not torch.equal(a, b):
+            diff = max_difference(a, b) if a.shape == b.shape else float("inf")
+            fail(READS_AHEAD.format(diff=diff))
+
+
+@points(1)
+@depends("test_imports")
+def test_fit_deterministic(learner, reference):
+    """fit gives the same model twice for the same seed"""
+    epochs = 2
+    first = run_fit(learner, reference, epochs)["y"]
+    second = run_fit(learner, reference, epochs)["y"]
+    if not close(first, second, 1e-6, 1e-6):
+        fail(NOT_DETERMINISTIC.format(w=WINDOW, e=epochs, s=0, diff=max_difference(first, second)))
+
+
+@points(3)
+@depends("test_windows")
+def test_fit_learns(learner, reference):
+    """The fitted model forecasts one step well below the naive baseline, near the reference"""
+    reply = run_fit(learner, reference)
+    _, targets = held_out_windows(reference)
+    y = reply["y"]
+    if not bool(torch.isfinite(y).all()):
+        fail(NOT_FINITE)
+    mse = float(((y - targets) ** 2).mean())
+    baseline = baseline_mse(reference)
+    ref = reference_result(reference)
+    limit = min(BASELINE_FRACTION * baseline, REFERENCE_FACTOR * ref["mse"])
+    if mse <= limit:
+        return
+    counts = reply["counts"]
+    if mse > baseline:
+        if counts["backward"] + counts["grad"] == 0:
+            fail(
+                NO_BACKWARD.format(mse=mse, baseline=baseline, steps=counts["steps"])
+                if counts["steps"]
+                else NO_TRAINING.format(mse=mse, baseline=baseline)
+            )
+        std, target_std = float(y.std()), float(targets.std())
+        constant = CONSTANT.format(std=std, target_std=target_std) if std < 0.2 * target_std else ""
+        fail(NOT_LEARNED.format(mse=mse, baseline=baseline, constant=constant))
+    fail(
+        NOT_GOOD_ENOUGH.format(
+            mse=mse,
+            limit=limit,
+            baseline=baseline,
+            factor=REFERENCE_FACTOR,
+            ref=ref["mse"],
+            ref_seconds=ref["seconds"],
+            budget=FIT_SECONDS,
+        )
+    )

@@ -1,0 +1,269 @@
+"""Checks for exercise 5: `input_gradient_norms`, the vanishing-gradient experiment.
+
+The runner builds nn.RNN and nn.LSTM layers with weights sent from here, calls the learner's
+function and returns the norms and the state the model was left in. The reference computes the
+expected norms on the same layer here; norms that span many orders of magnitude are compared
+as logarithms. When they differ, the usual mistakes (another output, norms over another axis,
+no square root) are replayed to name the cause.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from grader.checking import depends, fail, not_a_tensor, points, raised, shape
+from grader.probes.gradients import LAYERS, recurrent_layer
+
+EXERCISE = "05_vanishing_gradients"
+
+# --------------------------------------------------------------------- messages
+
+MISSING = "{file} defines no function input_gradient_norms (it defines: {names})."
+TODO = "Your input_gradient_norms still raises NotImplementedError: a TODO is left to do."
+REQUIRES_GRAD = (
+    "\nAutograd computes gradients only for tensors that require them, and the inputs do not: "
+    "make a copy that does, x = inputs.detach().requires_grad_(), run the model on x and "
+    "differentiate with respect to x."
+)
+SHAPES = {
+    "features": "Your norms have shape {got}, one per input feature: the norm was taken over time. Take it over the last dimension, the features, once per time step: grad[0].norm(dim=-1) gives ({t},).",
+    "batch": "Your norms have shape {got}: the batch dimension of size 1 is still there. Drop it: grad[0].norm(dim=-1) gives ({t},).",
+    "scalar": "Your function returned one number; it must return one norm per time step, shape ({t},): grad[0].norm(dim=-1).",
+    "no_norm": "Your result has shape {got}: the gradient itself, not its norms. Take the L2 norm over the features at each step: grad[0].norm(dim=-1) gives ({t},).",
+    "other": "Your norms have shape {got}; expected ({t},), one per time step of a sequence of {t}.",
+}
+DTYPE = "For {dtype} inputs your norms have dtype {got}; keep the inputs' dtype (small norms underflow in float32)."
+CAUSES = {
+    "first_step": "Your norms are those of the output at the FIRST time step, out[:, 0]. The experiment asks how the LAST output, out[:, -1], depends on each input.",
+    "all_steps": "Your norms are those of the sum of the outputs at EVERY time step, out.sum(). Only the last step's output counts: out[:, -1].sum().",
+    "h_n_all_layers": "Your norms are those of h_n summed over ALL layers. Use the top layer only: out[:, -1], or h_n[-1].",
+    "cell_state": "Your norms are those of the final CELL state c_n. The output is the hidden state: out[:, -1] (or h_n[-1]), not c_n.",
+    "squared": "Your norms are the SQUARES of the L2 norms: take the square root, or use .norm(dim=-1) / torch.linalg.vector_norm.",
+    "l1": "Your norms are L1 norms (sums of absolute values); the experiment uses the L2 norm, .norm(dim=-1).",
+    "reversed": "Your norms are in reverse order: entry t must belong to the input at step t, so entry 0 is the FIRST step (the farthest from the output).",
+}
+WRONG = (
+    "Your norms for {case} differ from the reference's{where} (their logarithms differ by up "
+    "to {diff:.3g}). It matches none of the usual mistakes; check that you differentiate "
+    "out[:, -1].sum() with respect to the inputs and take the L2 norm over the features."
+)
+NOT_POSITIVE = (
+    "Your norms for {case} include zeros, negative values, NaN or infinity, where the "
+    "reference's are all positive and finite. A norm is never negative; a zero means no "
+    "gradient reached that input."
+)
+PARAMS_CHANGED = "Your function changed the model's parameters; it must only measure, never update."
+GRAD_DIRTY = (
+    "Your function left gradients in the parameters' .grad{where}: loss.backward() adds the "
+    "gradient of every parameter there. Use torch.autograd.grad(output, x), which touches no "
+    ".grad, or put back exactly what was there before."
+)
+GRAD_ERASED = (
+    "Your function {how} the gradients that were already in the parameters' .grad: they belong "
+    "to the caller (a training step in progress, say). Use torch.autograd.grad(output, x), "
+    "which leaves .grad alone, rather than backward() and zero_grad()."
+)
+REQUIRES_GRAD_CHANGED = (
+    "Your function changed the parameters' requires_grad flags; put them back as they were."
+)
+INPUTS_CHANGED = "Your function changed the values of the inputs it was given; work on a copy."
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def problem(kind: str, sizes, steps: int, seed: int, dtype=torch.float64, forget_bias=None):
+    """Weights and one input sequence for a layer."""
+    torch.manual_seed(seed)
+    input_size, hidden, layers = sizes
+    model = LAYERS[kind](input_size, hidden, num_layers=layers, batch_first=True)
+    if forget_bias is not None:
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name.startswith("bias_ih"):
+                    p[hidden : 2 * hidden] = forget_bias
+    weights = [p.detach().clone() for p in model.parameters()]
+    inputs = torch.randn(1, steps, input_size, dtype=dtype)
+    return weights, inputs
+
+
+def run(learner, kind, sizes, weights, inputs, dtype: str, stale=None) -> dict:
+    reply = learner.probe(
+        "gradients.norms",
+        "Your input_gradient_norms",
+        kind=kind,
+        sizes=list(sizes),
+        weights=weights,
+        inputs=inputs,
+        dtype=dtype,
+        stale=stale,
+    )
+    if "error" in reply:
+        error = reply["error"]
+        if error.get("type") == "NotImplementedError":
+            fail(TODO)
+        text, code = error.get("message", ""), error.get("code") or line_of(learner, error)
+        message = raised(error, "Your input_gradient_norms")
+        if "does not require grad" in text or ("NoneType" in text and ".grad" in code):
+            message += REQUIRES_GRAD
+        fail(message)
+    return reply
+
+
+def line_of(learner, error: dict) -> str:
+    """The learner's line where the error happened, read here from the file."""
+    try:
+        return learner.path.read_text("utf-8").splitlines()[int(error["line"]) - 1]
+    except (KeyError, IndexError, ValueError, OSError, UnicodeDecodeError):
+        return ""
+
+
+def mistakes(model, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the usual mistakes compute, on the checker's own copy of the layer."""
+    x = inputs.detach().requires_grad_()
+    lstm = isinstance(model, torch.nn.LSTM)
+
+    def grad_of(select):
+        out, state = model(x)
+        h_n, c_n = state if lstm else (state, None)
+        (grad,) = torch.autograd.grad(select(out, h_n, c_n).sum(), x)
+        return grad[0]  # (seq_len, input_size)
+
+    with torch.enable_grad():
+        right = grad_of(lambda out, h_n, c_n: out[:, -1])
+        found = {
+            "first_step": grad_of(lambda out, h_n, c_n: out[:, 0]).norm(dim=-1),
+            "all_steps": grad_of(lambda out, h_n, c_n: out).norm(dim=-1),
+            "h_n_all_layers": grad_of(lambda out, h_n, c_n: h_n).norm(dim=-1),
+        }
+        if lstm:
+            found["cell_state"] = grad_of(lambda out, h_n, c_n: c_n[-1]).norm(dim=-1)
+    found["squared"] = right.norm(dim=-1) ** 2
+    found["l1"] = right.abs().sum(dim=-1)
+    found["reversed"] = right.norm(dim=-1).flip(0)
+    if model.num_layers == 1:
+        del found["h_n_all_layers"]  # the same as the right answer
+    return found
+
+
+def same_norms(got: torch.Tensor, want: torch.Tensor, tolerance: float) -> bool:
+    """Equal where both are zero, and equal as logarithms (relative error) elsewhere."""
+    zero = want == 0
+    if got.shape != want.shape or not torch.equal(got == 0, zero):
+        return False
+    if not bool(torch.isfinite(got).all() and (got >= 0).all()):
+        return False
+    gap = (got[~zero].log() - want[~zero].log()).abs()
+    return bool((gap <= tolerance).all())
+
+
+def judge(reply: dict, kind, sizes, weights, inputs, dtype: str, case: str, reference) -> None:
+    """Fail with the most specific message unless the norms equal the reference's, compared
+    as logarithms (relative error) since they span many orders of magnitude."""
+    got = reply["norms"]
+    if problem_text := not_a_tensor(got, "Your input_gradient_norms"):
+        fail(problem_text)
+    t, features = inputs.shape[1], inputs.shape[2]
+    if tuple(got.shape) != (t,):
+        key = (
+            "scalar" if got.dim() == 0
+            else "batch" if tuple(got.shape) == (1, t)
+            else "no_norm" if got.numel() == t * features and got.shape[-1] == features
+            else "features" if tuple(got.shape) in ((features,), (1, features))
+            else "other"
+        )  # fmt: skip
+        fail(SHAPES[key].format(got=shape(got), t=t))
+    if got.dtype != inputs.dtype:
+        fail(DTYPE.format(dtype=inputs.dtype, got=got.dtype))
+    model = recurrent_layer(kind, sizes, weights, dtype)
+    expected = reference.input_gradient_norms(model, inputs)
+    tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
+    if same_norms(got, expected, tolerance):
+        return
+    for cause, candidate in mistakes(model, inputs).items():
+        if same_norms(got, candidate, tolerance):
+            fail(CAUSES[cause])
+    if not bool(torch.isfinite(got).all() and (got > 0).all()):
+        fail(NOT_POSITIVE.format(case=case))
+    gap = (got.log() - expected.log()).abs()
+    first = int((gap > tolerance).nonzero()[0])
+    fail(WRONG.format(case=case, where=f" from step {first} on", diff=float(gap.max())))
+
+
+# --------------------------------------------------------------------- checks
+
+
+@points(0)
+def test_imports(learner):
+    """Your file imports and defines input_gradient_norms"""
+    names = learner.load()["names"]
+    if "input_gradient_norms" not in names:
+        fail(MISSING.format(file=learner.path.name, names=", ".join(names) or "nothing"))
+
+
+@points(2)
+@depends("test_imports")
+def test_rnn(learner, reference):
+    """Norms through a tanh nn.RNN (float32 and float64) equal the reference's"""
+    for sizes, steps, dtype in (((3, 8, 1), 12, "float32"), ((2, 5, 2), 9, "float64")):
+        weights, inputs = problem("rnn", sizes, steps, seed=1, dtype=getattr(torch, dtype))
+        reply = run(learner, "rnn", sizes, weights, inputs, dtype)
+        case = f"nn.RNN{sizes} over {steps} steps in {dtype}"
+        judge(reply, "rnn", sizes, weights, inputs, dtype, case, reference)
+
+
+@points(2)
+@depends("test_imports")
+def test_lstm(learner, reference):
+    """Norms through nn.LSTM of one and two layers equal the reference's"""
+    for sizes, steps, dtype in (((3, 6, 2), 10, "float64"), ((4, 7, 1), 8, "float32")):
+        weights, inputs = problem("lstm", sizes, steps, seed=2, dtype=getattr(torch, dtype))
+        reply = run(learner, "lstm", sizes, weights, inputs, dtype)
+        case = f"nn.LSTM{sizes} over {steps} steps in {dtype}"
+        judge(reply, "lstm", sizes, weights, inputs, dtype, case, reference)
+
+
+@points(2)
+@depends("test_imports")
+def test_long_sequences(learner, reference):
+    """Over 100 steps, where the norms span many orders of magnitude, they equal the reference's"""
+    for kind, forget_bias in (("rnn", None), ("lstm", 1.0)):
+        sizes = (8, 32, 1)
+        weights, inputs = problem(kind, sizes, 100, seed=3, forget_bias=forget_bias)
+        reply = run(learner, kind, sizes, weights, inputs, "float64")
+        name = "nn.RNN" if kind == "rnn" else "nn.LSTM (forget-gate bias 1)"
+        judge(reply, kind, sizes, weights, inputs, "float64", f"{name} over 100 steps", reference)
+
+
+@points(2)
+@depends("test_imports")
+def test_leaves_model_as_found(learner):
+    """The model's parameters and gradients are left as they were, with and without .grad"""
+    sizes = (3, 5, 2)
+    weights, inputs = problem("lstm", sizes, 6, seed=4)
+    stale = [torch.randn_like(w) for w in weights]
+    for given in (None, stale):
+        reply = run(learner, "lstm", sizes, weights, inputs, "float64", stale=given)
+        for got, want in zip(reply["params"], weights, strict=True):
+            if type(got) is not torch.Tensor or not torch.equal(got, want):
+                fail(PARAMS_CHANGED)
+        for got, want in zip(reply["grads"], given or [None] * len(weights), strict=True):
+            if want is None and got is not None:
+                zeros = type(got) is torch.Tensor and not bool(got.any())
+                fail(GRAD_DIRTY.format(where=" (zeros where there were none)" if zeros else ""))
+            if want is not None:
+                if got is None:
+                    fail(GRAD_ERASED.format(how="erased"))
+                if type(got) is not torch.Tensor or not torch.equal(got, want):
+                    how = (
+                        "set to zero" if type(got) is torch.Tensor and not bool(got.any()) else None
+                    )
+                    fail(
+                        GRAD_ERASED.format(how=how)
+                        if how
+                        else GRAD_DIRTY.format(where=" (added to the caller's)")
+                    )
+        if not all(reply["requires_grad"]):
+            fail(REQUIRES_GRAD_CHANGED)
+        if reply["inputs_changed"]:
+            fail(INPUTS_CHANGED)

@@ -1,0 +1,55 @@
+"""Probe for exercise 5: build a recurrent layer with the checker's weights (and, if asked,
+gradients already in .grad), call the learner's input_gradient_norms on it, and report the
+norms and the state the model was left in."""
+
+from __future__ import annotations
+
+import types
+
+import torch
+import torch.nn as nn
+
+from grader.probes.common import reply_value
+
+LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM}
+
+
+def recurrent_layer(
+    kind: str, sizes: list[int], weights: list[torch.Tensor], dtype: str
+) -> nn.Module:
+    """nn.RNN or nn.LSTM(input_size, hidden_size, num_layers, batch_first=True) carrying
+    `weights` (in the order of its parameters()). The checker builds the same."""
+    input_size, hidden_size, num_layers = sizes
+    model = LAYERS[kind](input_size, hidden_size, num_layers=num_layers, batch_first=True)
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), weights, strict=True):
+            p.copy_(w)
+    return model.to(getattr(torch, dtype))
+
+
+def norms(
+    learner: types.ModuleType,
+    kind: str,
+    sizes: list[int],
+    weights: list[torch.Tensor],
+    inputs: torch.Tensor,
+    dtype: str = "float64",
+    stale: list[torch.Tensor] | None = None,
+) -> dict:
+    """input_gradient_norms(model, inputs), then the model's parameters, their .grad and
+    requires_grad flags, and whether the inputs changed."""
+    model = recurrent_layer(kind, sizes, weights, dtype)
+    if stale is not None:
+        for p, g in zip(model.parameters(), stale, strict=True):
+            p.grad = g.to(p.dtype).clone()
+    x = inputs.to(getattr(torch, dtype))
+    before = x.clone()
+    result = learner.input_gradient_norms(model, x)
+    params = list(model.parameters())
+    return {
+        "norms": reply_value(result),
+        "params": [p.detach().clone() for p in params],
+        "grads": [None if p.grad is None else p.grad.detach().clone() for p in params],
+        "requires_grad": [bool(p.requires_grad) for p in params],
+        "inputs_changed": not torch.equal(x.detach(), before),
+    }
