@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grade import tree_pss  # benchmarks/grade.py
+from grade import measure  # benchmarks/grade.py
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -41,17 +41,6 @@ def make_class(folder: Path, count: int) -> list[Path]:
             shutil.copy(source, learner / source.name)
         learners.append(learner)
     return learners
-
-
-def run(argv: list[str]) -> tuple[float, int, int]:
-    """Wall time, peak PSS of the whole tree, and the most worker processes seen."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, tree_pss(proc.pid))
-        time.sleep(0.05)
-    return time.perf_counter() - start, peak, proc.returncode
 
 
 def main() -> None:
@@ -77,7 +66,7 @@ def main() -> None:
             argv = [PY, "-m", "course", "grade", str(Path(tmp) / "class"), "--batch",
                     "--jobs", str(jobs), "--gradebook", str(book), "--device", "cpu",
                     *(f"--exercise={e}" for e in EXERCISES)]  # fmt: skip
-            seconds, peak, _ = run(argv)
+            seconds, peak = measure(argv, ok=(0, 1))  # 1: some learners lost points
             label = f"--batch --jobs {jobs}"
             print(f"{label:<34} {seconds:>8.1f} {60 * n / seconds:>11.1f} {base / seconds:>9.2f} "
                   f"{peak / 2**20:>7.0f} MiB ({peak / jobs / 2**20:.0f} MiB per job)")  # fmt: skip

@@ -49,15 +49,16 @@ def tree_pss(root_pid: int) -> int:
     return sum(rss.get(pid, 0) for pid in family)
 
 
-def measure(argv: list[str]) -> tuple[float, int]:
-    """Wall time and peak tree memory of one run."""
+def measure(argv: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int]:
+    """Wall time and peak tree memory of one run; exits if the command fails (its exit code
+    not in `ok`): a failing command would be timed meaninglessly."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_pss(proc.pid))
         time.sleep(0.02)
-    if proc.returncode != 0:
+    if proc.returncode not in ok:
         sys.exit(f"{' '.join(argv)} exited with {proc.returncode}; fix that before timing it")
     return time.perf_counter() - start, peak
 
