@@ -41,7 +41,7 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
         sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
         os.chdir(work)
         scrub_environment(iso, work)
-        drop_privileges(iso, work)
+        drop_privileges(iso, work, spec["uid"])
         apply_limits(iso, limits, cuda=spec["cuda"])
         import torch
 

@@ -198,15 +198,19 @@ def _world_readable(folder: str) -> bool:
     return True
 
 
-def drop_privileges(iso: Isolation, work: str) -> None:
-    """As root: become a uid of our own with no groups and no capabilities, so that
-    RLIMIT_NPROC is enforced and hard limits cannot be raised again."""
+def runner_uid(supervisor_pid: int) -> int:
+    """The uid a runner takes: one per live runner, from its supervisor's (host) pid."""
+    return UNPRIVILEGED_BASE_UID + supervisor_pid % 100_000
+
+
+def drop_privileges(iso: Isolation, work: str, uid: int) -> None:
+    """As root: become `uid`, with no groups and no capabilities, so that RLIMIT_NPROC is
+    enforced and hard limits cannot be raised again."""
     if os.getuid() != 0 or not iso.pid_namespace:
         if os.getuid() == 0:
             iso.notes.append("runs as root: process limits are not enforced")
         iso.separate_user = "no" if os.getuid() == 0 else f"uid {os.getuid()} (not root)"
         return
-    uid = UNPRIVILEGED_BASE_UID + os.getpid() % 100_000
     os.chown(work, uid, uid)
     os.setgroups([])
     os.setresgid(uid, uid, uid)

@@ -62,6 +62,7 @@ class Zygote:
 
     def __init__(self, proc: subprocess.Popen, ctl: socket.socket) -> None:
         self.proc, self.ctl = proc, ctl
+        self.spawned: list[int] = []  # supervisor pids, which name the runners' uids
 
     @classmethod
     def start(cls) -> Zygote:
@@ -94,6 +95,7 @@ class Zygote:
         finally:
             chan_theirs.close()
             os.close(status_w)
+        self.spawned.append(pid)
         cap = spec.limits.memory_bytes if spec.cuda else None  # no RLIMIT_AS there: we poll
         return RunnerProcess(pid, chan_ours, status_r, output, memory_cap=cap)
 
@@ -281,12 +283,13 @@ def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
     """The supervisor: own session, new namespaces, then fork the runner and report its
     pid and, when it ends, its wait status. Never returns."""
     from grader import runner
-    from grader.sandbox import Isolation, die_with_parent, unshare_namespaces
+    from grader.sandbox import Isolation, die_with_parent, runner_uid, unshare_namespaces
 
     try:
         os.setsid()
         die_with_parent()
         iso = Isolation(own_session=True)
+        spec["uid"] = runner_uid(os.getpid())  # the host pid: unique among live runners
         unshare_namespaces(iso)
         pid = os.fork()
         if pid == 0:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.sandbox import UNPRIVILEGED_BASE_UID
+from grader.sandbox import UNPRIVILEGED_BASE_UID, runner_uid
 from tests.conftest import REPO, failed_messages, solution
 
 EX1 = "01_lstm_network"
@@ -48,8 +48,8 @@ def wrong_with(trick: str, at_import: str = "") -> str:
     return textwrap.dedent(at_import) + "\n\ndef trick(x):\n" + body + "\n" + WRONG
 
 
-def runner_processes() -> list[int]:
-    """Live processes owned by a runner uid (an unprivileged user of the sandbox)."""
+def runner_processes(uids: set[int] | None = None) -> list[int]:
+    """Live processes owned by a runner uid (all of them, or those in `uids`)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -57,20 +57,22 @@ def runner_processes() -> list[int]:
                 uid = int((entry / "status").read_text().split("\nUid:")[1].split()[0])
             except (OSError, IndexError, ValueError):
                 continue
-            if uid >= UNPRIVILEGED_BASE_UID:
+            if uid >= UNPRIVILEGED_BASE_UID and (uids is None or uid in uids):
                 found.append(int(entry.name))
     return found
 
 
-def assert_nothing_left() -> None:
+def assert_nothing_left(zygote=None) -> None:
+    """No runner process is left: of `zygote`'s runners, or of any runner on the machine."""
+    uids = {runner_uid(pid) for pid in zygote.spawned} if zygote else None
     deadline = time.monotonic() + 3
-    while runner_processes() and time.monotonic() < deadline:
+    while runner_processes(uids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert runner_processes() == []
+    assert runner_processes(uids) == []
 
 
 @pytest.fixture
-def hostile(grade_source):
+def hostile(grade_source, zygote):
     """Grade `source` as exercise 1 with short limits; check the universal promises."""
 
     def run(source: str, **limits):
@@ -78,7 +80,7 @@ def hostile(grade_source):
         result = grade_source(EX1, source, **{**FAST, **limits})
         assert time.monotonic() - start < 60
         assert result.score < result.max_score
-        assert_nothing_left()
+        assert_nothing_left(zygote)
         return result
 
     return run
@@ -388,4 +390,4 @@ def test_memory_is_polled_where_no_address_space_limit_applies(zygote):
             runner.request({"op": "load", "source": hog, "filename": "hog.py", "module": "hog"}, 20)
     finally:
         runner.close()
-    assert_nothing_left()
+    assert_nothing_left(zygote)
