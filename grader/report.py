@@ -42,7 +42,7 @@ def terminal(report: GradeReport, hints: bool = False, verbose: bool = False) ->
         lines.append(f"{head:<60} {style(score, fg=tone, bold=True)}")
         if ex.state == NOT_ATTEMPTED:
             lines.append(_indent(ex.message, 4))
-        shown_blocked = False
+        shown_blocked, said = False, set()
         for check in ex.checks:
             if (check.state == PASSED and not verbose) or (check.state == NOT_RUN and not verbose):
                 continue
@@ -58,7 +58,9 @@ def terminal(report: GradeReport, hints: bool = False, verbose: bool = False) ->
                 f"  {style(mark, fg='green' if check.passed else 'red')} {check.title}  [{points}]"
             )
             if check.message and check.state not in (PASSED, BLOCKED):
-                lines.append(_indent(check.message, 6))
+                repeated = check.message in said and not verbose
+                lines.append(_indent("(the same as above)" if repeated else check.message, 6))
+                said.add(check.message)
             if verbose and check.detail:
                 lines.append(_indent(check.detail, 6))
         if hints and not ex.complete and ex.hints:

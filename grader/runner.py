@@ -7,6 +7,7 @@ Everything it sends is plain data; the checker trusts none of it beyond its type
 from __future__ import annotations
 
 import importlib
+import linecache
 import os
 import socket
 import sys
@@ -82,6 +83,8 @@ def _load(source: str, filename: str, name: str) -> tuple[types.ModuleType | Non
     sys.modules[name] = module
     try:
         code = compile(source, filename, "exec")
+        # The file itself is hidden from the runner: let tracebacks quote its lines anyway.
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         exec(code, module.__dict__)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         return None, {"error": describe(exc, filename)}

@@ -50,6 +50,13 @@ def test_corpus_has_every_listed_mistake():
         "loss_after_step", "swapped_arguments",
         "time_major_transposed", "h_n_top_layer", "other_names_head_first",
         "unbatched_by_lstm", "model_zero_grad",
+        "gate_order_swapped", "activations_swapped", "h_without_tanh", "cell_from_h",
+        "missing_bias_hh", "state_required", "state_random", "uses_nn_lstm_cell",
+        "hidden_fused_call", "four_gate_matmuls", "one_concatenated_matmul",
+        "windows_off_by_one", "targets_inside_window", "fed_true_values", "no_training",
+        "no_backward", "minibatches_sgd_unfold", "lstm_cell_adamw_loop",
+        "first_step_output", "all_steps_summed", "norm_over_time", "no_requires_grad",
+        "dirty_gradients", "h_n_vector_norm", "backward_restores_grads",
     }  # fmt: skip
     assert required <= names, required - names
 

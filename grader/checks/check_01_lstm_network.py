@@ -12,14 +12,17 @@ import torch
 import torch.nn.functional as F
 
 from grader.checking import (
+    TODO_LEFT,
     close,
     depends,
     fail,
     max_difference,
     not_a_tensor,
+    plural,
     points,
     raised,
     shape,
+    todo_left,
 )
 from grader.probes.common import canonical_parameters
 
@@ -51,8 +54,8 @@ HEAD_SIZES = (
 )
 EXTRA = "LSTMNetwork{sizes} has parameters besides the LSTM and the head: shapes {shapes}."
 SEED_STATES = (
-    "For a batch of {b} sequences of length {t}, nn.LSTM expected initial states for a batch "
-    "of {t}: without batch_first=True it reads x of shape ({b}, {t}, {i}) as {b} time steps of "
+    "For a batch of {sequences} of length {t}, nn.LSTM expected initial states for a batch "
+    "of {t}: without batch_first=True it reads x of shape ({b}, {t}, {i}) as {steps} of "
     "a batch of {t} sequences, so states built with x.size(0) disagree with it. Build the "
     "LSTM with nn.LSTM(..., batch_first=True); h0 and c0 stay (num_layers, batch, hidden_size)."
 )
@@ -77,7 +80,6 @@ DTYPE = (
     "Your forward fails on {dtype} input: the initial states must have x's dtype and device. "
     "Make them with x.new_zeros(...) or torch.zeros(..., dtype=x.dtype, device=x.device)."
 )
-TODO = "Your {what} still raises NotImplementedError: a TODO is left to do."
 CAUSES = {
     "time_major": TIME_MAJOR,
     "first_step": "Your output matches the head applied to the FIRST time step (out[:, 0]); the head reads the last one, out[:, -1, :].",
@@ -126,14 +128,14 @@ def run(learner, net, sizes, x, **options) -> dict:
 
 def explain_error(error: dict, x: torch.Tensor, sizes) -> str:
     text = error.get("message", "")
-    if error.get("type") == "NotImplementedError":
-        return TODO.format(what="forward")
+    if todo_left(error):
+        return TODO_LEFT.format(what="forward")
     if x.dim() == 3 and "Expected hidden" in text and f"{x.size(1)}" in text:
-        return (
-            raised(error, "Your forward")
-            + "\n"
-            + SEED_STATES.format(b=x.size(0), t=x.size(1), i=x.size(2))
+        b, t, i = x.shape
+        why = SEED_STATES.format(
+            b=b, t=t, i=i, sequences=plural(b, "sequence"), steps=plural(b, "time step")
         )
+        return raised(error, "Your forward") + "\n" + why
     if x.dim() == 2 and ("2-D" in text or "unbatched" in text.lower()):
         return raised(error, "Your forward") + "\n" + UNBATCHED_STATES.format(x=shape(x))
     if (x.dtype != torch.float32 and "dtype" in text.lower()) or "scalar type" in text:
@@ -279,11 +281,10 @@ def test_structure(learner):
     for sizes in (SIZES, (3, 5, 3, 2), (6, 4, 1, 3)):
         reply = learner.probe("lstm_network.build", f"LSTMNetwork{sizes}", sizes=list(sizes))
         if "error" in reply:
-            todo = reply["error"].get("type") == "NotImplementedError"
+            error = reply["error"]
+            todo = todo_left(error)
             fail(
-                TODO.format(what="__init__")
-                if todo
-                else raised(reply["error"], f"LSTMNetwork{sizes}")
+                TODO_LEFT.format(what="__init__") if todo else raised(error, f"LSTMNetwork{sizes}")
             )
         if problem := structure_problem(reply, sizes):
             fail(problem)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import torch
 
-from grader.checking import close, depends, fail, points, raised
+from grader.checking import TODO_LEFT, close, depends, fail, points, raised, todo_left
 from grader.probes.models import TinySequenceModel, setup
 
 EXERCISE = "02_training_step"
+LOSSES = {"mse": "MSELoss", "cross_entropy": "CrossEntropyLoss", "bce_logits": "BCEWithLogitsLoss"}
 STEPS = 3
 
 RECIPES = {
@@ -31,7 +32,6 @@ RECIPES = {
 # --------------------------------------------------------------------- messages
 
 MISSING = "{file} defines no function train_step (it defines: {names})."
-TODO = "Your train_step still raises NotImplementedError: a TODO is left to do."
 CAUSES = {
     "no_zero_grad": (
         "Your parameters match a step that never clears the gradients: loss.backward() ADDS "
@@ -172,10 +172,10 @@ def run(learner, name: str, seed: int):
     )
     if "error" in reply:
         error = reply["error"]
-        if error.get("type") == "NotImplementedError":
-            fail(TODO)
+        if todo_left(error):
+            fail(TODO_LEFT.format(what="train_step"))
         extra = (
-            SWAPPED_ERROR.format(criterion=recipe["criterion"])
+            SWAPPED_ERROR.format(criterion=LOSSES[recipe["criterion"]])
             if recipe["criterion"] != "mse"
             else ""
         )
@@ -208,12 +208,7 @@ def judge_parameters(learner, name: str, seed: int) -> None:
 
 def _describe(recipe: dict) -> str:
     names = {"sgd_momentum": "SGD with momentum", "adam": "Adam"}
-    losses = {
-        "mse": "MSELoss",
-        "cross_entropy": "CrossEntropyLoss",
-        "bce_logits": "BCEWithLogitsLoss",
-    }
-    return f"{names[recipe['optimizer']]}, {losses[recipe['criterion']]}"
+    return f"{names[recipe['optimizer']]}, {LOSSES[recipe['criterion']]}"
 
 
 # --------------------------------------------------------------------- checks

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from grader.checking import (
+    TODO_LEFT,
     close,
     depends,
     fail,
@@ -25,6 +26,7 @@ from grader.checking import (
     points,
     raised,
     shape,
+    todo_left,
 )
 from grader.probes.lstm_cell import FUSED, PARAMETERS
 
@@ -37,7 +39,6 @@ OPEN = 30.0  # a gate bias of +30 holds the gate at 1; -30 holds it at 0 (in flo
 
 MISSING_CLASS = "{file} defines no class LSTMCell (it defines: {names})."
 NOT_A_MODULE = "LSTMCell(...) made a {kind}; LSTMCell must subclass nn.Module."
-TODO = "Your {what} still raises NotImplementedError: a TODO is left to do."
 MISSING_PARAMETER = (
     "LSTMCell{sizes} has no parameter named {name} (its parameters: {names}). Create it with "
     "self.{name} = nn.Parameter(torch.empty(...)): a plain tensor attribute is not a parameter, "
@@ -121,7 +122,11 @@ WRONG_VALUES = (
     "the order i, f, g, o of the chunks, a sigmoid on the gates and a tanh on the candidate, "
     "c = f * c_prev + i * g and h = o * tanh(c)."
 )
-WRONG_SHAPE = "Your {which} for {case} has shape {got}; expected {want}."
+WRONG_SHAPE = "Your {which} for {case} has shape {got}; expected {want}.{hint}"
+UNBATCHED = (
+    " A sample without a batch dimension is read as a batch here: add one (x.unsqueeze(0), and "
+    "the same for a given state) and remove it from h and c at the end (squeeze(0))."
+)
 WRONG_DTYPE = "Your {which} for {case} has dtype {got}; for {want} input it must be {want}."
 IN_PLACE = (
     "Your forward changed the state (h, c) it was given in place ({case}, step {t}): after the "
@@ -319,7 +324,11 @@ def forbidden_uses(source: str) -> list[tuple[str, int, str]]:
         if what:
             code = lines[node.lineno - 1].strip() if 0 < node.lineno <= len(lines) else ""
             found.append((what, node.lineno, code))
-    return sorted(set(found), key=lambda use: use[1])
+    longest: dict[int, tuple[str, int, str]] = {}  # per line, the most specific name
+    for use in found:
+        if use[1] not in longest or len(use[0]) > len(longest[use[1]][0]):
+            longest[use[1]] = use
+    return [longest[line] for line in sorted(longest)]
 
 
 def _main_blocks(tree: ast.Module) -> list[list[ast.stmt]]:
@@ -348,7 +357,7 @@ def run(learner, weights, xs, state=None, **options) -> dict:
     reply = learner.probe(
         "lstm_cell.steps",
         "Your LSTMCell",
-        sizes=list(SIZES if "sizes" not in options else options.pop("sizes")),
+        sizes=list(SIZES),
         weights=weights,
         xs=xs,
         state=state,
@@ -373,8 +382,8 @@ def run(learner, weights, xs, state=None, **options) -> dict:
 
 def explain_error(error: dict, x, state, device: str) -> str:
     text = error.get("message", "")
-    if error.get("type") == "NotImplementedError":
-        return TODO.format(
+    if todo_left(error):
+        return TODO_LEFT.format(
             what="forward" if "__init__" not in error.get("traceback", "") else "__init__"
         )
     message = raised(error, "Your LSTMCell")
@@ -399,7 +408,11 @@ def judge(reply, weights, xs, state, case: str, sizes=SIZES, atol=1e-5, rtol=1e-
             if value.shape != expected.shape:
                 fail(
                     WRONG_SHAPE.format(
-                        which=which, case=case, got=shape(value), want=shape(expected)
+                        which=which,
+                        case=case,
+                        got=shape(value),
+                        want=shape(expected),
+                        hint=UNBATCHED if xs[0].dim() == 1 else "",
                     )
                 )
             if value.dtype != expected.dtype:
@@ -416,6 +429,11 @@ def judge(reply, weights, xs, state, case: str, sizes=SIZES, atol=1e-5, rtol=1e-
         fail(MUTATED.format(case=case))
     if reply.get("state_changed_at") is not None:
         fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
+
+
+def dims(sizes) -> str:
+    """(16, 5) or (16,), as a shape is written."""
+    return f"({', '.join(str(n) for n in sizes)}{',' if len(sizes) == 1 else ''})"
 
 
 def random_inputs(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32, sizes=SIZES):
@@ -444,9 +462,11 @@ def test_parameters(learner):
         i, h = sizes
         reply = learner.probe("lstm_cell.build", f"LSTMCell{sizes}", sizes=list(sizes))
         if "error" in reply:
-            todo = reply["error"].get("type") == "NotImplementedError"
+            todo = todo_left(reply["error"])
             fail(
-                TODO.format(what="__init__") if todo else raised(reply["error"], f"LSTMCell{sizes}")
+                TODO_LEFT.format(what="__init__")
+                if todo
+                else raised(reply["error"], f"LSTMCell{sizes}")
             )
         if "not_a_module" in reply:
             fail(NOT_A_MODULE.format(kind=reply["not_a_module"]))
@@ -465,10 +485,9 @@ def test_parameters(learner):
                     )
                 )
             if found[name] != want:
-                got = torch.empty(found[name])
                 fail(
                     PARAMETER_SHAPE.format(
-                        sizes=sizes, name=name, got=shape(got), want=shape(torch.empty(want))
+                        sizes=sizes, name=name, got=dims(found[name]), want=dims(want)
                     )
                 )
         if extra := [name for name in found if name not in wanted]:
@@ -491,7 +510,18 @@ def test_builds_its_own_gates(learner):
             )
         )
     xs, state = random_inputs(0)
-    run(learner, make_weights(SIZES, 0), xs, state)  # the tripwire reports any use at run time
+    reply = learner.probe(  # one step, with the tripwire on
+        "lstm_cell.steps",
+        "Your LSTMCell",
+        sizes=list(SIZES),
+        weights=make_weights(SIZES, 0),
+        xs=xs,
+        state=state,
+    )
+    if problem := runtime_problem(reply, learner.path.name):
+        fail(problem)
+    if "error" in reply:  # the rule cannot be confirmed without running the cell
+        fail(explain_error(reply["error"], xs[0], state, "cpu"))
 
 
 @points(2)
@@ -629,7 +659,11 @@ def test_default_state(on_device):
         if got.shape != want.shape:
             fail(
                 WRONG_SHAPE.format(
-                    which=which, case="cell(x) without a state", got=shape(got), want=shape(want)
+                    which=which,
+                    case="cell(x) without a state",
+                    got=shape(got),
+                    want=shape(want),
+                    hint="",
                 )
             )
         if not close(got, want, *tolerance):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from grader.checking import depends, fail, not_a_tensor, points, raised, shape
+from grader.checking import TODO_LEFT, depends, fail, not_a_tensor, points, raised, shape, todo_left
 from grader.probes.gradients import LAYERS, recurrent_layer
 
 EXERCISE = "05_vanishing_gradients"
@@ -19,7 +19,6 @@ EXERCISE = "05_vanishing_gradients"
 # --------------------------------------------------------------------- messages
 
 MISSING = "{file} defines no function input_gradient_norms (it defines: {names})."
-TODO = "Your input_gradient_norms still raises NotImplementedError: a TODO is left to do."
 REQUIRES_GRAD = (
     "\nAutograd computes gradients only for tensors that require them, and the inputs do not: "
     "make a copy that does, x = inputs.detach().requires_grad_(), run the model on x and "
@@ -100,8 +99,8 @@ def run(learner, kind, sizes, weights, inputs, dtype: str, stale=None) -> dict:
     )
     if "error" in reply:
         error = reply["error"]
-        if error.get("type") == "NotImplementedError":
-            fail(TODO)
+        if todo_left(error):
+            fail(TODO_LEFT.format(what="input_gradient_norms"))
         text, code = error.get("message", ""), error.get("code") or line_of(learner, error)
         message = raised(error, "Your input_gradient_norms")
         if "does not require grad" in text or ("NoneType" in text and ".grad" in code):

@@ -14,6 +14,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from grader.probes.common import reply_value
 from grader.probes.models import recording_forecaster
+from grader.runner import describe
 
 
 def windows(learner: types.ModuleType, series: torch.Tensor, window: int) -> dict:
@@ -45,8 +46,11 @@ def fit(
     kinds = sorted({type(m).__name__ for m in model.modules() if m is not model})
     recurrent = any(isinstance(m, (nn.LSTM, nn.LSTMCell)) for m in model.modules())
     model.eval()
-    with torch.no_grad():
-        y = model(inputs.clone())
+    try:
+        with torch.no_grad():
+            y = model(inputs.clone())
+    except Exception as exc:  # the model's fault, not fit's: say so
+        return {"forward_error": describe(exc, learner.__file__), "counts": counts}
     return {
         "y": reply_value(y),
         "seconds": seconds,
