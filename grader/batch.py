@@ -155,9 +155,8 @@ def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions):
                             "Run the same command again to resume."
                         ) from None
                     except Exception as exc:  # a grader bug: record it, carry on
-                        yield _error(
-                            sub, "", f"the grader failed on this submission: {exc!r}", module
-                        )
+                        why = f"the grader failed on this submission: {exc!r}"
+                        yield _error(sub, "", why, module, options.exercises)
     finally:
         for zygote in zygotes:
             zygote.close()
@@ -188,10 +187,10 @@ def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptio
             try:
                 extract(sub.path, target)
             except ArchiveError as exc:
-                return _error(sub, digest, f"{sub.path.name}: {exc}", module)
+                return _error(sub, digest, f"{sub.path.name}: {exc}", module, options.exercises)
         report = grade(module, target, options, zygote=_zygote)
     except CourseError as exc:
-        return _error(sub, digest, exc.message, module)
+        return _error(sub, digest, exc.message, module, options.exercises)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return {
@@ -217,17 +216,18 @@ def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptio
     }  # fmt: skip
 
 
-def _error(sub: Submission, digest: str, message: str, module: Module) -> dict:
+def _error(sub: Submission, digest: str, message: str, module: Module, wanted=()) -> dict:
     """A submission that could not be graded at all: zero, with the reason recorded."""
+    exercises = [module.exercise(e) for e in wanted] or list(module.exercises)
     return {
         "learner": sub.learner,
         "hash": digest,
         "score": 0.0,
-        "max_score": float(sum(e.points for e in module.exercises)),
+        "max_score": float(sum(e.points for e in exercises)),
         "error": message,
         "exercises": [
             {"id": e.id, "state": "error", "score": 0.0, "max_score": float(e.points), "checks": []}
-            for e in module.exercises
+            for e in exercises
         ],
     }
 

@@ -26,6 +26,7 @@ SOLUTIONS = [
     REPO / "solutions/02_training_step/training.py",
 ]
 CORPUS = REPO / "tests/corpus"
+EXERCISES_1_2 = ("--exercise", "01_lstm_network", "--exercise", "02_training_step")
 
 
 def learner(folder: Path, name: str, *files: Path) -> Path:
@@ -69,6 +70,7 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
         str(table),
         "--timeout",
         "1",
+        *EXERCISES_1_2,
     ]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 1, first.output
@@ -118,6 +120,7 @@ def test_sigkill_half_way_loses_nothing_and_counts_nobody_twice(tmp_path):
         "2",
         "--gradebook",
         str(book),
+        *EXERCISES_1_2,
     ]
     proc = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True

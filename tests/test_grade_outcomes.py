@@ -69,7 +69,7 @@ def test_missing_file_in_a_folder_is_not_attempted(module, zygote, tmp_path):
     assert (
         by_id[EX1].state == NOT_ATTEMPTED and "no file named lstm_network.py" in by_id[EX1].message
     )
-    assert report.max_score == 20 and report.score == 10
+    assert report.max_score == sum(e.points for e in module.exercises) and report.score == 10
 
 
 # ------------------------------------------------------------------ the command line
@@ -80,14 +80,15 @@ def test_cli_json_report_has_gradescope_keys(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(REPO / "solutions"), "--json", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
-    assert data["score"] == data["max_score"] == 20
+    total = sum(e["max_score"] for e in data["exercises"])
+    assert data["score"] == data["max_score"] == total >= 20
     assert {"score", "max_score", "output", "tests"} <= data.keys()
     for test in data["tests"]:
         assert {"name", "score", "max_score", "status", "output"} <= test.keys()
         assert test["status"] == "passed"
     assert data["not_run"] and all("CUDA" in t["name"] for t in data["not_run"])
     assert data["versions"]["torch"] and data["isolation"]["limits"] is True
-    assert "Total: 20/20" in result.output
+    assert f"Total: {total:g}/{total:g}" in result.output
 
 
 def test_cli_exit_code_one_and_hints_when_something_fails(tmp_path):
@@ -109,7 +110,7 @@ def test_cli_single_file_json_counts_that_exercise_only(tmp_path):
 def test_cli_starters_exit_one_not_attempted():
     result = CliRunner().invoke(main, ["grade", str(REPO / "exercises")])
     assert result.exit_code == 1
-    assert result.output.count("not attempted") >= 2 and "Total: 0/20" in result.output
+    assert result.output.count("not attempted") >= 2 and "Total: 0/" in result.output
 
 
 @pytest.mark.parametrize(

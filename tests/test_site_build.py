@@ -106,7 +106,7 @@ def test_index_introduces_the_module(site: Path, module) -> None:
     info = module.info
     assert f"Module {info.number} of {info.of}" in text
     assert info.title in text
-    assert "about 2 h" in text
+    assert f"about {info.duration_minutes // 60} h" in text
     for objective in module.objectives:
         assert objective.text in text
     for prerequisite in module.prerequisites:
