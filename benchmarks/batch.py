@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grade import measure  # benchmarks/grade.py
+from grade import measure, peak_memory  # benchmarks/grade.py
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -62,11 +62,14 @@ def main() -> None:
             f"{'one course grade per submission':<34} {base:>8.1f} {60 * n / base:>11.1f} {1:>9.2f}"
         )
         for jobs in (1, 2):
-            book = Path(tmp) / f"book{jobs}.sqlite"
-            argv = [PY, "-m", "course", "grade", str(Path(tmp) / "class"), "--batch",
-                    "--jobs", str(jobs), "--gradebook", str(book), "--device", "cpu",
-                    *(f"--exercise={e}" for e in EXERCISES)]  # fmt: skip
-            seconds, peak = measure(argv, ok=(0, 1))  # 1: some learners lost points
+
+            def batch(book: str, jobs: int = jobs) -> list[str]:
+                return [PY, "-m", "course", "grade", str(Path(tmp) / "class"), "--batch",
+                        "--jobs", str(jobs), "--gradebook", str(Path(tmp) / book),
+                        "--device", "cpu", *(f"--exercise={e}" for e in EXERCISES)]  # fmt: skip
+
+            seconds = measure(batch(f"timed{jobs}.sqlite"), ok=(0, 1))  # 1: some lost points
+            peak = peak_memory(batch(f"sampled{jobs}.sqlite"))
             label = f"--batch --jobs {jobs}"
             print(f"{label:<34} {seconds:>8.1f} {60 * n / seconds:>11.1f} {base / seconds:>9.2f} "
                   f"{peak / 2**20:>7.0f} MiB ({peak / jobs / 2**20:.0f} MiB per job)")  # fmt: skip

@@ -1,3 +1,3 @@
-from course.cli import main
+from course.cli import entry
 
-main()
+entry()
