@@ -23,9 +23,12 @@ def entry() -> None:
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except click.Abort:
+    except (click.Abort, EOFError):
         click.echo("Aborted!", err=True)
         code = 1
+    except KeyboardInterrupt:
+        click.echo("\nInterrupted.", err=True)
+        code = 130
     except SystemExit as exc:
         code = exc.code
     code = code if isinstance(code, int) else 0

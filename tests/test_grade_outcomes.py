@@ -170,3 +170,24 @@ def test_cli_delegates_options_to_the_core(monkeypatch):
 def test_cli_option_combinations(args, message):
     result = CliRunner().invoke(main, ["grade", str(REPO / "solutions"), *args])
     assert result.exit_code == 2 and message in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--version"], 0, "course, version"),
+        (["grade", "no/such/place"], 2, "Error: no/such/place: no such file or folder."),
+        (["bogus"], 2, "No such command 'bogus'"),
+        (["grade", str(REPO / "solutions/02_training_step/training.py")], 0, "Total: 10/10"),
+        (["grade", str(REPO / "exercises/02_training_step")], 1, "not attempted"),
+    ],
+)
+def test_the_console_script_exits_with_the_right_code_and_flushed_output(args, code, says):
+    """`course` leaves with os._exit after torch was imported: nothing printed may be lost."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "course", *args], capture_output=True, text=True)
+    assert run.returncode == code
+    assert says in run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
