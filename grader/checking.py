@@ -32,6 +32,19 @@ def fail(message: str) -> NoReturn:
 
 
 TODO_LEFT = "Your {what} still raises NotImplementedError: a TODO is left to do."
+MISSING_NAMES = "{file} defines no {missing} (it defines: {names})."
+
+
+def require_names(learner, *required: str) -> None:
+    """Import the learner's file; fail unless it defines every name in `required`."""
+    names = learner.load()["names"]
+    if missing := [n for n in required if n not in names]:
+        defined = ", ".join(names) or "nothing"
+        fail(
+            MISSING_NAMES.format(
+                file=learner.path.name, missing=" or ".join(missing), names=defined
+            )
+        )
 
 
 def todo_left(error: dict) -> bool:

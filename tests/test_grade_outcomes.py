@@ -40,7 +40,9 @@ def test_undecodable_file(grade_source):
 
 def test_missing_name(grade_source):
     result = grade_source(EX1, "import torch\n\nclass LSTMNet:\n    pass\n")
-    assert "defines no class LSTMNetwork (it defines: torch, LSTMNet)" in failed_messages(result)
+    assert "lstm_network.py defines no LSTMNetwork (it defines: torch, LSTMNet)" in failed_messages(
+        result
+    )
 
 
 def test_not_a_module(grade_source):

@@ -21,6 +21,7 @@ from grader.checking import (
     plural,
     points,
     raised,
+    require_names,
     shape,
     todo_left,
 )
@@ -32,7 +33,6 @@ BATCH, SEQ = 4, 7  # batch != seq_len, so that confusing the two shows
 
 # --------------------------------------------------------------------- messages
 
-MISSING_CLASS = "{file} defines no class LSTMNetwork (it defines: {names})."
 NOT_A_MODULE = "LSTMNetwork(...) made a {kind}; LSTMNetwork must subclass nn.Module."
 NO_LSTM = "LSTMNetwork{sizes} holds no nn.LSTM; the network runs its sequence through one."
 LAYERS = (
@@ -269,9 +269,7 @@ def structure_problem(reply: dict, sizes) -> str | None:
 @points(0)
 def test_imports(learner):
     """Your file imports and defines LSTMNetwork"""
-    names = learner.load()["names"]
-    if "LSTMNetwork" not in names:
-        fail(MISSING_CLASS.format(file=learner.path.name, names=", ".join(names) or "nothing"))
+    require_names(learner, "LSTMNetwork")
 
 
 @points(2)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import torch
 
-from grader.checking import TODO_LEFT, close, depends, fail, points, raised, todo_left
+from grader.checking import (
+    TODO_LEFT,
+    close,
+    depends,
+    fail,
+    points,
+    raised,
+    require_names,
+    todo_left,
+)
 from grader.probes.models import TinySequenceModel, setup
 
 EXERCISE = "02_training_step"
@@ -31,7 +40,6 @@ RECIPES = {
 
 # --------------------------------------------------------------------- messages
 
-MISSING = "{file} defines no function train_step (it defines: {names})."
 CAUSES = {
     "no_zero_grad": (
         "Your parameters match a step that never clears the gradients: loss.backward() ADDS "
@@ -217,9 +225,7 @@ def _describe(recipe: dict) -> str:
 @points(0)
 def test_imports(learner):
     """Your file imports and defines train_step"""
-    names = learner.load()["names"]
-    if "train_step" not in names:
-        fail(MISSING.format(file=learner.path.name, names=", ".join(names) or "nothing"))
+    require_names(learner, "train_step")
 
 
 @points(2)

@@ -25,6 +25,7 @@ from grader.checking import (
     not_a_tensor,
     points,
     raised,
+    require_names,
     shape,
     todo_left,
 )
@@ -37,7 +38,6 @@ OPEN = 30.0  # a gate bias of +30 holds the gate at 1; -30 holds it at 0 (in flo
 
 # --------------------------------------------------------------------- messages
 
-MISSING_CLASS = "{file} defines no class LSTMCell (it defines: {names})."
 NOT_A_MODULE = "LSTMCell(...) made a {kind}; LSTMCell must subclass nn.Module."
 MISSING_PARAMETER = (
     "LSTMCell{sizes} has no parameter named {name} (its parameters: {names}). Create it with "
@@ -449,9 +449,7 @@ def random_inputs(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32
 @points(0)
 def test_imports(learner):
     """Your file imports and defines LSTMCell"""
-    names = learner.load()["names"]
-    if "LSTMCell" not in names:
-        fail(MISSING_CLASS.format(file=learner.path.name, names=", ".join(names) or "nothing"))
+    require_names(learner, "LSTMCell")
 
 
 @points(1)

@@ -24,6 +24,7 @@ from grader.checking import (
     not_a_tensor,
     points,
     raised,
+    require_names,
     shape,
     todo_left,
 )
@@ -39,7 +40,6 @@ REFERENCE_FACTOR = 1.5  # ... and at most this many times the reference's
 
 # --------------------------------------------------------------------- messages
 
-MISSING = "{file} defines no {names}; it must define make_windows, fit and forecast."
 NOT_A_PAIR = "make_windows returned {what}; it must return the pair (inputs, targets)."
 WINDOW_SHAPE = (
     "For a series of {T} values and window={w}, your {which} has shape {got}; expected {want}. "
@@ -416,9 +416,7 @@ FORECAST_CASES = [  # (seed, values of history, steps, window; None: the default
 @points(0)
 def test_imports(learner):
     """Your file imports and defines make_windows, fit and forecast"""
-    names = learner.load()["names"]
-    if missing := [n for n in ("make_windows", "fit", "forecast") if n not in names]:
-        fail(MISSING.format(file=learner.path.name, names=" or ".join(missing)))
+    require_names(learner, "make_windows", "fit", "forecast")
 
 
 @points(2)

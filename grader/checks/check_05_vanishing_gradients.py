@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import torch
 
-from grader.checking import TODO_LEFT, depends, fail, not_a_tensor, points, raised, shape, todo_left
+from grader.checking import (
+    TODO_LEFT,
+    depends,
+    fail,
+    not_a_tensor,
+    points,
+    raised,
+    require_names,
+    shape,
+    todo_left,
+)
 from grader.probes.gradients import LAYERS, recurrent_layer
 
 EXERCISE = "05_vanishing_gradients"
 
 # --------------------------------------------------------------------- messages
 
-MISSING = "{file} defines no function input_gradient_norms (it defines: {names})."
 REQUIRES_GRAD = (
     "\nAutograd computes gradients only for tensors that require them, and the inputs do not: "
     "make a copy that does, x = inputs.detach().requires_grad_(), run the model on x and "
@@ -195,9 +204,7 @@ def judge(reply: dict, kind, sizes, weights, inputs, dtype: str, case: str, refe
 @points(0)
 def test_imports(learner):
     """Your file imports and defines input_gradient_norms"""
-    names = learner.load()["names"]
-    if "input_gradient_norms" not in names:
-        fail(MISSING.format(file=learner.path.name, names=", ".join(names) or "nothing"))
+    require_names(learner, "input_gradient_norms")
 
 
 @points(2)
