@@ -187,8 +187,12 @@ def _hidden(module: Module, target: Path) -> tuple[str, ...]:
 
 def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
     """Map each exercise to the learner's file at `target` (None where there is none)."""
-    if not target.exists():
-        raise CourseError(f"{target}: no such file or folder.")
+    try:
+        target.stat()
+    except FileNotFoundError:
+        raise CourseError(f"{target}: no such file or folder.") from None
+    except OSError as exc:
+        raise CourseError(f"{target}: cannot be read ({exc.strerror}).") from None
     if target.is_file():
         ex = module.by_file(target.name)
         if ex is None:

@@ -77,9 +77,8 @@ class Learner:
         try:
             self.isolation = self._runner.hello(HELLO_SECONDS)
         except (RunnerDied, RunnerTimeout) as exc:
-            raise CheckFailure(
-                f"The grader could not start a runner for your code: {exc}"
-            ) from None
+            output = exc.output if isinstance(exc, RunnerDied) else ""
+            raise GraderError(f"the grader could not start a runner: {exc}\n{output}") from None
         message = {
             "op": "load",
             "source": source,

@@ -89,12 +89,12 @@ def _isolation_summary(report: GradeReport) -> str:
     devices = "+".join(report.devices)
     if not isolation:
         return f"devices: {devices}"
-    on = [
-        word
-        for key, word in ISOLATION_WORDS.items()
-        if isolation.get(key) not in (False, "no", None)
-    ]
+    on = [word for key, word in ISOLATION_WORDS.items() if _in_force(isolation.get(key))]
     return f"devices: {devices}; sandbox: {', '.join(on) or 'none'}"
+
+
+def _in_force(level) -> bool:
+    return bool(level) and not (isinstance(level, str) and level.startswith("no"))
 
 
 def as_json(report: GradeReport) -> dict:

@@ -27,32 +27,42 @@ from grader.sandbox import (
 )
 
 MAX_TEXT = 4000  # characters of any message or traceback sent back
+EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the runner could not confine itself
 
 
 def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
     """Confine this process, then serve requests until the checker hangs up. Never returns."""
     try:
-        die_with_parent()
-        limits = Limits(**spec["limits"])
-        work = private_filesystem(iso, list(spec["hidden"]), limits.tmp_bytes)
-        os.dup2(out_fd, 1)
-        os.dup2(out_fd, 2)
-        os.close(out_fd)
-        sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
-        os.chdir(work)
-        scrub_environment(iso, work)
-        drop_privileges(iso, work, spec["uid"])
-        apply_limits(iso, limits, cuda=spec["cuda"])
-        import torch
-
-        torch.set_num_threads(1)
-        sys.path[:] = [p for p in sys.path if p not in ("", work)]
-        chan = socket.socket(fileno=chan_fd)
+        chan = _confine(spec, chan_fd, out_fd, iso)
+    except BaseException:  # the grader's own failure: leave its traceback for the checker
+        os.write(2 if out_fd < 0 else out_fd, traceback.format_exc().encode()[-MAX_TEXT:])
+        os._exit(EXIT_SETUP_FAILED)
+    try:
         channel.send(chan, {"hello": iso.as_dict()})
         _serve(chan)
     finally:
         os._exit(0)  # never run the learner's atexit hooks
+
+
+def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.socket:
+    """Everything before the first learner byte: confinement, output, threads, sys.path."""
+    die_with_parent()
+    limits = Limits(**spec["limits"])
+    work = private_filesystem(iso, list(spec["hidden"]), limits.tmp_bytes)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    os.close(out_fd)
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
+    os.chdir(work)
+    scrub_environment(iso, work)
+    drop_privileges(iso, work, spec["uid"])
+    apply_limits(iso, limits, cuda=spec["cuda"], processes=spec["processes"])
+    import torch
+
+    torch.set_num_threads(1)
+    sys.path[:] = [p for p in sys.path if p not in ("", work)]
+    return socket.socket(fileno=chan_fd)
 
 
 def _serve(chan: socket.socket) -> None:

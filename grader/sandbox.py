@@ -24,6 +24,8 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 0x40000
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
+PR_CAPBSET_DROP = 24
+CAPABILITY_VERSION_3 = 0x20080522
 UNPRIVILEGED_BASE_UID = 200_000  # runners run as BASE + (pid % 100000): one uid per runner
 
 GiB = 1 << 30
@@ -55,6 +57,7 @@ class Isolation:
     network_namespace: bool = False
     filesystem_view: str = "no"
     environment_scrubbed: bool = False
+    user_namespace: bool = False  # not root: root only inside a namespace of our own
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -88,6 +91,7 @@ def unshare_namespaces(iso: Isolation) -> None:
             _write("/proc/self/setgroups", "deny")
             _write("/proc/self/uid_map", f"0 {uid} 1")
             _write("/proc/self/gid_map", f"0 {gid} 1")
+            iso.user_namespace = True
     except OSError as exc:
         iso.notes.append(f"no namespaces ({exc.strerror}): network and processes not confined")
         return
@@ -204,36 +208,85 @@ def runner_uid(supervisor_pid: int) -> int:
 
 
 def drop_privileges(iso: Isolation, work: str, uid: int) -> None:
-    """As root: become `uid`, with no groups and no capabilities, so that RLIMIT_NPROC is
-    enforced and hard limits cannot be raised again."""
-    if os.getuid() != 0 or not iso.pid_namespace:
-        if os.getuid() == 0:
-            iso.notes.append("runs as root: process limits are not enforced")
-        iso.separate_user = "no" if os.getuid() == 0 else f"uid {os.getuid()} (not root)"
-        return
-    os.chown(work, uid, uid)
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+    """Leave no privilege to the learner's code. As root: become `uid`, with no groups and no
+    capabilities, so that RLIMIT_NPROC is enforced and hard limits cannot be raised again. As
+    a normal user inside our own user namespace: stay that user, without the namespace's
+    capabilities (so the hiding mounts cannot be undone)."""
+    if iso.user_namespace:
+        _drop_capabilities()
+        iso.separate_user = "no: the runner is you, without capabilities"
+    elif os.getuid() == 0 and iso.pid_namespace:
+        os.chown(work, uid, uid)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        iso.separate_user = f"uid {uid} (no capabilities)"
+    elif os.getuid() == 0:
+        iso.notes.append("runs as root: process limits are not enforced")
+    else:
+        iso.separate_user = "no: the runner is you"
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    iso.separate_user = f"uid {uid} (no capabilities)"
 
 
-def apply_limits(iso: Isolation, limits: Limits, cuda: bool) -> None:
-    """Resource limits. An address-space cap breaks CUDA, so CUDA runners get none here and
-    the checker polls their resident memory instead."""
+class _CapHeader(ctypes.Structure):
+    _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = (
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    )
+
+
+def _drop_capabilities() -> None:
+    """Empty the bounding, effective, permitted and inheritable capability sets."""
+    for cap in range(64):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    header, data = _CapHeader(CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def apply_limits(iso: Isolation, limits: Limits, cuda: bool, processes: int) -> None:
+    """Resource limits (`processes`: see process_allowance). An address-space cap breaks CUDA,
+    so CUDA runners get none here and the checker polls their resident memory instead."""
     caps = {
         resource.RLIMIT_CPU: limits.cpu_seconds,
         resource.RLIMIT_FSIZE: limits.file_bytes,
         resource.RLIMIT_NOFILE: limits.open_files,
-        resource.RLIMIT_NPROC: limits.processes,
+        resource.RLIMIT_NPROC: processes,
         resource.RLIMIT_CORE: 0,
     }
     if not cuda:
         caps[resource.RLIMIT_AS] = limits.memory_bytes
     for which, value in caps.items():
+        hard = resource.getrlimit(which)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
         resource.setrlimit(which, (value, value))
     iso.limits = True
+
+
+def process_allowance(limits: Limits) -> int:
+    """The RLIMIT_NPROC a runner gets, read on the host before any namespace: it counts every
+    process (and thread) of the real uid, so a runner that stays the learner's own user gets
+    its allowance on top of what that user already runs; a runner uid of its own (as root)
+    starts from zero."""
+    uid = os.getuid()
+    if uid == 0:
+        return limits.processes
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as f:
+                    fields = dict(line.split(":", 1) for line in f if ":" in line)
+                if int(fields["Uid"].split()[0]) == uid:
+                    count += int(fields["Threads"])
+            except (OSError, KeyError, ValueError):
+                continue
+    return limits.processes + count
 
 
 def scrub_environment(iso: Isolation, work: str) -> None:

@@ -283,13 +283,20 @@ def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
     """The supervisor: own session, new namespaces, then fork the runner and report its
     pid and, when it ends, its wait status. Never returns."""
     from grader import runner
-    from grader.sandbox import Isolation, die_with_parent, runner_uid, unshare_namespaces
+    from grader.sandbox import (
+        Isolation,
+        die_with_parent,
+        process_allowance,
+        runner_uid,
+        unshare_namespaces,
+    )
 
     try:
         os.setsid()
         die_with_parent()
         iso = Isolation(own_session=True)
         spec["uid"] = runner_uid(os.getpid())  # the host pid: unique among live runners
+        spec["processes"] = process_allowance(Limits(**spec["limits"]))  # host view, so first
         unshare_namespaces(iso)
         pid = os.fork()
         if pid == 0:

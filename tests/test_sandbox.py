@@ -5,9 +5,14 @@ left running, and nothing written outside the runner's private folder."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -392,3 +397,33 @@ def test_memory_is_polled_where_no_address_space_limit_applies(zygote):
     finally:
         runner.close()
     assert_nothing_left(zygote)
+
+
+def _python_world_readable() -> bool:
+    from grader.sandbox import _world_readable
+
+    return all(_world_readable(p) for p in sys.path if p and os.path.isdir(p))
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("setpriv") or not _python_world_readable(),
+    reason="needs root to switch to an ordinary user, and a Python that user can read (on "
+    "these machines it lives under /root, mode 700; run once by hand with /root at 711)",
+)
+def test_an_ordinary_user_gets_a_user_namespace(module):
+    """A learner is not root: the runner then confines itself in a user namespace."""
+    folder = Path(tempfile.mkdtemp(prefix="course-ordinary-"))
+    try:
+        (folder / "lstm_network.py").write_text(solution(module, EX1))
+        os.chmod(folder, 0o777)
+        out = folder / "r.json"
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
+                "-m", "course", "grade", str(folder), "--json", str(out)]  # fmt: skip
+        env = {**os.environ, "HOME": str(folder)}
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env)
+        assert "Total: 10/" in run.stdout, run.stdout + run.stderr
+        iso = json.loads(out.read_text())["isolation"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert iso["user_namespace"] and iso["network_namespace"] and iso["pid_namespace"]
+    assert iso["separate_user"].startswith("no: the runner is you")
