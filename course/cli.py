@@ -61,7 +61,7 @@ def validate() -> None:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path), default="exercises")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--json",
     "json_file",
@@ -131,6 +131,8 @@ def validate() -> None:
 )
 def grade(path: Path, **options) -> None:
     """Grade exercises: a file, an exercise folder, or a folder holding them.
+
+    PATH defaults to the course's exercises/ folder, wherever you run the command from.
 
     The learner's code runs in a separate, confined process; the checks compare it with the
     reference solution. Exit status: 0 all passed, 1 something to fix, 2 usage or content error.

@@ -22,6 +22,8 @@ def grade(path: Path, **options) -> int:
     if batch_only and not options["batch"]:
         raise click.UsageError(f"--{batch_only[0].replace('_file', '')} goes with --batch.")
     if options["batch"]:
+        if path is None:
+            raise click.UsageError("--batch needs SUBMISSIONS, the folder of the class's work.")
         return _grade_batch(path, options)
     return _grade_one(path, options)
 
@@ -45,7 +47,9 @@ def _grade_one(path: Path, options: dict) -> int:
         from grader.grade import grade as run
         from grader.report import terminal, write_report
 
-        report = run(load_module(), path, _grade_options(options), zygote=zygote)
+        module = load_module()
+        target = path or module.root / "exercises"
+        report = run(module, target, _grade_options(options), zygote=zygote)
     finally:
         zygote.close()
     click.echo(terminal(report, hints=options["hints"], verbose=options["verbose"]))

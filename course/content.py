@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from course.quizbank import QuizBank
 
 MANIFEST = "course.yaml"
-FORMAT_VERSION = 1
 NO_ROOT = (
     "no course.yaml found in {cwd} or any folder above it.\n"
     "Run `course` from inside the course folder, or set COURSE_ROOT to it."
