@@ -3,6 +3,8 @@ file into it once, and forwards probe requests within the exercise's time budget
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from grader.sandbox import Limits
 from grader.zygote import RunnerDied, RunnerProcess, RunnerSpec, RunnerTimeout, Zygote
 
 HELLO_SECONDS = 30.0
+MAX_SOURCE_BYTES = 1 << 20
 TIMEOUT = (
     "{what} did not finish within {seconds:g} s and was stopped. Look for a loop that never "
     "ends, or work far larger than the exercise needs."
@@ -63,7 +66,7 @@ class Learner:
 
     def _start_and_load(self) -> dict:
         try:
-            source = self.path.read_bytes().decode("utf-8")
+            source = read_source(self.path).decode("utf-8")
         except UnicodeDecodeError as exc:
             return {"error": {"type": "UnicodeDecodeError", "message": _undecodable(exc)}}
         except OSError as exc:
@@ -127,6 +130,18 @@ class Learner:
             self._remember_output()
             self._runner.close()
             self._runner = None
+
+
+def read_source(path: Path) -> bytes:
+    """The learner's file, read by the (privileged) checker: never through a symbolic link
+    (it could point at any file the grader may read, and a syntax error would quote it), and
+    never more than MAX_SOURCE_BYTES."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as f:
+        data = f.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 10} KiB")
+    return data
 
 
 def _undecodable(exc: UnicodeDecodeError) -> str:

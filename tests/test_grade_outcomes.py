@@ -193,3 +193,23 @@ def test_the_console_script_exits_with_the_right_code_and_flushed_output(args, c
     assert run.returncode == code
     assert says in run.stdout + run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_symbolic_link_is_not_followed(module, zygote, tmp_path):
+    """The checker reads files the learner cannot: a link must not make it quote them."""
+    from grader.grade import grade
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:TOP-SECRET-HASH:19000\n")
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "lstm_network.py").symlink_to(secret)
+    (ex,) = grade(module, folder / "lstm_network.py", zygote=zygote).exercises
+    messages = failed_messages(ex)
+    assert ex.score == 0 and "cannot read the file" in messages
+    assert "TOP-SECRET" not in messages + ex.output
+
+
+def test_a_huge_file_is_refused(grade_source):
+    result = grade_source(EX1, "x = 1\n" * 300_000)
+    assert "cannot read the file: larger than 1024 KiB" in failed_messages(result)
