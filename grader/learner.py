@@ -70,9 +70,8 @@ class Learner:
         except UnicodeDecodeError as exc:
             return {"error": {"type": "UnicodeDecodeError", "message": _undecodable(exc)}}
         except OSError as exc:
-            return {
-                "error": {"type": "OSError", "message": f"cannot read the file: {exc.strerror}"}
-            }
+            why = "it is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+            return {"error": {"type": "OSError", "message": f"cannot read the file: {why}"}}
         if self._runner is not None:
             self._runner.close()
         spec = RunnerSpec(self.exercise, self.hidden, self.limits, cuda=self.device == "cuda")

@@ -206,7 +206,7 @@ def test_a_symbolic_link_is_not_followed(module, zygote, tmp_path):
     (folder / "lstm_network.py").symlink_to(secret)
     (ex,) = grade(module, folder / "lstm_network.py", zygote=zygote).exercises
     messages = failed_messages(ex)
-    assert ex.score == 0 and "cannot read the file" in messages
+    assert ex.score == 0 and "cannot read the file: it is a symbolic link" in messages
     assert "TOP-SECRET" not in messages + ex.output
 
 
