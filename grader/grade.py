@@ -11,10 +11,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from unittest import mock
 
 from course.content import Exercise, Module
 from course.errors import CourseError
-from grader.results import FAILED, NOT_ATTEMPTED, ExerciseResult, GradeReport
+from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
 from grader.sandbox import Limits
 
 if TYPE_CHECKING:
@@ -129,10 +130,12 @@ def _run_checks(
         checks = [str(by_id[i].check) for i in files]
         args = [*checks, "-s", "-o", "addopts=", *(f"-pno:{p}" for p in UNUSED_PLUGINS)]
         args += ["--rootdir", str(module.root / "grader" / "checks"), "-c", os.devnull]
-        with _no_plugin_autoload():
+        # Only our plugin: third-party pytest plugins installed beside us must not interfere.
+        with mock.patch.dict(os.environ, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}):
             code = pytest.main(args, plugins=[plugin])
         if code not in (0, 1):
-            raise CourseError(f"the checks could not run (pytest exit code {code}); try -v")
+            errors = "\n".join(plugin.collection_errors) or f"pytest exited with code {code}"
+            raise CourseError(f"the checks could not run:\n{errors}")
     finally:
         if own:
             zygote.close()
@@ -147,24 +150,8 @@ def _run_checks(
     return devices
 
 
-def _nothing_ran(result: ExerciseResult):
-    from grader.results import CheckResult
-
+def _nothing_ran(result: ExerciseResult) -> CheckResult:
     return CheckResult(result.id, "checks", "Checks", FAILED, 0.0, result.max_score, "no check ran")
-
-
-class _no_plugin_autoload:
-    """Only our plugin: third-party pytest plugins installed beside us must not interfere."""
-
-    def __enter__(self) -> None:
-        self.saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-
-    def __exit__(self, *exc) -> None:
-        if self.saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = self.saved
 
 
 def _devices(choice: str, cuda: bool) -> tuple[str, ...]:

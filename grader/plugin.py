@@ -46,6 +46,7 @@ class GradePlugin:
     def __init__(self, config: GradeConfig) -> None:
         self.config = config
         self.results: list[CheckResult] = []
+        self.collection_errors: list[str] = []  # a check module that does not import
         self.learners: dict[tuple[str, str], Learner] = {}
         self._outcomes: dict[tuple[str, str], list[str]] = {}
         self._blocked_by: dict[tuple[str, str], str] = {}
@@ -132,6 +133,10 @@ class GradePlugin:
         if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
             self._record(item, call, report)
         return report
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}:\n{report.longreprtext}")
 
     def pytest_sessionfinish(self) -> None:
         for learner in self.learners.values():
