@@ -131,7 +131,7 @@ def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions):
     importlib.import_module("torch._dynamo")
     importlib.import_module("grader.plugin")
     jobs = max(1, min(jobs, len(todo)))
-    zygotes = [Zygote.start() for _ in range(jobs)]
+    zygotes = Zygote.start_shared(jobs)  # one torch import for the whole class
     slots = multiprocessing.get_context("fork").Queue()
     for i in range(jobs):
         slots.put(i)

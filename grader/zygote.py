@@ -67,18 +67,26 @@ class Zygote:
     @classmethod
     def start(cls) -> Zygote:
         """Start the zygote; it imports torch in parallel with whatever the caller does next."""
-        ours, theirs = socket.socketpair()
+        return cls.start_shared(1)[0]
+
+    @classmethod
+    def start_shared(cls, clients: int) -> list[Zygote]:
+        """One zygote for `clients` handles (a batch's workers), each with a socket of its
+        own: the whole class pays for one import of torch."""
+        pairs = [socket.socketpair() for _ in range(clients)]
+        theirs = [t.fileno() for _, t in pairs]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **THREADS}
         proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.zygote", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
+            [sys.executable, "-I", "-m", "grader.zygote", *map(str, theirs)],
+            pass_fds=theirs,
             env=env,
             cwd="/",
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        theirs.close()
-        return cls(proc, ours)
+        for _, t in pairs:
+            t.close()
+        return [cls(proc, ours) for ours, _ in pairs]
 
     def spawn(self, spec: RunnerSpec) -> RunnerProcess:
         """Fork a confined runner; returns once the runner has said hello."""
@@ -100,8 +108,8 @@ class Zygote:
         return RunnerProcess(pid, chan_ours, status_r, output, memory_cap=cap)
 
     def close(self) -> None:
-        """Stop the zygote at once: it holds no state worth a graceful exit, and its runners
-        have been killed already."""
+        """Stop the zygote at once, for every handle it serves: it holds no state worth a
+        graceful exit, and its runners have been killed already."""
         self.ctl.close()
         self.proc.kill()
         self.proc.wait()
@@ -247,8 +255,9 @@ class RunnerProcess:
 # ---------------------------------------------------------------- zygote side
 
 
-def serve(ctl: socket.socket) -> None:
-    """Fork a supervisor for each spawn request until the checker closes the socket."""
+def serve(ctls: list[socket.socket]) -> None:
+    """Fork a supervisor for each spawn request, on any of `ctls`, until every client has
+    closed its socket."""
     import importlib
     import pkgutil
 
@@ -262,21 +271,26 @@ def serve(ctl: socket.socket) -> None:
 
     die_with_parent()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
-    while True:
-        try:
-            payload, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
-        except OSError:
-            return
-        if not payload:
-            return
-        pid = os.fork()
-        if pid == 0:
-            ctl.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            _supervise(json.loads(payload), *fds)
-        for fd in fds:
-            os.close(fd)
-        ctl.sendall(struct.pack("!i", pid))
+    live = list(ctls)
+    while live:
+        for ctl in select.select(live, [], [])[0]:
+            try:
+                payload, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
+            except OSError:
+                payload, fds = b"", []
+            if not payload:
+                live.remove(ctl)
+                ctl.close()
+                continue
+            pid = os.fork()
+            if pid == 0:
+                for other in live:
+                    other.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                _supervise(json.loads(payload), *fds)
+            for fd in fds:
+                os.close(fd)
+            ctl.sendall(struct.pack("!i", pid))
 
 
 def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
@@ -312,4 +326,4 @@ def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    serve([socket.socket(fileno=int(fd)) for fd in sys.argv[1:]])
