@@ -1,7 +1,7 @@
 """`course grade SUBMISSIONS --batch`: a class at once, into a resumable gradebook.
 
 The parent imports torch once, starts one zygote for all the jobs, then forks warm workers; each
-worker grades a learner at a time (pytest in-process, learner code in runners of its zygote)
+worker grades a learner at a time (pytest in-process, learner code in runners forked by the zygote)
 and returns plain results; only the parent writes the gradebook, one transaction per learner.
 """
 
