@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,11 +59,20 @@ class Learner:
             raise CheckFailure(self._import_message(self._load_reply["error"]))
         return self._load_reply
 
-    def probe(self, name: str, what: str, timeout: float | None = None, **args) -> dict:
+    def probe(
+        self,
+        name: str,
+        what: str,
+        timeout: float | None = None,
+        while_waiting: Callable[[], object] | None = None,
+        **args,
+    ) -> dict:
         """Run probe `name` on the learner's module; `what` names the learner's code in
-        messages ("Your forward"). Returns the reply, which may hold an "error"."""
+        messages ("Your forward"); `while_waiting` is checker work to overlap with the runner's.
+        Returns the reply, which may hold an "error"."""
         self.load()
-        return self._request({"op": "probe", "name": name, "args": args}, what, timeout)
+        message = {"op": "probe", "name": name, "args": args}
+        return self._request(message, what, timeout, while_waiting)
 
     def _start_and_load(self) -> dict:
         try:
@@ -89,14 +99,16 @@ class Learner:
         }
         return self._request(message, "Importing your file")
 
-    def _request(self, message: dict, what: str, timeout: float | None = None) -> dict:
+    def _request(
+        self, message: dict, what: str, timeout: float | None = None, while_waiting=None
+    ) -> dict:
         left = self.limits.exercise_seconds - self._spent
         if left <= 0:
             raise CheckFailure(BUDGET.format(seconds=self.limits.exercise_seconds))
         seconds = min(timeout or self.limits.request_seconds, left)
         start = time.monotonic()
         try:
-            return self._runner.request(message, seconds)
+            return self._runner.request(message, seconds, while_waiting)
         except RunnerTimeout:
             self._remember_output()
             raise CheckFailure(TIMEOUT.format(what=what, seconds=seconds)) from None

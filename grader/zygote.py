@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from grader import channel
@@ -137,13 +138,21 @@ class RunnerProcess:
         self.runner_pid: int | None = None
         self.alive = True
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(
+        self, message: dict, timeout: float, while_waiting: Callable[[], None] | None = None
+    ) -> dict:
+        """Send `message` and return the reply. `while_waiting` is checker work done while the
+        runner works (on another core); the runner's time still counts from the send."""
         if not self.alive:
             raise RunnerDied("the runner had already stopped", self.output_tail())
         try:
             channel.send(self.chan, message)
+            sent = time.monotonic()
+            if while_waiting is not None:
+                self._meanwhile(while_waiting)
+            left = max(timeout - (time.monotonic() - sent), 0.1)
             watch = self._watch_memory if self.memory_cap else None
-            reply = channel.recv(self.chan, timeout=timeout, watch=watch)
+            reply = channel.recv(self.chan, timeout=left, watch=watch)
         except MemoryExceeded as exc:
             self.kill()
             raise RunnerDied(str(exc), self.output_tail()) from None
@@ -162,6 +171,13 @@ class RunnerProcess:
             self.kill()
             raise RunnerDied("the runner sent a malformed reply", self.output_tail())
         return reply
+
+    def _meanwhile(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except BaseException:
+            self.kill()  # its reply would answer the next request: start afresh
+            raise
 
     def _watch_memory(self) -> None:
         """Where no address-space limit can be set (CUDA), poll the runner's resident set."""

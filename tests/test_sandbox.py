@@ -427,3 +427,33 @@ def test_an_ordinary_user_gets_a_user_namespace(module):
         shutil.rmtree(folder, ignore_errors=True)
     assert iso["user_namespace"] and iso["network_namespace"] and iso["pid_namespace"]
     assert iso["separate_user"].startswith("no: the runner is you")
+
+
+def test_checker_work_overlaps_the_runner_and_a_failure_there_restarts_it(zygote):
+    from grader.sandbox import Limits
+    from grader.zygote import RunnerSpec
+
+    load = {
+        "op": "load",
+        "source": "import time\ntime.sleep(0.3)\nX = 1\n",
+        "filename": "f.py",
+        "module": "f",
+    }
+    runner = zygote.spawn(RunnerSpec("01_lstm_network", (), Limits()))
+    try:
+        runner.hello(30)
+        seen = []
+        start = time.monotonic()
+        reply = runner.request(load, 5, while_waiting=lambda: (time.sleep(0.3), seen.append(1)))
+        assert reply["names"] == ["time", "X"] and seen == [1]
+        assert time.monotonic() - start < 0.55  # the two waits overlapped
+
+        def broken():
+            raise RuntimeError("a bug in the checker")
+
+        with pytest.raises(RuntimeError, match="a bug in the checker"):
+            runner.request(load, 5, while_waiting=broken)
+        assert not runner.alive  # its reply must not answer the next request
+    finally:
+        runner.close()
+    assert_nothing_left(zygote)

@@ -288,6 +288,8 @@ def run_fit(learner, reference, epochs: int | None = None) -> dict:
         "forecasting.fit",
         "Your fit",
         timeout=FIT_SECONDS,
+        # a full fit: train the reference here while the runner trains the learner's
+        while_waiting=(lambda: reference_result(reference)) if epochs is None else None,
         series=SERIES[:TRAIN],
         inputs=inputs,
         window=WINDOW,
