@@ -190,6 +190,13 @@ def _moved(path: str, moved: dict[str, str]) -> str:
     return path
 
 
+def _python_readable_by_all() -> bool:
+    """Could another user still import from every folder of sys.path?"""
+    import sys
+
+    return all(_world_readable(p) for p in sys.path if os.path.isdir(p))
+
+
 def _world_readable(folder: str) -> bool:
     """Can a user with no relation to the owner list `folder` and walk to it?"""
     path = os.path.abspath(folder)
@@ -215,14 +222,14 @@ def drop_privileges(iso: Isolation, work: str, uid: int) -> None:
     if iso.user_namespace:
         _drop_capabilities()
         iso.separate_user = "no: the runner is you, without capabilities"
-    elif os.getuid() == 0 and iso.pid_namespace:
+    elif os.getuid() == 0 and (iso.pid_namespace or _python_readable_by_all()):
         os.chown(work, uid, uid)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
         iso.separate_user = f"uid {uid} (no capabilities)"
-    elif os.getuid() == 0:
-        iso.notes.append("runs as root: process limits are not enforced")
+    elif os.getuid() == 0:  # no namespace to re-expose a Python only root can read
+        iso.notes.append("runs as root: Python is readable by root alone and no mount namespace")
     else:
         iso.separate_user = "no: the runner is you"
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

@@ -457,3 +457,31 @@ def test_checker_work_overlaps_the_runner_and_a_failure_there_restarts_it(zygote
     finally:
         runner.close()
     assert_nothing_left(zygote)
+
+
+def test_without_namespaces_the_runner_still_confines_what_it_can(zygote):
+    """Where the kernel refuses namespaces (e.g. a container without CAP_SYS_ADMIN), the
+    runner keeps its limits, scrubbed environment and session, switches user when Python is
+    readable by another user, and says what is missing."""
+    from grader.sandbox import Limits, _python_readable_by_all
+    from grader.zygote import RunnerSpec
+
+    runner = zygote.spawn(RunnerSpec("01_lstm_network", (), Limits(), namespaces=False))
+    try:
+        iso = runner.hello(30)
+        source = "import os\nUID = os.getuid()\nENV = sorted(os.environ)\n"
+        reply = runner.request(
+            {"op": "load", "source": source, "filename": "f.py", "module": "f"}, 10
+        )
+    finally:
+        runner.close()
+    assert reply["names"] == ["os", "UID", "ENV"]
+    assert iso["limits"] and iso["environment_scrubbed"] and iso["own_session"]
+    assert not iso["pid_namespace"] and not iso["network_namespace"]
+    assert iso["filesystem_view"].startswith("no")
+    assert "no namespaces (not asked for)" in iso["notes"]
+    if os.geteuid() == 0 and _python_readable_by_all():
+        assert iso["separate_user"].startswith("uid ")
+    elif os.geteuid() == 0:
+        assert any("runs as root" in note for note in iso["notes"])
+    assert_nothing_left(zygote)
