@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 from unittest import mock
@@ -58,9 +59,7 @@ def grade(
         if ex not in wanted or ex not in found:
             continue
         path = found[ex]
-        result = ExerciseResult(
-            ex.id, ex.title, ex.points, _shown(path, module), "graded", hints=ex.hints
-        )
+        result = ExerciseResult(ex.id, ex.title, ex.points, _shown(path), "graded", hints=ex.hints)
         if path is None:
             result.state, result.message = (
                 NOT_ATTEMPTED,
@@ -69,7 +68,7 @@ def grade(
         elif not options.treat_starters_as_attempts and _untouched(path, ex):
             result.state = NOT_ATTEMPTED
             result.message = NOT_ATTEMPTED_MESSAGE.format(
-                file=_shown(path, module), statement=_shown(ex.statement, module)
+                file=_shown(path), statement=_shown(ex.statement)
             )
         else:
             files[ex.id] = path
@@ -77,8 +76,6 @@ def grade(
     devices = ("cpu",)
     if files:
         devices = _run_checks(module, target, files, options, results, zygote)
-    import torch
-
     return GradeReport(
         target=str(target),
         exercises=list(results.values()),
@@ -86,7 +83,7 @@ def grade(
         versions={
             "course": _version(),
             "python": platform.python_version(),
-            "torch": torch.__version__,
+            "torch": version("torch"),  # no `import torch` when there is nothing to grade
         },
         seconds=round(time.monotonic() - started, 3),
     )
@@ -227,7 +224,7 @@ def _normal(data: bytes) -> list[bytes]:
     return [line.rstrip() for line in data.replace(b"\r\n", b"\n").strip().split(b"\n")]
 
 
-def _shown(path: Path | None, module: Module) -> str | None:
+def _shown(path: Path | None) -> str | None:
     if path is None:
         return None
     try:
