@@ -1,3 +1,6 @@
-"""Module 12 of 26 of *Deep Learning with PyTorch*: Long Short-Term Memory networks."""
+"""The `course` command and what only it uses: the terminal quiz, the site builder, the
+learner's workspace. The top layer: it imports the grader and the content, never the reverse."""
 
-__version__ = "0.1.0"
+from courseware import __version__
+
+__all__ = ["__version__"]

@@ -18,10 +18,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from course import __version__, figures, markup
-from course.content import Exercise, Module, ModuleInfo, load_module
-from course.errors import CourseError
 from course.markup import Heading
-from course.quizbank import (
+from courseware.content import Exercise, Module, ModuleInfo, load_module
+from courseware.errors import CourseError
+from courseware.quizbank import (
     MultipleChoice,
     Numeric,
     Question,
@@ -164,7 +164,7 @@ def render_site(module: Module, with_solutions: bool) -> dict[str, str | Path]:
             files[f"static/{path.relative_to(static).as_posix()}"] = path
     files["static/highlight.css"] = markup.highlight_css()
     for ex in module.exercises:
-        files[_starter_url(ex)] = ex.starter
+        files[_starter_url(ex)] = ex.starter.text
         if with_solutions:
             files[_solution_url(ex)] = ex.solution
     files[MARKER] = f"Made by `course build` {__version__}; the next build replaces this folder.\n"
@@ -243,7 +243,7 @@ def _exercise_view(module: Module, ex: Exercise, with_solutions: bool) -> Exerci
         objectives=objectives,
         statement=statement.html,
         file=ex.file,
-        starter=markup.code_block(ex.starter.read_text("utf-8")),
+        starter=markup.code_block(ex.starter.text),
         starter_url=_starter_url(ex),
         hints=[markup.inline(hint) for hint in ex.hints],
         grade=markup.code_block(f"course grade exercises/{ex.id}", "shell"),

@@ -171,15 +171,21 @@ def export_gradescope(output: Path) -> None:
 
 
 @main.command()
-def verify() -> None:
+@click.option(
+    "--approve-starters",
+    is_flag=True,
+    help="Write starters.lock from the starters in exercises/ (after changing one), then verify.",
+)
+def verify(approve_starters: bool) -> None:
     """Prove the exercises: solutions pass, starters fail, the mistake corpus is caught.
 
-    For authors. Grades solutions/, the starters in exercises/, and every file of tests/corpus
-    (whose header names the check that must catch it), and exits with 1 if any claim fails.
+    For authors. Checks that exercises/ holds the approved starters of starters.lock, grades
+    solutions/, the approved starters, and every file of tests/corpus (whose header names the
+    check that must catch it), and exits with 1 if any claim fails.
     """
     from course.commands import verify as run
 
-    raise SystemExit(run())
+    raise SystemExit(run(approve_starters))
 
 
 @main.command()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from course.content import load_module
-from course.errors import EXIT_FAILED
+from courseware.content import load_module
+from courseware.errors import EXIT_FAILED
 
 
 def grade(path: Path, **options) -> int:
@@ -62,9 +62,9 @@ def _grade_one(path: Path, options: dict) -> int:
 
 def _grade_batch(path: Path, options: dict) -> int:
     """Grade a class into the gradebook with a progress bar; print the summary."""
+    from courseware.files import write_atomically
     from grader.batch import default_jobs, describe, grade_batch
     from grader.gradebook import Gradebook
-    from grader.report import write_atomically
 
     module = load_module()
     gradebook = Gradebook(options["gradebook"] or path.parent / f"{path.name}.gradebook.sqlite")
@@ -97,9 +97,14 @@ def _grade_batch(path: Path, options: dict) -> int:
     return 0 if complete else EXIT_FAILED
 
 
-def verify() -> int:
+def verify(approve_starters: bool = False) -> int:
     """Run every verification, printing each finding as it comes; return the exit code."""
+    from courseware.content import approve_starters as approve
     from grader.verify import verify as run
+
+    if approve_starters:
+        ids = approve()
+        click.echo(f"Approved {len(ids)} starters into starters.lock; commit it with them.")
 
     failures = 0
     for finding in run(load_module()):

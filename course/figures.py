@@ -13,7 +13,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from course.errors import CourseError
+from courseware.errors import CourseError
 
 WIDTH, HEIGHT = 680, 380
 LEFT, RIGHT, TOP, BOTTOM = 70, 170, 20, 56  # margins around the plot area

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import platformdirs
 
-from course.errors import CourseError
+from courseware.errors import CourseError
 
 ENV = "COURSE_DATA_DIR"
 APP = "lstm-course"

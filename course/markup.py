@@ -23,7 +23,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from course.errors import CourseError
+from courseware.errors import CourseError
 
 LIGHT_STYLE = "default"  # Pygments styles with enough contrast for WCAG AA on our backgrounds
 DARK_STYLE = "github-dark"

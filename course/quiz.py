@@ -13,7 +13,6 @@ import os
 import random
 import re
 import sys
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -22,10 +21,11 @@ from pathlib import Path
 import click
 
 from course import history
-from course.content import Module, load_module
-from course.errors import CourseError
 from course.history import Attempt, Outcome
-from course.quizbank import (
+from courseware.content import Module, load_module
+from courseware.errors import CourseError
+from courseware.files import write_atomically
+from courseware.quizbank import (
     LETTERS,
     Item,
     MultipleChoice,
@@ -356,23 +356,9 @@ def _save(attempt: Attempt, json_path: Path | None, progress: _Progress) -> None
     with history.interrupts_deferred():
         path = history.record(attempt)
         if json_path is not None:
-            _write_atomically(json_path, json.dumps(attempt.to_dict(), indent=2) + "\n")
+            write_atomically(json_path, json.dumps(attempt.to_dict(), indent=2) + "\n")
         progress.saved = True
     click.echo(f"Saved to the quiz history ({path}); `course quiz --history` lists attempts.")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename it over: never a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def show_history(bank: str | None = None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course.content import load_module
+from courseware.content import load_module
 
 
 def validate() -> str:

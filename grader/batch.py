@@ -20,8 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.content import Module
-from course.errors import CourseError
+from courseware.content import Module
+from courseware.errors import CourseError
 from grader.archive import ArchiveError, extract
 from grader.grade import GradeOptions
 from grader.gradebook import Gradebook

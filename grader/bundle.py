@@ -11,7 +11,7 @@ import os
 import zipfile
 from pathlib import Path
 
-from course.content import Module
+from courseware.content import Module
 
 INCLUDE = ("course.yaml", "pyproject.toml", "README.md", "course", "grader", "exercises",
            "solutions", "quizzes", "lesson", "site")  # fmt: skip

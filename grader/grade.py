@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from unittest import mock
 
-from course.content import Exercise, Module
-from course.errors import CourseError
+from courseware.content import Exercise, Module
+from courseware.errors import CourseError
+from courseware.files import read_learner_file
+from courseware.starters import is_starter
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
 from grader.sandbox import Limits
 
@@ -213,15 +215,11 @@ def _find(folder: Path, name: str) -> list[Path]:
 
 
 def _untouched(path: Path, ex: Exercise) -> bool:
-    """True when the file is the starter as shipped (ignoring line endings and trailing space)."""
+    """True when the file is the approved starter (ignoring line endings and trailing space)."""
     try:
-        return _normal(path.read_bytes()) == _normal(ex.starter.read_bytes())
+        return is_starter(read_learner_file(path), ex.starter)
     except OSError:
         return False
-
-
-def _normal(data: bytes) -> list[bytes]:
-    return [line.rstrip() for line in data.replace(b"\r\n", b"\n").strip().split(b"\n")]
 
 
 def _shown(path: Path | None) -> str | None:
@@ -234,6 +232,6 @@ def _shown(path: Path | None) -> str | None:
 
 
 def _version() -> str:
-    from course import __version__
+    from courseware import __version__
 
     return __version__

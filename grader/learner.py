@@ -4,18 +4,17 @@ file into it once, and forwards probe requests within the exercise's time budget
 from __future__ import annotations
 
 import errno
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from courseware.files import read_learner_file
 from grader.checking import CheckFailure, raised
 from grader.sandbox import Limits
 from grader.zygote import RunnerDied, RunnerProcess, RunnerSpec, RunnerTimeout, Zygote
 
 HELLO_SECONDS = 30.0
-MAX_SOURCE_BYTES = 1 << 20
 TIMEOUT = (
     "{what} did not finish within {seconds:g} s and was stopped. Look for a loop that never "
     "ends, or work far larger than the exercise needs."
@@ -76,7 +75,7 @@ class Learner:
 
     def _start_and_load(self) -> dict:
         try:
-            source = read_source(self.path).decode("utf-8")
+            source = read_learner_file(self.path).decode("utf-8")
         except UnicodeDecodeError as exc:
             return {"error": {"type": "UnicodeDecodeError", "message": _undecodable(exc)}}
         except OSError as exc:
@@ -141,18 +140,6 @@ class Learner:
             self._remember_output()
             self._runner.close()
             self._runner = None
-
-
-def read_source(path: Path) -> bytes:
-    """The learner's file, read by the (privileged) checker: never through a symbolic link
-    (it could point at any file the grader may read, and a syntax error would quote it), and
-    never more than MAX_SOURCE_BYTES."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-    with os.fdopen(fd, "rb") as f:
-        data = f.read(MAX_SOURCE_BYTES + 1)
-    if len(data) > MAX_SOURCE_BYTES:
-        raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES >> 10} KiB")
-    return data
 
 
 def _undecodable(exc: UnicodeDecodeError) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
 import click
 
+from courseware.files import write_atomically
 from grader.results import BLOCKED, NOT_ATTEMPTED, NOT_RUN, PASSED, GradeReport
 
 MARKS = {PASSED: "✓", BLOCKED: "–", NOT_RUN: "·"}
@@ -169,15 +169,3 @@ def write_report(report: GradeReport, fmt: str, path: Path) -> None:
         data = exports.gradescope(report) if fmt == "gradescope" else as_json(report)
         text = json.dumps(data, indent=2) + "\n"
     write_atomically(path, text)
-
-
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,16 +8,22 @@ that names its cause; every correct-but-unusual solution there scores full marks
 from __future__ import annotations
 
 import re
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from course.content import Module
+from courseware.content import Module, edited_starters
 from grader.grade import GradeOptions, grade
 from grader.results import NOT_ATTEMPTED, PASSED
 from grader.zygote import Zygote
 
 CORPUS = Path("tests") / "corpus"
+DRIFT = (
+    "It differs from starters.lock. An author who changed it: run "
+    "`course verify --approve-starters`. A learner working in a clone: that is your work, and "
+    "verify (an authors' command) reports it; `course reset` puts the starter back."
+)
 HEADER = re.compile(r"^# (corpus|catches|says|expects): (.*)$", re.MULTILINE)
 
 
@@ -59,8 +65,10 @@ def verify(module: Module) -> Iterator[Finding]:
     """Yield every finding, in order, as it is established."""
     zygote = Zygote.start()
     try:
+        yield from _approved(module)
         yield from _solutions(module, zygote)
-        yield from _starters(module, zygote)
+        with tempfile.TemporaryDirectory(prefix="course-starters-") as tmp:
+            yield from _starters(module, _lay_out_starters(module, Path(tmp)), zygote)
         for case in corpus(module):
             yield check_case(module, case, zygote)
     finally:
@@ -74,18 +82,31 @@ def _solutions(module: Module, zygote: Zygote) -> Iterator[Finding]:
         yield Finding(f"solutions/{ex.id}", "scores full marks", ex.complete, "; ".join(failed))
 
 
-def _starters(module: Module, zygote: Zygote) -> Iterator[Finding]:
-    report = grade(module, module.root / "exercises", zygote=zygote)
-    for ex in report.exercises:
+def _approved(module: Module) -> Iterator[Finding]:
+    """The starters in exercises/ are the approved ones of starters.lock."""
+    edited = set(edited_starters(module))
+    for ex in module.exercises:
         yield Finding(
-            f"exercises/{ex.id}", "is not attempted as shipped", ex.state == NOT_ATTEMPTED
+            f"exercises/{ex.id}/{ex.file}", "is the approved starter", ex not in edited, DRIFT
         )
-    attempted = grade(
-        module, module.root / "exercises", GradeOptions(treat_starters_as_attempts=True), zygote
-    )
+
+
+def _lay_out_starters(module: Module, folder: Path) -> Path:
+    """The approved starters, as a learner gets them, in `folder`."""
+    for ex in module.exercises:
+        (folder / ex.id).mkdir()
+        (folder / ex.id / ex.file).write_text(ex.starter.text, encoding="utf-8")
+    return folder
+
+
+def _starters(module: Module, folder: Path, zygote: Zygote) -> Iterator[Finding]:
+    report = grade(module, folder, zygote=zygote)
+    for ex in report.exercises:
+        yield Finding(f"starter {ex.id}", "is not attempted as shipped", ex.state == NOT_ATTEMPTED)
+    attempted = grade(module, folder, GradeOptions(treat_starters_as_attempts=True), zygote)
     for ex in attempted.exercises:
         yield Finding(
-            f"exercises/{ex.id}", "scores zero when graded", ex.score == 0, f"scored {ex.score:g}"
+            f"starter {ex.id}", "scores zero when graded", ex.score == 0, f"scored {ex.score:g}"
         )
 
 

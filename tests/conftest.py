@@ -21,7 +21,7 @@ def _isolated_environment(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def module():
-    from course.content import load_module
+    from courseware.content import load_module
 
     return load_module(REPO)
 

@@ -12,11 +12,19 @@ import pytest
 from click.testing import CliRunner
 
 from course.cli import main
-from course.content import load_module
-from course.errors import ContentError
+from courseware.content import approve_starters, edited_starters, load_module
+from courseware.errors import ContentError
 from tests.conftest import REPO
 
-CONTENT = ["course.yaml", "exercises", "solutions", "grader/checks", "lesson", "quizzes"]
+CONTENT = [
+    "course.yaml",
+    "starters.lock",
+    "exercises",
+    "solutions",
+    "grader/checks",
+    "lesson",
+    "quizzes",
+]
 
 
 @pytest.fixture
@@ -52,7 +60,7 @@ def test_the_module_loads(module):
     assert len(module.objectives) >= 5 and module.prerequisites
     assert [e.id for e in module.exercises][:2] == ["01_lstm_network", "02_training_step"]
     for ex in module.exercises:
-        assert ex.statement.is_file() and ex.starter.is_file()
+        assert ex.statement.is_file() and "TODO" in ex.starter.text
         assert ex.solution.is_file() and ex.check.is_file() and ex.hints
     assert module.lesson.is_file() and module.quizzes
 
@@ -96,20 +104,34 @@ def test_duplicate_exercise_id(course):
     assert any("duplicate id 01_lstm_network" in p for p in problems(course))
 
 
-def test_missing_files_and_a_starter_without_todo(course):
+def test_missing_files_and_an_approved_starter_without_todo(course):
     (course / "solutions/01_lstm_network/lstm_network.py").unlink()
     (course / "exercises/02_training_step/training.py").write_text(
         "def train_step(*a):\n    pass\n"
     )
+    approve_starters(course)
     found = problems(course)
     assert any(
         "01_lstm_network: solution solutions/01_lstm_network/lstm_network.py is missing" in p
         for p in found
     )
+    assert any("02_training_step: the approved starter training.py has no TODO" in p for p in found)
+
+
+def test_a_learner_editing_a_starter_is_not_a_content_error(course):
+    (course / "exercises/01_lstm_network/lstm_network.py").write_text("# my work, no todo\n")
+    (course / "exercises/02_training_step/training.py").unlink()
+    module = load_module(course)
+    assert [ex.id for ex in edited_starters(module)] == ["01_lstm_network", "02_training_step"]
+
+
+def test_a_hand_edited_lock_is_a_content_error(course):
+    line = edit(course, "raise NotImplementedError", "pass  #", file="starters.lock")
     assert any(
-        "02_training_step: starter exercises/02_training_step/training.py has no TODO" in p
-        for p in found
+        p.startswith("starters.lock:") and "does not match its sha256" in p
+        for p in problems(course)
     )
+    assert line > 1
 
 
 def test_points_must_match_the_checks(course):

@@ -13,7 +13,7 @@ from tests.conftest import REPO
 
 
 def _cases():
-    from course.content import load_module
+    from courseware.content import load_module
 
     return corpus(load_module(REPO))
 

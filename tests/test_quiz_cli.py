@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from course import history
 from course.cli import main
-from course.content import load_module
-from course.quizbank import arrange
+from courseware.content import load_module
+from courseware.quizbank import arrange
 
 MANIFEST = """\
 format_version: 1

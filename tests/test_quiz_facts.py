@@ -17,7 +17,7 @@ import torch
 import yaml
 from torch import nn
 
-from course.quizbank import Numeric, QuizBank, ShortText, load_bank
+from courseware.quizbank import Numeric, QuizBank, ShortText, load_bank
 
 REPO = Path(__file__).resolve().parents[1]
 SHAPE = re.compile(r"`(\w+)`(?: that)? has shape \(([\d, ]*)\)")

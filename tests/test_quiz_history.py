@@ -10,8 +10,8 @@ import platformdirs
 import pytest
 
 from course import history
-from course.errors import CourseError
 from course.history import Attempt, Outcome
+from courseware.errors import CourseError
 
 
 def attempt(bank: str = "lstm", score: float = 1.5) -> Attempt:

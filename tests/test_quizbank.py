@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course.quizbank import (
+from courseware.quizbank import (
     Feedback,
     MultipleChoice,
     Numeric,

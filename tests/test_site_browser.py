@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from course.build import build
-from course.content import load_module
-from course.quizbank import MultipleChoice, Numeric, ShortText, SingleChoice
+from courseware.content import load_module
+from courseware.quizbank import MultipleChoice, Numeric, ShortText, SingleChoice
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

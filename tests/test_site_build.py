@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from course.build import CSP, MARKER, build
 from course.cli import main
-from course.errors import CourseError
+from courseware.errors import CourseError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +82,7 @@ def solution_lines(module) -> list[str]:
     """Lines of each reference solution that its starter does not have: its actual answer."""
     lines = []
     for ex in module.exercises:
-        starter = {line.strip() for line in ex.starter.read_text("utf-8").splitlines()}
+        starter = {line.strip() for line in ex.starter.text.splitlines()}
         for line in ex.solution.read_text("utf-8").splitlines():
             if len(line.strip()) >= 25 and line.strip() not in starter:
                 lines.append(line.strip())
@@ -98,7 +98,7 @@ def test_every_page_of_the_module_is_built(site: Path, module) -> None:
     assert (site / MARKER).is_file()
     for ex in module.exercises:
         download = site / "files" / "exercises" / ex.id / ex.file
-        assert download.read_bytes() == ex.starter.read_bytes()
+        assert download.read_text() == ex.starter.text
 
 
 def test_index_introduces_the_module(site: Path, module) -> None:

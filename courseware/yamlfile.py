@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
-from course.errors import Problem
+from courseware.errors import Problem
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=pydantic.BaseModel)

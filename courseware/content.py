@@ -15,17 +15,20 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from course import yamlfile
-from course.errors import ContentError, CourseError, Problem
+from courseware import starters, yamlfile
+from courseware.errors import ContentError, CourseError, Problem
+from courseware.files import write_atomically
+from courseware.starters import Starter
 
 if TYPE_CHECKING:
-    from course.quizbank import QuizBank
+    from courseware.quizbank import QuizBank
 
 MANIFEST = "course.yaml"
 NO_ROOT = (
-    "no course.yaml found in {cwd} or any folder above it.\n"
-    "Run `course` from inside the course folder, or set COURSE_ROOT to it."
+    "no course.yaml found in {cwd} or any folder above it, and this installation carries no "
+    "course content.\nRun `course` from inside the course folder, or set COURSE_ROOT to it."
 )
+PACKAGED = Path(__file__).resolve().parent / "data"  # where a wheel puts the content
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
@@ -85,7 +88,8 @@ class ManifestSchema(_Strict):
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise and the four files that make it: statement, starter, solution, check."""
+    """One exercise: its statement, its approved starter (from starters.lock, never the file a
+    learner edits), its reference solution and its check module."""
 
     id: str
     title: str
@@ -94,7 +98,7 @@ class Exercise:
     objectives: tuple[str, ...]
     hints: tuple[str, ...]
     statement: Path
-    starter: Path
+    starter: Starter
     solution: Path
     check: Path
 
@@ -134,7 +138,8 @@ class Module:
 
 def find_root(start: Path | None = None) -> Path:
     """The course folder: $COURSE_ROOT, else the nearest folder at or above `start` with a
-    course.yaml, else the checkout this package was installed from."""
+    course.yaml (a clone), else the content this package carries (a wheel), else the checkout
+    it was installed from in editable mode."""
     if env := os.environ.get("COURSE_ROOT"):
         root = Path(env).expanduser().resolve()
         if not (root / MANIFEST).is_file():
@@ -144,15 +149,15 @@ def find_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / MANIFEST).is_file():
             return folder
-    installed = Path(__file__).resolve().parent.parent
-    if (installed / MANIFEST).is_file():
-        return installed
+    for installed in (PACKAGED, PACKAGED.parent.parent):
+        if (installed / MANIFEST).is_file():
+            return installed
     raise CourseError(NO_ROOT.format(cwd=here))
 
 
 def load_module(root: Path | None = None) -> Module:
     """Load and validate the whole module; raise ContentError listing every problem."""
-    from course.quizbank import load_bank
+    from courseware.quizbank import load_bank
 
     root = root or find_root()
     problems: list[Problem] = []
@@ -162,12 +167,14 @@ def load_module(root: Path | None = None) -> Module:
         raise ContentError(problems)
 
     objective_ids = {o.id for o in schema.objectives}
+    approved = starters.load(root, problems)
     exercises = []
     for i, ex in enumerate(schema.exercises):
         for j, obj in enumerate(ex.objectives):
             if obj not in objective_ids:
                 problems.append(doc.problem(("exercises", i, "objectives", j), _unknown(obj)))
-        exercises.append(_exercise(root, ex, doc.problem(("exercises", i, "id"), ""), problems))
+        at = doc.problem(("exercises", i, "id"), "")
+        exercises.append(_exercise(root, ex, approved.get(ex.id), at, problems))
 
     lesson = root / schema.lesson
     if not lesson.is_file():
@@ -199,8 +206,20 @@ def _unknown(objective: str) -> str:
     return f"unknown objective '{objective}'; objectives are declared under `objectives:`"
 
 
-def _exercise(root: Path, ex: ExerciseSchema, at: Problem, problems: list[Problem]) -> Exercise:
-    """Resolve an exercise's four files and check that each exists and fits."""
+def _exercise(
+    root: Path, ex: ExerciseSchema, starter: Starter | None, at: Problem, problems: list[Problem]
+) -> Exercise:
+    """Resolve an exercise's files and check that each exists and fits. The learner's copy of
+    the starter is never looked at: editing it is the learner's work, not a content error."""
+
+    def report(message: str) -> None:
+        problems.append(Problem(at.path, at.line, f"exercise {ex.id}: {message}"))
+
+    if starter is None or starter.file != ex.file:
+        report(f"{starters.LOCK} has no approved starter {ex.file}; {starters.APPROVE}")
+        starter = Starter(ex.file, "")
+    elif "TODO" not in starter.text:
+        report(f"the approved starter {ex.file} has no TODO for the learner")
     exercise = Exercise(
         id=ex.id,
         title=ex.title,
@@ -209,20 +228,15 @@ def _exercise(root: Path, ex: ExerciseSchema, at: Problem, problems: list[Proble
         objectives=tuple(ex.objectives),
         hints=tuple(ex.hints),
         statement=root / "exercises" / ex.id / "README.md",
-        starter=root / "exercises" / ex.id / ex.file,
+        starter=starter,
         solution=root / "solutions" / ex.id / ex.file,
         check=root / "grader" / "checks" / f"check_{ex.id}.py",
     )
 
-    def report(message: str) -> None:
-        problems.append(Problem(at.path, at.line, f"exercise {ex.id}: {message}"))
-
-    for role in ("statement", "starter", "solution", "check"):
+    for role in ("statement", "solution", "check"):
         path = getattr(exercise, role)
         if not path.is_file():
             report(f"{role} {path.relative_to(root)} is missing")
-    if exercise.starter.is_file() and "TODO" not in exercise.starter.read_text("utf-8"):
-        report(f"starter {exercise.starter.relative_to(root)} has no TODO for the learner")
     if exercise.check.is_file():
         try:
             declared = check_points(exercise.check)
@@ -253,3 +267,37 @@ def check_points(check_file: Path) -> int:
                 ):
                     total += int(deco.args[0].value)
     return total
+
+
+def approve_starters(root: Path | None = None) -> list[str]:
+    """Write starters.lock from exercises/ID/FILE of every exercise in course.yaml (authors:
+    after changing a starter). Returns the exercise ids written."""
+    root = root or find_root()
+    problems: list[Problem] = []
+    doc = yamlfile.load(root / MANIFEST, MANIFEST, problems)
+    schema = yamlfile.validate(ManifestSchema, doc, problems) if doc else None
+    approved = {}
+    for ex in schema.exercises if schema else ():
+        path = root / "exercises" / ex.id / ex.file
+        try:
+            approved[ex.id] = Starter(ex.file, path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(path.relative_to(root)), 1, f"cannot read: {exc}"))
+    if problems:
+        raise ContentError(problems)
+    write_atomically(root / starters.LOCK, starters.dump(approved))
+    return list(approved)
+
+
+def edited_starters(module: Module) -> list[Exercise]:
+    """The exercises whose file in the course folder's exercises/ is no longer the approved
+    starter: a learner's work in a clone, or an author's change not yet approved."""
+    edited = []
+    for ex in module.exercises:
+        path = module.root / "exercises" / ex.id / ex.file
+        try:
+            if not starters.is_starter(path.read_bytes(), ex.starter):
+                edited.append(ex)
+        except OSError:
+            edited.append(ex)
+    return edited

@@ -25,8 +25,8 @@ from pydantic import (
     field_validator,
 )
 
-from course import yamlfile
-from course.errors import Problem
+from courseware import yamlfile
+from courseware.errors import Problem
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 TYPES_HELP = "single, multiple, numeric or text"
