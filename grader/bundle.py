@@ -13,8 +13,8 @@ from pathlib import Path
 
 from courseware.content import Module
 
-INCLUDE = ("course.yaml", "pyproject.toml", "README.md", "course", "grader", "exercises",
-           "solutions", "quizzes", "lesson", "site")  # fmt: skip
+INCLUDE = ("course.yaml", "starters.lock", "pyproject.toml", "README.md", "course", "courseware",
+           "grader", "exercises", "solutions", "quizzes", "lesson", "site")  # fmt: skip
 SKIP = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
 SETUP = """#!/usr/bin/env bash

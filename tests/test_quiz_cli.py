@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from course import history
 from course.cli import main
-from courseware.content import load_module
+from courseware.content import approve_starters, load_module
 from courseware.quizbank import arrange
 
 MANIFEST = """\
@@ -113,6 +113,7 @@ def make_course(root: Path, bank: str = BANK) -> Path:
     for rel, text in {"course.yaml": MANIFEST, "quizzes/tiny.yaml": bank, **FILES}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
+    approve_starters(root)
     return root
 
 
