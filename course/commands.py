@@ -52,7 +52,7 @@ def _grade_one(path: Path, options: dict) -> int:
         report = run(module, target, _grade_options(options), zygote=zygote)
     finally:
         zygote.close()
-    click.echo(terminal(report, hints=options["hints"], verbose=options["verbose"]))
+    click.echo(terminal(report, verbose=options["verbose"]))
     if options["json_file"]:
         write_report(report, "json", options["json_file"])
     if options["fmt"]:

@@ -27,7 +27,7 @@ def use_colour() -> bool:
     return "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def terminal(report: GradeReport, hints: bool = False, verbose: bool = False) -> str:
+def terminal(report: GradeReport, verbose: bool = False) -> str:
     """The learner's view: a line per exercise, each failing check's message, the total."""
     colour = use_colour()
 
@@ -63,14 +63,11 @@ def terminal(report: GradeReport, hints: bool = False, verbose: bool = False) ->
                 said.add(check.message)
             if verbose and check.detail:
                 lines.append(_indent(check.detail, 6))
-        if hints and not ex.complete and ex.hints:
-            lines.append("    Hints:")
-            lines += [_indent(f"{n}. {hint}", 6) for n, hint in enumerate(ex.hints, 1)]
         lines.append("")
     total = f"Total: {report.score:g}/{report.max_score:g}"
     lines.append(style(total, bold=True) + f"   ({_isolation_summary(report)})")
-    if not report.all_passed and not hints:
-        lines.append("Run with --hints for hints, -v for every check and the full tracebacks.")
+    if not report.all_passed:
+        lines.append("Run with --hints for the next hint, -v for every check and the tracebacks.")
     return "\n".join(lines)
 
 
