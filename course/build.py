@@ -124,9 +124,13 @@ class Context(TypedDict):
 def build(
     output: Path | None = None, with_solutions: bool = False, root: Path | None = None
 ) -> str:
-    """Build the site into `output` (default: _site/ in the course folder); say what was done."""
+    """Build the site into `output` (default: _site/ in the learner's workspace, else in the
+    current folder; never inside the installed package); say what was done."""
+    from course.learning import learner_workspace
+
     module = load_module(root)
-    out = (output or module.root / DEFAULT_OUTPUT).resolve()
+    workspace = learner_workspace(module)
+    out = (output or (workspace.root if workspace else Path.cwd()) / DEFAULT_OUTPUT).resolve()
     files = render_site(module, with_solutions)
     _prepare(out)
     for rel, content in files.items():

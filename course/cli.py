@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from course import __version__
+from grader.formats import FORMATS
 
 
 def entry() -> None:
@@ -71,7 +72,7 @@ def validate() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["json", "gradescope", "junit"]),
+    type=click.Choice(list(FORMATS)),
     help="Write the results in this format to the file given with -o.",
 )
 @click.option(
@@ -105,7 +106,8 @@ def validate() -> None:
     show_default=True,
     help="Memory cap of the learner's code, in MiB.",
 )
-@click.option("--hints", is_flag=True, help="Show the hints of every exercise not yet complete.")
+@click.option("--hints", is_flag=True, help="Show the next hint of each exercise not yet passing.")
+@click.option("--all-hints", is_flag=True, help="Show every hint of those exercises.")
 @click.option(
     "-v", "--verbose", is_flag=True, help="Show every check, tracebacks and printed output."
 )
@@ -132,7 +134,8 @@ def validate() -> None:
 def grade(path: Path, **options) -> None:
     """Grade exercises: a file, an exercise folder, or a folder holding them.
 
-    PATH defaults to the course's exercises/ folder, wherever you run the command from.
+    PATH defaults to your workspace's exercises/ folder: the clone you are in, or the folder
+    `course init` made. Grades of your own files are remembered for `course progress`.
 
     The learner's code runs in a separate, confined process; the checks compare it with the
     reference solution. Exit status: 0 all passed, 1 something to fix, 2 usage or content error.
@@ -194,7 +197,7 @@ def verify(approve_starters: bool) -> None:
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder to write the site to.  [default: _site/ in the course folder]",
+    help="Folder to write the site to.  [default: _site/ in your workspace]",
 )
 @click.option(
     "--with-solutions",
@@ -258,3 +261,65 @@ def quiz(
         session.show_history(bank)
         return
     session.run(bank, seed=seed, shuffle=shuffle, count=count, answers=answers, json_path=json_path)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path), required=False)
+@click.option(
+    "--upgrade",
+    is_flag=True,
+    help="In an existing workspace: add new exercises and statements, replace untouched "
+    "starters; never touch a file you edited.",
+)
+def init(folder: Path | None, upgrade: bool) -> None:
+    """Make a workspace to do the exercises in (default folder: lstm-course/).
+
+    It holds exercises/NN_slug/ with each statement and starter. Every command works inside
+    it; the course content comes from the installed package. FOLDER must not exist yet or be
+    empty.
+    """
+    from course.learning import init as run
+
+    click.echo(run(folder, upgrade))
+
+
+@main.command()
+@click.argument("exercise", metavar="EXERCISE")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def reset(exercise: str, yes: bool) -> None:
+    """Put an exercise's starter back, keeping your version as a backup.
+
+    EXERCISE is an id (01_lstm_network), its slug (lstm_network) or its file name. The backup
+    goes to your data folder, never into exercises/, and the command says where.
+    """
+    from course.learning import reset as run
+
+    click.echo(run(exercise, yes))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the progress as JSON.")
+def progress(as_json: bool) -> None:
+    """Show each exercise's state, your best quiz score and the module's total.
+
+    States: not_attempted (still the starter), failing, done, and stale (the file changed
+    since its last `course grade`).
+    """
+    from course.learning import show_progress
+
+    click.echo(show_progress(as_json))
+
+
+@main.command()
+@click.argument("exercise", required=False)
+def watch(exercise: str | None) -> None:
+    """Grade an exercise again every time you save it.
+
+    Starts on EXERCISE (an id such as 01_lstm_network), else on the first exercise not yet
+    done; saving another exercise's file switches to it. Keys: h the next hint, n the next
+    exercise, l the list of exercises, q quit (Ctrl-C too). Without a terminal it prints one
+    line per grade: `<exercise id>  <score>/<max>`.
+    """
+    from course.watch import watch as run
+
+    run(exercise)

@@ -40,19 +40,26 @@ def _grade_options(options: dict):
 
 def _grade_one(path: Path, options: dict) -> int:
     """Grade `path`, print the report, write the files asked for; return the exit code."""
+    from course import learning
     from grader.zygote import Zygote
 
     zygote = Zygote.start()  # first: it imports torch while we read the module
     try:
+        from grader.formats import write_report
         from grader.grade import grade as run
-        from grader.report import terminal, write_report
+        from grader.report import terminal
 
         module = load_module()
-        target = path or module.root / "exercises"
+        workspace = learning.learner_workspace(module)
+        target = path or learning.default_target(module)
+        before = learning.fingerprints(module, workspace)
         report = run(module, target, _grade_options(options), zygote=zygote)
     finally:
         zygote.close()
+    learning.remember(module, workspace, target, report, before)
     click.echo(terminal(report, verbose=options["verbose"]))
+    if options["hints"] or options["all_hints"]:
+        click.echo(learning.hints_text(module, workspace, report, options["all_hints"]))
     if options["json_file"]:
         write_report(report, "json", options["json_file"])
     if options["fmt"]:
@@ -122,7 +129,7 @@ def export_gradescope(output: Path) -> str:
     """Write the autograder zip and say what to do with it."""
     from importlib.metadata import version
 
-    from grader.bundle import gradescope_bundle
+    from grader.exports import gradescope_bundle
 
     names = gradescope_bundle(load_module(), output, version("torch").split("+")[0])
     return f"Wrote {output} ({len(names)} files). Upload it as the autograder of the assignment."

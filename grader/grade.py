@@ -69,8 +69,10 @@ def grade(
             )
         elif not options.treat_starters_as_attempts and _untouched(path, ex):
             result.state = NOT_ATTEMPTED
+            beside = path.parent / ex.statement.name  # the learner's copy, in a workspace
+            statement = beside if beside.is_file() else ex.statement
             result.message = NOT_ATTEMPTED_MESSAGE.format(
-                file=_shown(path), statement=_shown(ex.statement)
+                file=_shown(path), statement=_shown(statement)
             )
         else:
             files[ex.id] = path

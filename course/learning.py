@@ -1,0 +1,157 @@
+"""The learner's loop around a grade: which workspace is theirs, what to remember of a grade,
+the hint ladder, and the bodies of `course init`, `course reset` and `course progress`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import click
+
+from course import state
+from course.workspace import (
+    DEFAULT_FOLDER,
+    Workspace,
+    create_workspace,
+    display,
+    find_workspace,
+    require_workspace,
+    reset_exercise,
+    state_of_file,
+    upgrade_workspace,
+)
+from courseware.content import PACKAGED, Module, load_module
+
+
+def learner_workspace(module: Module) -> Workspace | None:
+    """The workspace around the current folder, else the course folder itself when it is a
+    clone (COURSE_ROOT, or the checkout of an editable install); never the installed content."""
+    found = find_workspace()
+    if found is not None:
+        return found
+    root = module.root
+    if (root / "exercises").is_dir() and PACKAGED not in (root, *root.parents):
+        return Workspace(root, "clone")
+    return None
+
+
+def default_target(module: Module) -> Path:
+    workspace = learner_workspace(module)
+    if workspace is None:
+        require_workspace()  # raises the message that says what to do
+    return workspace.exercises
+
+
+def fingerprints(module: Module, workspace: Workspace | None) -> dict[str, str | None]:
+    """Each exercise file's fingerprint in `workspace`, taken before grading it."""
+    if workspace is None:
+        return {}
+    return {ex.id: state_of_file(workspace, ex)[1] for ex in module.exercises}
+
+
+def remember(module: Module, workspace: Workspace | None, target: Path, report, before) -> None:
+    """Record the grade of each of the workspace's own files that `report` graded; copies
+    elsewhere (solutions/, a batch, a file outside the workspace) are not the learner's."""
+    if workspace is None:
+        return
+    graded = []
+    for result in report.exercises:
+        ex = module.exercise(result.id)
+        if _covers(target, workspace.file(ex)):
+            graded.append(
+                state.Grade(ex.id, before.get(ex.id), result.state, result.score, result.max_score)
+            )
+    if graded:
+        state.record_grades(workspace.key, graded)
+
+
+def _covers(target: Path, file: Path) -> bool:
+    target, file = target.resolve(), file.resolve()
+    return file == target or target in file.parents
+
+
+def hints_text(module: Module, workspace: Workspace | None, report, everything: bool) -> str:
+    """The next unseen hint of each exercise not yet passing (the whole ladder with
+    `everything`). Untouched exercises get hints only when graded alone."""
+    key = workspace.key if workspace else state.GLOBAL
+    alone = len(report.exercises) == 1
+    blocks = []
+    for result in report.exercises:
+        if result.complete or (result.state != "graded" and not alone):
+            continue
+        hints = module.exercise(result.id).hints
+        if everything:
+            ladder = [hint_block(result.id, n, len(hints), h) for n, h in enumerate(hints, 1)]
+            blocks.append("\n".join(ladder))
+        elif (shown := state.next_hint(key, result.id, hints)) is not None:
+            blocks.append(hint_block(result.id, shown[0], len(hints), shown[1]))
+        else:
+            blocks.append(ALL_SEEN.format(id=result.id, n=len(hints)))
+    return "\n\n".join(blocks)
+
+
+def hint_block(exercise: str, n: int, of: int, text: str) -> str:
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100) - 4
+    body = textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    ")
+    last = " (the last one: nearly the answer)" if n == of else ""
+    return f"Hint {n} of {of} for {exercise}{last}:\n{body}"
+
+
+def init(folder: Path | None, upgrade: bool) -> str:
+    module = load_module()
+    if upgrade:
+        if folder is not None:
+            raise click.UsageError("--upgrade works on the workspace you are in; give no FOLDER.")
+        workspace = require_workspace()
+        done = upgrade_workspace(module, workspace)
+        changed = [line for line in done if not line.startswith("kept")]
+        summary = f"{len(changed)} file(s) added or updated" if changed else "Nothing to update"
+        return "\n".join([*done, f"{summary} in {display(workspace.root)}."])
+    folder = folder or Path(DEFAULT_FOLDER)
+    workspace = create_workspace(module, folder)
+    first = module.exercises[0]
+    return INIT_DONE.format(
+        folder=display(workspace.root),
+        count=len(module.exercises),
+        statement=f"exercises/{first.id}/README.md",
+    )
+
+
+def reset(exercise_id: str, yes: bool) -> str:
+    module = load_module()
+    workspace = learner_workspace(module) or require_workspace()
+    ex = module.exercise(exercise_id)
+    path = workspace.file(ex)
+    kind, _ = state_of_file(workspace, ex)
+    if kind == "starter":
+        return f"{display(path)} is already the starter; nothing to do."
+    if not yes and not click.confirm(f"Put the starter back in place of {display(path)}?"):
+        raise click.Abort
+    backup = reset_exercise(workspace, ex, state.backups_dir(workspace.key))
+    kept = f" Your version is kept in {backup}." if backup else ""
+    return f"{display(path)} is the starter again.{kept}"
+
+
+def show_progress(as_json: bool) -> str:
+    from course.progress import as_json as to_json
+    from course.progress import progress, table
+
+    module = load_module()
+    workspace = learner_workspace(module) or require_workspace()
+    p = progress(module, workspace)
+    return json.dumps(to_json(p), indent=2) if as_json else table(p)
+
+
+ALL_SEEN = (
+    "You have seen all {n} hints of {id}; `course grade --all-hints` shows them again, and "
+    "the statement's README.md says more."
+)
+INIT_DONE = """\
+Made a workspace with {count} exercises in {folder}.
+Next:
+    cd {folder}
+    course build        # the lesson, then open _site/index.html
+    course watch        # grades each exercise again every time you save
+Start with {statement}."""

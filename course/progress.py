@@ -1,0 +1,130 @@
+"""`course progress`: where a learner stands in this module, from the data folder's records.
+
+An exercise is `not_attempted` (missing, or still the starter), `failing` or `done` (by its last
+grade), or `stale` (the file changed since its last grade, or was never graded). The quiz counts
+with its best attempt, scaled to a full quiz when an attempt asked fewer questions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from course import history, state
+from course.workspace import Workspace, state_of_file
+from courseware.content import Module
+
+NOT_ATTEMPTED, FAILING, DONE, STALE = "not_attempted", "failing", "done", "stale"
+
+
+@dataclass(frozen=True)
+class ExerciseProgress:
+    id: str
+    title: str
+    state: str
+    score: float  # what counts now: 0 unless the last grade is of the file as it is
+    max_score: float
+    last_score: float | None = None  # the last grade's score, even when stale
+
+
+@dataclass(frozen=True)
+class Progress:
+    exercises: tuple[ExerciseProgress, ...]
+    quiz_best: float | None  # None: no finished attempt yet
+    quiz_max: int
+
+    @property
+    def exercise_score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def exercise_max(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    @property
+    def total(self) -> tuple[float, float]:
+        return self.exercise_score + (self.quiz_best or 0), self.exercise_max + self.quiz_max
+
+    def first_unfinished(self) -> ExerciseProgress | None:
+        return next((e for e in self.exercises if e.state != DONE), None)
+
+
+def progress(module: Module, workspace: Workspace) -> Progress:
+    """Every exercise's state in `workspace`, and the best quiz score of this module."""
+    grades = state.last_grades(workspace.key)
+    exercises = tuple(_exercise(ex, workspace, grades.get(ex.id)) for ex in module.exercises)
+    best, quiz_max = _quiz(module)
+    return Progress(exercises, best, quiz_max)
+
+
+def _exercise(ex, workspace: Workspace, grade: state.Grade | None) -> ExerciseProgress:
+    kind, fingerprint = state_of_file(workspace, ex)
+    last = grade.score if grade and grade.state == "graded" else None
+    if kind in ("missing", "starter"):
+        return ExerciseProgress(ex.id, ex.title, NOT_ATTEMPTED, 0, ex.points)
+    if grade is None or grade.fingerprint != fingerprint or grade.state != "graded":
+        return ExerciseProgress(ex.id, ex.title, STALE, 0, ex.points, last)
+    done = grade.score >= grade.max_score - 1e-9
+    return ExerciseProgress(
+        ex.id, ex.title, DONE if done else FAILING, grade.score, ex.points, last
+    )
+
+
+def _quiz(module: Module) -> tuple[float | None, int]:
+    best: float | None = None
+    quiz_max = 0
+    for bank in module.quizzes:
+        full = min(bank.draw or len(bank.questions), len(bank.questions))
+        quiz_max += full
+        ratios = [a.score / a.max_score for a in history.attempts(bank.id) if a.max_score]
+        if ratios:
+            best = (best or 0) + round(max(ratios) * full, 2)
+    return best, quiz_max
+
+
+def as_json(p: Progress) -> dict:
+    score, max_score = p.total
+    return {
+        "exercises": [
+            {"id": e.id, "state": e.state, "score": e.score, "max_score": e.max_score}
+            for e in p.exercises
+        ],
+        "quiz": {"best": p.quiz_best, "max_score": p.quiz_max},
+        "total": {"score": score, "max_score": max_score},
+    }
+
+
+def number(x: float) -> str:
+    """10.0 -> "10", 2.5 -> "2.5"."""
+    return f"{x:g}"
+
+
+def describe(e: ExerciseProgress) -> str:
+    if e.state == NOT_ATTEMPTED:
+        return f"not attempted (0/{number(e.max_score)})"
+    if e.state == STALE and e.last_score is None:
+        return f"edited, not graded yet (0/{number(e.max_score)})"
+    if e.state == STALE:
+        return f"changed since its last grade (was {number(e.last_score)}/{number(e.max_score)})"
+    return f"{number(e.score)}/{number(e.max_score)}" + ("  done" if e.state == DONE else "")
+
+
+def table(p: Progress) -> str:
+    """The learner's view: a line per exercise, the quiz, the totals."""
+    lines = [f"  {e.id:<26} {describe(e)}" for e in p.exercises]
+    quiz = "not taken yet (0" if p.quiz_best is None else f"best ({number(p.quiz_best)}"
+    lines.append(f"  {'quiz':<26} {quiz}/{p.quiz_max})")
+    lines += ["", one_line(p)]
+    if any(e.state == STALE for e in p.exercises):
+        lines.append("Exercises changed since their last grade count 0 until `course grade`.")
+    return "\n".join(lines)
+
+
+def one_line(p: Progress) -> str:
+    done = sum(e.state == DONE for e in p.exercises)
+    score, max_score = p.total
+    quiz = "-" if p.quiz_best is None else number(p.quiz_best)
+    return (
+        f"Module: {done}/{len(p.exercises)} exercises done, "
+        f"exercises {number(p.exercise_score)}/{number(p.exercise_max)}, "
+        f"quiz {quiz}/{p.quiz_max}, total {number(score)}/{number(max_score)}"
+    )

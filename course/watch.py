@@ -1,0 +1,274 @@
+"""`course watch`: grade an exercise again each time its file is saved, with the grader kept
+warm between saves (one zygote, torch and pytest imported once).
+
+Two threads feed one queue: file events (watchfiles) and keys (h, n, l, q). The main thread
+grades and prints. On a terminal it redraws the screen; elsewhere (a pipe, a test, an editor's
+console) it prints plain lines only, one per grade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from course import learning, state
+from course.progress import DONE, Progress, one_line, progress, table
+from course.workspace import Workspace
+from courseware.content import Exercise, Module
+
+KEYS = "keys: h next hint · n next exercise · l list · q quit"
+POLL_SECONDS = 0.2
+
+
+@dataclass
+class Watcher:
+    """One `course watch` session: the exercise in view and the warm grader."""
+
+    module: Module
+    workspace: Workspace
+    current: Exercise
+    screen: bool  # redraw a terminal, or print plain lines
+    zygote: object | None = None
+    events: queue.Queue = field(default_factory=queue.Queue)
+    stop: threading.Event = field(default_factory=threading.Event)
+    interrupted: threading.Event = field(default_factory=threading.Event)
+
+    # ------------------------------------------------------------ grading
+
+    def grade(self) -> None:
+        """Grade the current exercise and show the result; survive anything the learner's
+        file or the grader does."""
+        from grader.grade import GradeOptions, grade
+
+        ex = self.current
+        target = self.workspace.exercises / ex.id
+        before = learning.fingerprints(self.module, self.workspace)
+        try:
+            if self.zygote is None:
+                from grader.zygote import Zygote
+
+                self.zygote = Zygote.start()
+            options = GradeOptions(exercises=(ex.id,), device="cpu")
+            report = grade(self.module, target, options, zygote=self.zygote)
+        except KeyboardInterrupt:
+            raise
+        except click.ClickException as exc:
+            if self.interrupted.is_set():  # pytest turns Ctrl-C into "could not run"
+                raise KeyboardInterrupt from None
+            self._say(f"{ex.id}  could not be graded: {exc.format_message()}")
+            return
+        except Exception as exc:  # the grader's own failure: restart it on the next save
+            if self.interrupted.is_set():
+                raise KeyboardInterrupt from None
+            self._restart()
+            self._say(f"{ex.id}  grader error ({type(exc).__name__}: {exc}); save again to retry")
+            return
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt
+        learning.remember(self.module, self.workspace, target, report, before)
+        self._show(report)
+
+    def _restart(self) -> None:
+        if self.zygote is not None:
+            with contextlib.suppress(Exception):
+                self.zygote.close()
+            self.zygote = None
+
+    def _show(self, report) -> None:
+        from grader.report import terminal
+
+        (result,) = report.exercises
+        line = f"{result.id}  {score_line(result)}"
+        if not self.screen:
+            click.echo(line)
+            return
+        click.clear()
+        click.echo(terminal(report))
+        now = progress(self.module, self.workspace)
+        click.echo(f"\n{line}\n{one_line(now)}")
+        if result.complete:
+            click.echo(self._offer_next(now))
+        click.echo(KEYS)
+
+    def _offer_next(self, now: Progress) -> str:
+        nxt = self._next(now)
+        if nxt is None:
+            return "Full marks, and every exercise is done. Well done!"
+        return f"Full marks! Press n for the next exercise, {nxt.id}."
+
+    def _next(self, now: Progress) -> Exercise | None:
+        """The first exercise after the current one that is not done, wrapping around."""
+        order = list(self.module.exercises)
+        start = order.index(self.current)
+        states = {e.id: e.state for e in now.exercises}
+        for ex in order[start + 1 :] + order[:start]:
+            if states[ex.id] != DONE:
+                return ex
+        return None
+
+    def _say(self, text: str) -> None:
+        click.echo(text)
+
+    # ------------------------------------------------------------ keys
+
+    def key(self, key: str) -> bool:
+        """Act on a key; False to quit."""
+        if key == "q":
+            return False
+        if key == "h":
+            hints = self.current.hints
+            shown = state.next_hint(self.workspace.key, self.current.id, hints)
+            text = (
+                learning.ALL_SEEN.format(id=self.current.id, n=len(hints))
+                if shown is None
+                else learning.hint_block(self.current.id, shown[0], len(hints), shown[1])
+            )
+            self._say(text)
+        elif key == "l":
+            self._say(table(progress(self.module, self.workspace)))
+        elif key == "n":
+            now = progress(self.module, self.workspace)
+            self.current = self._next(now) or self.current
+            self.grade()
+        return True
+
+    # ------------------------------------------------------------ files
+
+    def exercise_of(self, path: str) -> Exercise | None:
+        return self.workspace.exercise_of(Path(path), self.module)
+
+    def run(self) -> None:
+        """Grade now, then on every save and key until q or Ctrl-C."""
+        self.grade()
+        while True:
+            try:
+                kind, value = self.events.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            pending = [(kind, value), *_drain(self.events)]
+            if not self._handle(pending):
+                return
+
+    def _handle(self, pending: list[tuple[str, str]]) -> bool:
+        """Keys in order; then one grade of the last exercise saved (saves come in bursts)."""
+        saved = None
+        for kind, value in pending:
+            if kind == "key" and not self.key(value):
+                return False
+            if kind == "file" and (ex := self.exercise_of(value)) is not None:
+                saved = ex
+        if saved is not None:
+            self.current = saved
+            self.grade()
+        return True
+
+
+def score_line(result) -> str:
+    """'10/10', '2.5/10', or 'not attempted (0/10)'."""
+    max_score = f"{result.max_score:g}"
+    if result.state == "not_attempted":
+        return f"not attempted (0/{max_score})"
+    return f"{result.score:g}/{max_score}"
+
+
+def _drain(events: queue.Queue) -> list[tuple[str, str]]:
+    drained = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            drained.append(events.get_nowait())
+    return drained
+
+
+def _watch_files(watcher: Watcher) -> None:
+    """Put ("file", path) on the queue for each change to an exercise file (editors that save
+    by writing a new file and renaming it, or delete and re-create, included)."""
+    import watchfiles
+
+    names = {ex.file for ex in watcher.module.exercises}
+
+    def wanted(change, path: str) -> bool:
+        return Path(path).name in names
+
+    for changes in watchfiles.watch(
+        watcher.workspace.exercises,
+        watch_filter=wanted,
+        debounce=50,
+        step=10,
+        stop_event=watcher.stop,
+        raise_interrupt=False,
+    ):
+        for _, path in sorted(changes, key=lambda c: c[1]):
+            watcher.events.put(("file", path))
+
+
+def _read_keys(watcher: Watcher) -> None:
+    """Put ("key", k) on the queue for each key (a terminal) or line (a pipe) typed."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return
+    while not watcher.stop.is_set():
+        typed = stream.read(1) if stream.isatty() else stream.readline()
+        if not typed:
+            return  # EOF: keep watching files
+        key = typed.strip()[:1].lower()
+        if key:
+            watcher.events.put(("key", key))
+
+
+@contextlib.contextmanager
+def _keys_without_enter():
+    """On a terminal, each key press arrives at once (cbreak), restored on the way out."""
+    if not (sys.stdin and sys.stdin.isatty()):
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(sys.stdin)
+    try:
+        tty.setcbreak(sys.stdin)
+        yield
+    finally:
+        termios.tcsetattr(sys.stdin, termios.TCSADRAIN, saved)
+
+
+def watch(exercise_id: str | None) -> None:
+    """The body of `course watch`."""
+    from courseware.content import load_module
+
+    module = load_module()
+    workspace = learning.learner_workspace(module) or learning.require_workspace()
+    if exercise_id:
+        current = module.exercise(exercise_id)
+    else:
+        first = progress(module, workspace).first_unfinished()
+        current = module.exercise(first.id) if first else module.exercises[0]
+    watcher = Watcher(module, workspace, current, screen=sys.stdout.isatty())
+    click.echo(f"Watching {workspace.exercises}: save an exercise file to grade it. {KEYS}")
+
+    def interrupt(signum, frame) -> None:
+        watcher.interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    threads = [
+        threading.Thread(target=_watch_files, args=(watcher,), daemon=True),
+        threading.Thread(target=_read_keys, args=(watcher,), daemon=True),
+    ]
+    try:
+        with _keys_without_enter():
+            for thread in threads:
+                thread.start()
+            watcher.run()
+    finally:
+        watcher.stop.set()
+        watcher._restart()  # kills the zygote and every runner with it
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

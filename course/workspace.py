@@ -1,0 +1,247 @@
+"""The learner's workspace: the folder that holds their copies of the exercise files.
+
+Two kinds: a clone of the course repository (its own exercises/, edited in place) and a folder
+made by `course init` (found by its marker file, like git finds `.git`). The course content
+itself always comes from the content layer; a workspace only ever holds the learner's work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from courseware.content import MANIFEST, Exercise, Module
+from courseware.errors import CourseError
+from courseware.files import read_learner_file, write_atomically
+from courseware.starters import fingerprint, is_starter, normal
+
+MARKER = ".course-workspace"
+MARKER_FORMAT = 1
+DEFAULT_FOLDER = "lstm-course"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where a learner works: `root/exercises/ID/FILE` for every exercise."""
+
+    root: Path
+    kind: str  # "clone" (the course repository) or "init" (made by `course init`)
+
+    @property
+    def exercises(self) -> Path:
+        return self.root / "exercises"
+
+    @property
+    def key(self) -> str:
+        """How the data folder tells this workspace from others."""
+        return str(self.root)
+
+    def file(self, ex: Exercise) -> Path:
+        return self.exercises / ex.id / ex.file
+
+    def owns(self, path: Path, ex: Exercise) -> bool:
+        """True when `path` is this workspace's own file of `ex` (not a copy elsewhere)."""
+        try:
+            return path.resolve() == self.file(ex).resolve()
+        except OSError:
+            return False
+
+    def exercise_of(self, path: Path, module: Module) -> Exercise | None:
+        """The exercise whose file `path` is, in this workspace."""
+        return next((ex for ex in module.exercises if self.owns(path, ex)), None)
+
+
+def find_workspace(start: Path | None = None) -> Workspace | None:
+    """The nearest workspace at or above `start` (default: the current folder)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MARKER).is_file():
+            return Workspace(folder, "init")
+        if (folder / MANIFEST).is_file() and (folder / "exercises").is_dir():
+            return Workspace(folder, "clone")
+    return None
+
+
+def require_workspace(start: Path | None = None) -> Workspace:
+    workspace = find_workspace(start)
+    if workspace is None:
+        raise CourseError(NO_WORKSPACE.format(cwd=(start or Path.cwd()).resolve()))
+    return workspace
+
+
+def state_of_file(workspace: Workspace, ex: Exercise) -> tuple[str, str | None]:
+    """("missing" | "starter" | "edited" | "unreadable", the file's fingerprint or None)."""
+    try:
+        data = read_learner_file(workspace.file(ex))
+    except FileNotFoundError:
+        return "missing", None
+    except OSError:
+        return "unreadable", None
+    if is_starter(data, ex.starter):
+        return "starter", fingerprint(ex.starter.text)
+    return "edited", fingerprint(data.decode("utf-8", "replace"))
+
+
+# ---------------------------------------------------------------- course init
+
+
+def create_workspace(module: Module, folder: Path) -> Workspace:
+    """Lay out a new workspace in `folder`, which must be missing or empty."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise CourseError(NOT_EMPTY.format(folder=folder))
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for ex in module.exercises:
+        written.update(_lay_out(module, folder, ex))
+    write_atomically(folder / "README.md", WORKSPACE_README.format(title=module.info.title))
+    write_atomically(folder / ".gitignore", "_site/\n")
+    _write_marker(module, folder, written)
+    return Workspace(folder.resolve(), "init")
+
+
+def upgrade_workspace(module: Module, workspace: Workspace) -> list[str]:
+    """Bring new exercises and statements from this package into an `init` workspace; replace
+    what the learner never touched; never touch an edited file. Returns what was done."""
+    if workspace.kind != "init":
+        raise CourseError(UPGRADE_CLONE)
+    marker = _read_marker(workspace)
+    recorded: dict[str, str] = marker.get("files", {})
+    done, written = [], dict(recorded)
+    for ex in module.exercises:
+        for rel, text in _files_of(module, ex).items():
+            path, new = workspace.root / rel, fingerprint(text)
+            current = _fingerprint_of(path)
+            if current == new:
+                written[rel] = new
+                continue
+            if current is not None and current != recorded.get(rel):
+                done.append(f"kept {rel}: you edited it")
+                continue
+            write_atomically(path, text)
+            written[rel] = new
+            done.append(f"{'added' if current is None else 'updated'} {rel}")
+    _write_marker(module, workspace.root, written)
+    return done
+
+
+def _lay_out(module: Module, folder: Path, ex: Exercise) -> dict[str, str]:
+    written = {}
+    for rel, text in _files_of(module, ex).items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(folder / rel, text)
+        written[rel] = fingerprint(text)
+    return written
+
+
+def _files_of(module: Module, ex: Exercise) -> dict[str, str]:
+    """A workspace's files of one exercise: the statement and the approved starter."""
+    return {
+        f"exercises/{ex.id}/README.md": ex.statement.read_text("utf-8"),
+        f"exercises/{ex.id}/{ex.file}": normal(ex.starter.text),
+    }
+
+
+def _fingerprint_of(path: Path) -> str | None:
+    try:
+        return fingerprint(read_learner_file(path).decode("utf-8", "replace"))
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "unreadable"
+
+
+def _write_marker(module: Module, folder: Path, files: dict[str, str]) -> None:
+    from courseware import __version__
+
+    marker = {
+        "format_version": MARKER_FORMAT,
+        "course": module.info.slug,
+        "module": module.info.number,
+        "version": __version__,
+        "files": dict(sorted(files.items())),
+    }
+    write_atomically(folder / MARKER, json.dumps(marker, indent=2) + "\n")
+
+
+def _read_marker(workspace: Workspace) -> dict:
+    path = workspace.root / MARKER
+    try:
+        marker = json.loads(path.read_text("utf-8"))
+        if not isinstance(marker, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as exc:
+        raise CourseError(BAD_MARKER.format(path=path, error=exc)) from None
+    return marker
+
+
+# ---------------------------------------------------------------- course reset
+
+
+def reset_exercise(workspace: Workspace, ex: Exercise, backups: Path) -> Path | None:
+    """Put the approved starter back in place of the learner's file, first copying that file
+    to `backups` (outside exercises/). Returns the backup, or None when there was nothing to
+    keep (no file, or already the starter)."""
+    path = workspace.file(ex)
+    state, _ = state_of_file(workspace, ex)
+    if state == "unreadable":
+        raise CourseError(UNREADABLE.format(path=path))
+    backup = None
+    if state == "edited":
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        backup = backups / ex.id / f"{stamp}-{ex.file}"
+        write_atomically(backup, read_learner_file(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, normal(ex.starter.text))
+    return backup
+
+
+def display(path: Path) -> str:
+    """`path` relative to the current folder when that is shorter."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if len(rel) < len(str(path)) else str(path)
+
+
+NO_WORKSPACE = (
+    "no workspace here: {cwd} is not inside a clone of the course nor a folder made by "
+    "`course init`.\nRun `course init` to make one (then `cd lstm-course`), or cd into your clone."
+)
+NOT_EMPTY = (
+    "{folder} already exists and is not empty; `course init` never writes into a folder with "
+    "files in it.\nName a new folder (`course init my-lstm`), or run `course init --upgrade` "
+    "inside an existing workspace to bring it up to date."
+)
+UPGRADE_CLONE = (
+    "this is a clone of the course repository, not a `course init` workspace: update it with "
+    "`git pull` instead."
+)
+BAD_MARKER = (
+    "{path} is damaged ({error}). It marks a `course init` workspace; make a new workspace with "
+    "`course init NEW_FOLDER` and copy your exercise files into it."
+)
+UNREADABLE = (
+    "{path} is not a regular file that can be read (a link, a folder, a pipe?). Move it away, "
+    "then run `course reset` again."
+)
+WORKSPACE_README = """\
+# {title}: your workspace
+
+Made by `course init`. Your work lives in `exercises/`; everything else comes from the
+installed course package.
+
+1. Read the lesson: `course build`, then open `_site/index.html`.
+2. Take the quiz: `course quiz`.
+3. Open `exercises/01_lstm_network/README.md`, then edit `lstm_network.py` beside it.
+4. `course grade` grades every exercise (`course grade exercises/01_lstm_network` just one);
+   `course grade --hints` shows the next hint of each exercise not yet passing.
+5. Or run `course watch`: it grades each exercise again every time you save.
+6. `course progress` shows where you are; `course reset ID` puts a starter back (your file is
+   kept as a backup).
+
+`course --help` lists every command.
+"""
