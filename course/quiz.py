@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
-import sys
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +33,7 @@ from courseware.quizbank import (
     SingleChoice,
     arrange,
 )
+from grader.report import use_colour
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 REVIEW_WIDTH = 96  # a missed question's prompt is shortened to this in the review
@@ -82,8 +81,7 @@ class _Palette:
 
 def palette() -> _Palette:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    wanted = not os.environ.get("NO_COLOR") and not click.utils.should_strip_ansi(sys.stdout)
-    return _Palette(wanted)
+    return _Palette(use_colour())
 
 
 def run(

@@ -25,6 +25,7 @@ from courseware.errors import CourseError
 from grader.archive import ArchiveError, extract
 from grader.grade import GradeOptions
 from grader.gradebook import Gradebook
+from grader.results import GradeReport, not_graded
 
 MAX_HASHED_BYTES = 100 << 20
 
@@ -40,8 +41,19 @@ class Submission:
 
 
 @dataclass
+class Outcome:
+    """One learner's result: the report (every exercise 0 when it could not be graded)."""
+
+    learner: str
+    hash: str
+    report: GradeReport
+    seconds: float = 0.0
+    error: str | None = None  # why the submission could not be graded
+
+
+@dataclass
 class BatchSummary:
-    graded: list[dict] = field(default_factory=list)
+    graded: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -96,7 +108,7 @@ def grade_batch(
     jobs: int,
     options: GradeOptions,
     regrade: bool = False,
-    progress: Callable[[dict], None] = lambda outcome: None,
+    progress: Callable[[Outcome], None] = lambda outcome: None,
     on_start: Callable[[int, int], None] = lambda todo, skipped: None,
 ) -> BatchSummary:
     """Grade every submission not yet graded at its current content; record each one."""
@@ -173,8 +185,8 @@ def _init_worker(zygotes, slots) -> None:
     _zygote = zygotes[slots.get()]
 
 
-def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptions) -> dict:
-    """In a worker: unpack if needed, grade, and return plain results."""
+def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptions) -> Outcome:
+    """In a worker: unpack if needed, grade, and return the learner's outcome."""
     from grader.grade import grade
 
     started = time.monotonic()
@@ -193,43 +205,14 @@ def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptio
         return _error(sub, digest, exc.message, module, options.exercises)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {
-        "learner": sub.learner,
-        "hash": digest,
-        "score": report.score,
-        "max_score": report.max_score,
-        "seconds": round(time.monotonic() - started, 3),
-        "exercises": [
-            {
-                "id": e.id,
-                "state": e.state,
-                "score": e.score,
-                "max_score": e.max_score,
-                "checks": [
-                    {"name": c.name, "title": c.title, "state": c.state, "score": c.score,
-                     "max_score": c.max_score, "message": c.message}
-                    for c in e.checks if c.state != "not_run"
-                ],
-            }
-            for e in report.exercises
-        ],
-    }  # fmt: skip
+    return Outcome(sub.learner, digest, report, round(time.monotonic() - started, 3))
 
 
-def _error(sub: Submission, digest: str, message: str, module: Module, wanted=()) -> dict:
+def _error(sub: Submission, digest: str, message: str, module: Module, wanted=()) -> Outcome:
     """A submission that could not be graded at all: zero, with the reason recorded."""
     exercises = [module.exercise(e) for e in wanted] or list(module.exercises)
-    return {
-        "learner": sub.learner,
-        "hash": digest,
-        "score": 0.0,
-        "max_score": float(sum(e.points for e in exercises)),
-        "error": message,
-        "exercises": [
-            {"id": e.id, "state": "error", "score": 0.0, "max_score": float(e.points), "checks": []}
-            for e in exercises
-        ],
-    }
+    report = not_graded(sub.path.name, exercises, message)
+    return Outcome(sub.learner, digest, report, error=message)
 
 
 def distribution(scores: list[float], max_score: float, bins: int = 5) -> list[tuple[str, int]]:

@@ -1,79 +1,83 @@
-"""Writers for the platforms instructors use: Gradescope's results.json and JUnit XML.
-Both read the same GradeReport as the terminal and JSON reports."""
+"""`course export`: the grader packaged for the platforms instructors use.
+
+`course export gradescope`: the autograder zip Gradescope builds its image from.
+
+Gradescope unpacks the zip into /autograder/source, runs setup.sh once, then run_autograder for
+each submission, which must write /autograder/results/results.json. Our run_autograder is one
+`course grade` call: the same checks, sandbox and messages as on a learner's machine.
+"""
 
 from __future__ import annotations
 
-import math
-import xml.etree.ElementTree as ET
+import io
+import os
+import zipfile
+from pathlib import Path
 
-from grader.results import BLOCKED, ERROR, NOT_ATTEMPTED, NOT_RUN, PASSED, GradeReport
+from courseware.content import Module
+from courseware.files import write_atomically
 
+INCLUDE = ("course.yaml", "starters.lock", "pyproject.toml", "README.md", "course", "courseware",
+           "grader", "exercises", "solutions", "quizzes", "lesson", "site")  # fmt: skip
+SKIP = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
-def _cases(report: GradeReport):
-    """(exercise, name, score, max_score, state, message) for every case worth reporting:
-    a not-attempted exercise is one case; a check on an absent device is none."""
-    for ex in report.exercises:
-        if ex.state == NOT_ATTEMPTED:
-            yield (
-                ex,
-                f"{ex.id} {ex.title}: not attempted",
-                0.0,
-                ex.max_score,
-                NOT_ATTEMPTED,
-                ex.message,
-            )
-        for c in ex.checks:
-            if c.state != NOT_RUN:
-                yield ex, f"{ex.id} {c.title}", c.score, c.max_score, c.state, c.message
+SETUP = """#!/usr/bin/env bash
+# Runs once, as root, when Gradescope builds the autograder image.
+set -euo pipefail
+cd /autograder/source
+apt-get install -y python3-venv python3-pip >/dev/null || true
+python3 -m venv /autograder/venv
+/autograder/venv/bin/pip install --upgrade pip
+# A CPU build of torch: no GPU there, and the CUDA wheels are gigabytes.
+/autograder/venv/bin/pip install "torch=={torch}" --index-url https://download.pytorch.org/whl/cpu
+/autograder/venv/bin/pip install -e /autograder/source
+"""
 
-
-def gradescope(report: GradeReport) -> dict:
-    """Exactly Gradescope's results.json: score, execution_time, output, tests[]."""
-    tests = [
-        {
-            "name": name,
-            "score": score,
-            "max_score": max_score,
-            "status": "passed" if state == PASSED else "failed",
-            "output": message,
-            "visibility": "visible",
-        }
-        for _, name, score, max_score, state, message in _cases(report)
-    ]
-    return {
-        "score": report.score,
-        "execution_time": math.ceil(report.seconds),
-        "output": f"{report.score:g}/{report.max_score:g} points. "
-        + "Run `course grade` locally for the same checks, with hints (--hints).",
-        "tests": tests,
-    }
+RUN = """#!/usr/bin/env bash
+# Grades /autograder/submission into /autograder/results/results.json (Gradescope's contract).
+# AUTOGRADER_ROOT moves /autograder (for tests); COURSE_PYTHON picks the interpreter.
+set -uo pipefail
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PYTHON="${COURSE_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results"
+cd "$ROOT/source"
+COURSE_ROOT="$ROOT/source" "$PYTHON" -m course grade "$ROOT/submission" \\
+    --device cpu --format gradescope -o "$ROOT/results/results.json"
+status=$?
+# 0 and 1 are grades (all passed, some failed); anything else is the grader's own failure.
+if [ "$status" -le 1 ]; then exit 0; fi
+exit "$status"
+"""
 
 
-def junit(report: GradeReport) -> str:
-    """JUnit XML: one testsuite per exercise, one testcase per check."""
-    suites = ET.Element("testsuites", name="course grade", time=f"{report.seconds:.3f}")
-    for ex in report.exercises:
-        cases = [c for c in _cases(report) if c[0] is ex]
-        suite = ET.SubElement(
-            suites,
-            "testsuite",
-            name=f"{ex.id} {ex.title}",
-            tests=str(len(cases)),
-            failures=str(sum(c[4] in ("failed", NOT_ATTEMPTED, BLOCKED) for c in cases)),
-            errors=str(sum(c[4] == ERROR for c in cases)),
-        )
-        for _, name, score, max_score, state, message in cases:
-            case = ET.SubElement(suite, "testcase", classname=ex.id, name=name)
-            ET.SubElement(case, "properties").extend(
-                [ET.Element("property", name="score", value=f"{score:g}"),
-                 ET.Element("property", name="max_score", value=f"{max_score:g}")]
-            )  # fmt: skip
-            if state == ERROR:
-                ET.SubElement(
-                    case, "error", message=message.splitlines()[0] if message else state
-                ).text = message
-            elif state != PASSED:
-                first = message.splitlines()[0] if message else state
-                ET.SubElement(case, "failure", message=first, type=state).text = message
-    ET.indent(suites)
-    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+def gradescope_bundle(module: Module, output: Path, torch_version: str) -> list[str]:
+    """Write the autograder zip; return the names it holds."""
+    names = []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, text in (
+            ("setup.sh", SETUP.format(torch=torch_version)),
+            ("run_autograder", RUN),
+        ):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = 0o755 << 16
+            zf.writestr(info, text)
+            names.append(name)
+        for path in _files(module.root):
+            name = path.relative_to(module.root).as_posix()
+            zf.write(path, name)
+            names.append(name)
+    write_atomically(output, buffer.getvalue())
+    return names
+
+
+def _files(root: Path):
+    for top in INCLUDE:
+        path = root / top
+        if path.is_file():
+            yield path
+        elif path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if d not in SKIP and not d.startswith("."))
+                for name in sorted(filenames):
+                    yield Path(dirpath) / name

@@ -8,6 +8,10 @@ import io
 import sqlite3
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.batch import Outcome
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS learners (
@@ -41,9 +45,6 @@ CREATE TABLE IF NOT EXISTS checks (
 """
 
 
-CHECK_FIELDS = ("name", "title", "state", "score", "max_score", "message")
-
-
 class Gradebook:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -57,9 +58,9 @@ class Gradebook:
         """The content hash each learner was last graded at."""
         return dict(self.db.execute("SELECT id, content_hash FROM learners"))
 
-    def record(self, outcome: dict) -> None:
+    def record(self, outcome: Outcome) -> None:
         """Replace everything known about one learner, atomically."""
-        learner = outcome["learner"]
+        learner, report = outcome.learner, outcome.report
         with self.db:  # BEGIN ... COMMIT, or ROLLBACK on error
             self.db.execute("BEGIN IMMEDIATE")
             for table, column in (
@@ -70,18 +71,18 @@ class Gradebook:
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (learner,))
             self.db.execute(
                 "INSERT INTO learners VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (learner, outcome["hash"], outcome["score"], outcome["max_score"],
-                 outcome.get("error"), outcome.get("seconds"), time.strftime("%Y-%m-%dT%H:%M:%S")),
+                (learner, outcome.hash, report.score, report.max_score, outcome.error,
+                 outcome.seconds, time.strftime("%Y-%m-%dT%H:%M:%S")),
             )  # fmt: skip
-            for ex in outcome["exercises"]:
-                self.db.execute(
-                    "INSERT INTO exercises VALUES (?, ?, ?, ?, ?)",
-                    (learner, ex["id"], ex["state"], ex["score"], ex["max_score"]),
-                )
-                self.db.executemany(
-                    "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(learner, ex["id"], *(c[k] for k in CHECK_FIELDS)) for c in ex["checks"]],
-                )
+            self.db.executemany(
+                "INSERT INTO exercises VALUES (?, ?, ?, ?, ?)",
+                [(learner, e.id, e.state, e.score, e.max_score) for e in report.exercises],
+            )
+            self.db.executemany(
+                "INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(learner, c.exercise, c.check, c.title, c.state, c.score, c.max_score, c.output)
+                 for c in report.cases() if c.check is not None],
+            )  # fmt: skip
 
     def totals(self) -> list[tuple[str, float, float, str | None]]:
         return list(self.db.execute("SELECT id, score, max_score, error FROM learners ORDER BY id"))

@@ -1,11 +1,44 @@
-"""One result model for every report writer (terminal, JSON, Gradescope, JUnit, gradebook)."""
+"""One result model for every report writer (terminal, JSON, Gradescope, JUnit, gradebook, CSV).
+
+Writers never walk the model on their own: `cases()` is the one serialisation of a result into
+the lines every report shows (a check on one device, or an exercise that did not run).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from courseware.content import Exercise
 
 PASSED, FAILED, BLOCKED, ERROR = "passed", "failed", "blocked", "error"
 NOT_ATTEMPTED, NOT_RUN = "not_attempted", "not_run"
+GRADED = "graded"
+UNGRADED_LABELS = {NOT_ATTEMPTED: "not attempted", ERROR: "not graded"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One line of every report: a check on one device, or an exercise that did not run."""
+
+    exercise: str
+    name: str  # for reports, e.g. "01_lstm_network Output for a batch (CPU)"
+    title: str  # the check's title, e.g. "Output for a batch (CPU)"
+    state: str
+    score: float
+    max_score: float
+    output: str  # what the learner reads
+    check: str | None = None  # pytest's name; None for an exercise that did not run
+    device: str | None = None
+    seconds: float = 0.0
+    detail: str = ""
+
+    @property
+    def status(self) -> str:
+        """Gradescope's two statuses."""
+        return "passed" if self.state == PASSED else "failed"
 
 
 @dataclass
@@ -36,7 +69,7 @@ class ExerciseResult:
     title: str
     points: int
     file: str | None
-    state: str  # "graded" or NOT_ATTEMPTED
+    state: str  # GRADED, NOT_ATTEMPTED, or ERROR (the grader could not grade it)
     message: str = ""
     hints: tuple[str, ...] = ()
     checks: list[CheckResult] = field(default_factory=list)
@@ -53,7 +86,25 @@ class ExerciseResult:
 
     @property
     def complete(self) -> bool:
-        return self.state == "graded" and abs(self.score - self.max_score) < 1e-9
+        return self.state == GRADED and abs(self.score - self.max_score) < 1e-9
+
+    def summary(self) -> dict:
+        """The exercise as plain data: its state and score, without the checks."""
+        return {"id": self.id, "title": self.title, "file": self.file, "state": self.state,
+                "score": self.score, "max_score": self.max_score}  # fmt: skip
+
+    def cases(self, not_run: bool = False) -> Iterator[Case]:
+        """This exercise's lines: one for an exercise that did not run, else one per check
+        (a check on an absent device only when `not_run`)."""
+        if self.state in UNGRADED_LABELS:
+            name = f"{self.id} {self.title}: {UNGRADED_LABELS[self.state]}"
+            yield Case(self.id, name, self.title, self.state, 0.0, self.max_score, self.message)
+        for c in self.checks:
+            if c.state != NOT_RUN or not_run:
+                yield Case(
+                    c.exercise, f"{self.id} {c.title}", c.title, c.state, c.score, c.max_score,
+                    c.message, c.name, c.device, c.seconds, c.detail,
+                )  # fmt: skip
 
 
 @dataclass
@@ -77,3 +128,19 @@ class GradeReport:
     @property
     def all_passed(self) -> bool:
         return all(e.complete for e in self.exercises)
+
+    @property
+    def isolation(self) -> dict:
+        """The isolation levels in force (the first exercise that ran a runner says)."""
+        return next((e.isolation for e in self.exercises if e.isolation), {})
+
+    def cases(self, not_run: bool = False) -> Iterator[Case]:
+        """Every exercise's lines, in order."""
+        for ex in self.exercises:
+            yield from ex.cases(not_run)
+
+
+def not_graded(target: str, exercises: Iterable[Exercise], why: str) -> GradeReport:
+    """The report of a submission the grader could not grade: every exercise 0, and why."""
+    results = [ExerciseResult(e.id, e.title, e.points, None, ERROR, why) for e in exercises]
+    return GradeReport(target, results, devices=[], versions={})

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import jsonschema
 import junitparser
@@ -93,9 +94,31 @@ def test_gradescope_bundle_runs_end_to_end(tmp_path):
     assert 10 <= data["score"] < 20  # training.py full marks, the network not
 
 
-def test_github_classroom_workflow_grades_and_fails_below_full_marks():
+def run_step(workflow: dict, name: str, cwd, tmp_path) -> subprocess.CompletedProcess:
+    """Run a workflow step's script as GitHub runs it (bash -eo pipefail), with `course` and
+    a `sudo` that just runs its command (we are root) on PATH."""
+    (step,) = [s for s in workflow["jobs"]["grade"]["steps"] if s.get("name") == name]
+    shims = tmp_path / "bin"
+    shims.mkdir(exist_ok=True)
+    (shims / "sudo").write_text('#!/bin/sh\n[ "$1" = -E ] && shift\nexec "$@"\n')
+    (shims / "sudo").chmod(0o755)
+    env = {**os.environ, "PATH": f"{shims}:{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def test_github_classroom_workflow_fails_below_full_marks(tmp_path, module):
     workflow = yaml.safe_load((REPO / "examples/github-classroom.yml").read_text())
-    steps = workflow["jobs"]["grade"]["steps"]
-    commands = " ".join(step.get("run", "") for step in steps)
-    assert "course grade exercises/" in commands and "torch==" in commands
-    assert True in workflow or "on" in workflow  # PyYAML reads the key `on` as True
+    assert workflow[True] == ["push", "workflow_dispatch"]  # PyYAML reads the key `on` as True
+    repo = tmp_path / "repo"
+    for ex in module.exercises:
+        (repo / "exercises" / ex.id).mkdir(parents=True)
+        shutil.copy(ex.solution, repo / "exercises" / ex.id / ex.file)
+    assert run_step(workflow, "Grade", repo, tmp_path).returncode == 0
+    assert json.loads((repo / "grade.json").read_text())["score"] == 50
+    shutil.copy(MISTAKE, repo / "exercises/01_lstm_network")
+    below = run_step(workflow, "Grade", repo, tmp_path)
+    assert below.returncode == 1, below.stderr  # the job fails
+    assert 40 <= json.loads((repo / "grade.json").read_text())["score"] < 50
