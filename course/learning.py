@@ -89,7 +89,7 @@ def hints_text(module: Module, workspace: Workspace | None, report, everything: 
             blocks.append(hint_block(result.id, shown[0], len(hints), shown[1]))
         else:
             blocks.append(ALL_SEEN.format(id=result.id, n=len(hints)))
-    return "\n\n".join(blocks)
+    return "\n\n".join(blocks) or NO_HINTS
 
 
 def hint_block(exercise: str, n: int, of: int, text: str) -> str:
@@ -147,6 +147,10 @@ def show_progress(as_json: bool) -> str:
 ALL_SEEN = (
     "You have seen all {n} hints of {id}; `course grade --all-hints` shows them again, and "
     "the statement's README.md says more."
+)
+NO_HINTS = (
+    "No hint to show: every exercise graded passes. An exercise you have not started gets its "
+    "hints when you grade it alone: `course grade exercises/ID --hints`."
 )
 INIT_DONE = """\
 Made a workspace with {count} exercises in {folder}.

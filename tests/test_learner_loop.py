@@ -1,0 +1,190 @@
+"""The learner's loop, command by command: `course init` (and --upgrade), `course reset`,
+`course progress` after a grade and a quiz, and the hint ladder. Each test works in a workspace
+made by `course init` in a temporary folder, editing files where a learner edits them."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+from course.workspace import MARKER
+from courseware.starters import normal
+from tests.conftest import REPO
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Path:
+    """A fresh `course init` workspace, the current folder for the test."""
+    monkeypatch.chdir(tmp_path)
+    result = run("init")
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path / "lstm-course")
+    return tmp_path / "lstm-course"
+
+
+def exercise_file(module, workspace: Path, exercise_id: str) -> Path:
+    ex = module.exercise(exercise_id)
+    return workspace / "exercises" / ex.id / ex.file
+
+
+def test_init_lays_out_every_statement_and_starter(module, workspace):
+    marker = json.loads((workspace / MARKER).read_text())
+    assert (marker["course"], marker["module"]) == (module.info.slug, 12)
+    for ex in module.exercises:
+        folder = workspace / "exercises" / ex.id
+        assert (folder / "README.md").read_text() == ex.statement.read_text()
+        assert (folder / ex.file).read_text() == normal(ex.starter.text)
+    assert "course watch" in (workspace / "README.md").read_text()
+    assert oct((workspace / "README.md").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize("what", ["a file", "a folder"])
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path, monkeypatch, what):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "mine"
+    target.mkdir()
+    keep = target / "notes.txt" if what == "a file" else target / "sub"
+    keep.write_text("my notes") if what == "a file" else keep.mkdir()
+    result = run("init", "mine")
+    assert result.exit_code == 2
+    assert "already exists and is not empty" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in target.iterdir()) == [keep.name]
+
+
+def test_init_into_an_empty_folder_is_fine(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert run("init", "empty").exit_code == 0
+    assert (tmp_path / "empty" / MARKER).is_file()
+
+
+def test_upgrade_replaces_untouched_files_and_keeps_edited_ones(module, workspace):
+    edited = exercise_file(module, workspace, "01_lstm_network")
+    edited.write_text("# my work\n")
+    untouched = exercise_file(module, workspace, "02_training_step")
+    statement = workspace / "exercises" / "03_lstm_cell" / "README.md"
+    statement.unlink()
+    untouched.write_text(normal(module.exercise("02_training_step").starter.text) + "\n\n")
+    result = run("init", "--upgrade")
+    assert result.exit_code == 0, result.output
+    assert "added exercises/03_lstm_cell/README.md" in result.output
+    assert "kept exercises/01_lstm_network/lstm_network.py: you edited it" in result.output
+    assert edited.read_text() == "# my work\n" and statement.is_file()
+
+
+def test_upgrade_outside_a_workspace_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("init", "--upgrade")
+    assert result.exit_code == 2 and "Run `course init`" in result.output
+
+
+def test_commands_find_the_workspace_from_a_subfolder(module, workspace, monkeypatch):
+    monkeypatch.chdir(workspace / "exercises" / "01_lstm_network")
+    result = run("progress", "--json")
+    assert result.exit_code == 0, result.output
+    states = {e["id"]: e["state"] for e in json.loads(result.output)["exercises"]}
+    assert set(states.values()) == {"not_attempted"} and len(states) == len(module.exercises)
+
+
+def test_reset_keeps_a_backup_outside_exercises(module, workspace, tmp_path):
+    path = exercise_file(module, workspace, "01_lstm_network")
+    path.write_text("# my attempt\n")
+    result = run("reset", "01_lstm_network", "--yes")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == normal(module.exercise("01_lstm_network").starter.text)
+    backup = Path(result.output.split("Your version is kept in ")[1].strip().rstrip("."))
+    assert backup.read_text() == "# my attempt\n"
+    assert workspace not in backup.parents
+    assert not list((workspace / "exercises").rglob("*.bak*"))
+
+
+def test_reset_asks_first_and_no_means_no(module, workspace):
+    path = exercise_file(module, workspace, "02_training_step")
+    path.write_text("# mine\n")
+    result = run("reset", "training_step", input="n\n")
+    assert result.exit_code == 1 and path.read_text() == "# mine\n"
+
+
+def test_reset_of_an_untouched_or_deleted_file(module, workspace):
+    assert "already the starter" in run("reset", "01_lstm_network", "--yes").output
+    path = exercise_file(module, workspace, "01_lstm_network")
+    path.unlink()
+    result = run("reset", "01_lstm_network", "--yes")
+    assert result.exit_code == 0 and "kept" not in result.output and path.is_file()
+
+
+def test_reset_refuses_what_it_cannot_back_up(module, workspace):
+    path = exercise_file(module, workspace, "01_lstm_network")
+    path.unlink()
+    path.symlink_to("/etc/passwd")
+    result = run("reset", "01_lstm_network", "--yes")
+    assert result.exit_code == 2 and "not a regular file" in result.output
+    assert path.is_symlink()
+
+
+def test_progress_after_a_grade_and_a_quiz(module, workspace):
+    path = exercise_file(module, workspace, "02_training_step")
+    path.write_text(module.exercise("02_training_step").solution.read_text())
+    graded = run("grade", "exercises/02_training_step")
+    assert graded.exit_code == 0, graded.output
+    broken = exercise_file(module, workspace, "05_vanishing_gradients")
+    broken.write_text("def input_gradient_norms(*a):\n    return None\n")
+    graded = run("grade")
+    assert graded.exit_code == 1, graded.output
+    bank = module.quizzes[0]
+    quiz = run("quiz", "--count", "2", "--no-shuffle", "--answers", "zz;zz")
+    assert "Score: 0/2" in quiz.output
+    data = json.loads(run("progress", "--json").output)
+    states = {e["id"]: (e["state"], e["score"]) for e in data["exercises"]}
+    assert states["02_training_step"] == ("done", 10)
+    assert states["05_vanishing_gradients"] == ("failing", 0)
+    assert states["01_lstm_network"] == ("not_attempted", 0)
+    assert data["quiz"] == {"best": 0, "max_score": len(bank.questions)}
+    assert data["total"] == {"score": 10, "max_score": 50 + len(bank.questions)}
+    path.write_text(path.read_text() + "\n# changed after grading\n")
+    data = json.loads(run("progress", "--json").output)
+    assert data["exercises"][1]["state"] == "stale" and data["total"]["score"] == 0
+    assert "changed since its last grade (was 10/10)" in run("progress").output
+
+
+def test_grading_copies_outside_the_workspace_records_nothing(module, workspace):
+    assert run("grade", str(REPO / "solutions" / "02_training_step")).exit_code == 0
+    data = json.loads(run("progress", "--json").output)
+    assert {e["state"] for e in data["exercises"]} == {"not_attempted"}
+
+
+def test_hints_climb_the_ladder_one_at_a_time(module, workspace):
+    ex = module.exercise("02_training_step")
+    exercise_file(module, workspace, ex.id).write_text("x = 1\n")
+    shown = []
+    for _ in range(len(ex.hints) + 1):
+        result = run("grade", "--hints")
+        assert result.exit_code == 1
+        shown.append(result.output.split("Total:")[1])
+    for n, hint in enumerate(ex.hints, 1):
+        assert f"Hint {n} of {len(ex.hints)} for {ex.id}" in shown[n - 1]
+        assert hint.split()[0] in shown[n - 1]
+        assert f"Hint {n + 1} of" not in shown[n - 1]
+    assert "You have seen all" in shown[-1]
+    everything = run("grade", "--all-hints").output
+    assert all(f"Hint {n} of {len(ex.hints)}" in everything for n in range(1, len(ex.hints) + 1))
+
+
+def test_an_untouched_exercise_graded_alone_gets_its_first_hint(module, workspace):
+    result = run("grade", "exercises/01_lstm_network", "--hints")
+    assert "not attempted" in result.output and "Hint 1 of" in result.output
