@@ -8,6 +8,7 @@ follows the HTML5 parsing algorithm and fails on any parse error (always runs).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -195,9 +196,24 @@ def test_exercise_pages_hide_hints_and_say_how_to_grade(site: Path, module) -> N
         html = page.read_text("utf-8")
         text = "".join(scan(page).text)
         assert html.count('<details class="hint">') == len(ex.hints)
+        assert _hint_depths(html) == list(range(1, len(ex.hints) + 1))  # one inside the other
+        assert f"Show the last hint ({len(ex.hints)} of {len(ex.hints)})" in text
         assert f"course grade exercises/{ex.id}" in text
         assert f'href="files/exercises/{ex.id}/{ex.file}" download' in html
         assert ex.title in text
+
+
+def _hint_depths(html: str) -> list[int]:
+    """How deep each hint's <details> is nested in the previous ones: 1, 2, 3... for a ladder
+    where each hint appears only once the one before is open."""
+    depths, depth = [], 0
+    for tag in re.findall(r"<details class=\"hint\">|</details>", html):
+        if tag.startswith("</"):
+            depth -= 1
+        else:
+            depth += 1
+            depths.append(depth)
+    return depths
 
 
 def test_the_default_build_has_no_solutions(site: Path, module) -> None:
