@@ -6,11 +6,24 @@ from courseware.content import load_module
 
 
 def validate() -> str:
-    """Validate the module (raising ContentError with every problem) and describe it."""
+    """Validate the module (raising ContentError with every problem) and describe it. The
+    learner's own files are not content: in a workspace they are only counted."""
+    from course.learning import learner_workspace
+    from course.workspace import state_of_file
+
     module = load_module()
     questions = sum(len(bank.questions) for bank in module.quizzes)
-    return (
+    lines = [
         f"OK: {module.info.title}, module {module.info.number} of {module.info.of}: "
         f"{len(module.objectives)} objectives, {len(module.exercises)} exercises, "
         f"{len(module.quizzes)} quiz bank(s) with {questions} questions."
-    )
+    ]
+    workspace = learner_workspace(module)
+    if workspace is not None:
+        edited = [ex.id for ex in module.exercises if state_of_file(workspace, ex)[0] == "edited"]
+        if edited:
+            lines.append(
+                f"Your workspace {workspace.root}: {len(edited)} exercise file(s) edited "
+                f"({', '.join(edited)}): your work, not part of the checked content."
+            )
+    return "\n".join(lines)

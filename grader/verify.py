@@ -65,7 +65,7 @@ def verify(module: Module) -> Iterator[Finding]:
     """Yield every finding, in order, as it is established."""
     zygote = Zygote.start()
     try:
-        yield from _approved(module)
+        yield from starter_findings(module)
         yield from _solutions(module, zygote)
         with tempfile.TemporaryDirectory(prefix="course-starters-") as tmp:
             yield from _starters(module, _lay_out_starters(module, Path(tmp)), zygote)
@@ -82,7 +82,7 @@ def _solutions(module: Module, zygote: Zygote) -> Iterator[Finding]:
         yield Finding(f"solutions/{ex.id}", "scores full marks", ex.complete, "; ".join(failed))
 
 
-def _approved(module: Module) -> Iterator[Finding]:
+def starter_findings(module: Module) -> Iterator[Finding]:
     """The starters in exercises/ are the approved ones of starters.lock."""
     edited = set(edited_starters(module))
     for ex in module.exercises:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from course.cli import main
 from courseware.content import approve_starters, edited_starters, load_module
 from courseware.errors import ContentError
+from grader.verify import starter_findings
 from tests.conftest import REPO
 
 CONTENT = [
@@ -181,6 +182,33 @@ def test_validate_fails_clearly_on_broken_content(course, monkeypatch):
     assert result.exit_code == 2
     assert "Error: the course content has" in result.output and "course.yaml:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_learner_editing_starters_in_a_clone_keeps_every_command_working(course, monkeypatch):
+    """The README's loop in a clone: files edited in place, TODOs gone. Content commands
+    check the approved starters, never the learner's files."""
+    monkeypatch.setenv("COURSE_ROOT", str(course))
+    monkeypatch.chdir(course)
+    for ex in load_module(course).exercises:
+        (course / "exercises" / ex.id / ex.file).write_text(ex.solution.read_text())
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "5 exercise file(s) edited" in result.output and "your work" in result.output
+    findings = list(starter_findings(load_module(course)))
+    assert [f.ok for f in findings] == [False] * 5 and "--approve-starters" in findings[0].detail
+
+
+def test_approve_starters_rewrites_the_lock(course, monkeypatch):
+    monkeypatch.setenv("COURSE_ROOT", str(course))
+    monkeypatch.setattr("grader.verify.verify", lambda module: iter(()))
+    path = course / "exercises" / "02_training_step" / "training.py"
+    path.write_text(path.read_text() + "# TODO: one more thing\n")
+    result = CliRunner().invoke(main, ["verify", "--approve-starters"])
+    assert result.exit_code == 0, result.output
+    assert "Approved 5 starters" in result.output
+    module = load_module(course)
+    assert module.exercise("02_training_step").starter.text.endswith("# TODO: one more thing\n")
+    assert all(f.ok for f in starter_findings(module))
 
 
 def test_no_course_root_is_a_clear_error(tmp_path, monkeypatch):
