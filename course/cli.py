@@ -131,6 +131,11 @@ def validate() -> None:
 @click.option(
     "--regrade", is_flag=True, help="Batch: grade again learners already in the gradebook."
 )
+@click.option(
+    "--feedback-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Batch: write each learner's report (ID.txt and ID.json) here, to hand back.",
+)
 def grade(path: Path, **options) -> None:
     """Grade exercises: a file, an exercise folder, or a folder holding them.
 
@@ -148,6 +153,15 @@ def grade(path: Path, **options) -> None:
     raise SystemExit(run(path, **options))
 
 
+EXERCISE_CHOICE = click.option(
+    "--exercise",
+    "exercises",
+    multiple=True,
+    metavar="ID",
+    help="Count only this exercise (repeatable) [default: every exercise].",
+)
+
+
 @main.group()
 def export() -> None:
     """Package the grader for the platforms instructors use."""
@@ -162,15 +176,47 @@ def export() -> None:
     show_default=True,
     help="Where to write the zip to upload to Gradescope.",
 )
-def export_gradescope(output: Path) -> None:
+@EXERCISE_CHOICE
+def export_gradescope(output: Path, exercises: tuple[str, ...]) -> None:
     """Write Gradescope's autograder zip: setup.sh, run_autograder and the module.
 
     Upload it as the assignment's autograder; each submission is then graded by the same
-    `course grade`, sandbox included, inside Gradescope's container.
+    `course grade`, sandbox included, inside Gradescope's container, and scored out of the
+    points of the exercises it counts.
     """
     from course.commands import export_gradescope as run
 
-    click.echo(run(output))
+    click.echo(run(output, exercises))
+
+
+@export.command("classroom")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="classroom-template",
+    show_default=True,
+    help="Folder to write the template repository to (missing or empty).",
+)
+@click.option(
+    "--grader",
+    required=True,
+    metavar="REQUIREMENT",
+    help="Where the workflow installs the grader from, as pip takes it: a git URL of your "
+    "private copy of the course, a wheel's URL, a package name on your index.",
+)
+@EXERCISE_CHOICE
+def export_classroom(output: Path, grader: str, exercises: tuple[str, ...]) -> None:
+    """Write a GitHub Classroom template repository for this module.
+
+    It holds the learner's exercises (statements and starters), the lesson and the quizzes,
+    and .github/workflows/classroom.yml, which installs the grader from --grader, grades on
+    every push and reports the points to GitHub Classroom. No reference solution and no check
+    is in it.
+    """
+    from course.commands import export_classroom as run
+
+    click.echo(run(output, grader, exercises))
 
 
 @main.command()
