@@ -3,6 +3,7 @@ gets its own message with file and line, all reported at once; `course --help` s
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -234,3 +235,16 @@ def test_version():
 
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_the_repository_holds_the_approved_starters(module):
+    """An author who changes a starter must approve it (course verify --approve-starters)."""
+    drifted = [f.subject for f in starter_findings(module) if not f.ok]
+    assert not drifted, f"{drifted} differ from starters.lock: run course verify --approve-starters"
+
+
+def test_the_readme_exercise_table_follows_course_yaml(module):
+    text = (REPO / "README.md").read_text()
+    table = text[text.index("## The exercises") : text.index("## Commands")]
+    rows = re.findall(r"^\| `(\d\d_[a-z0-9_]+)` \| .* \| (\d+) \|$", table, re.M)
+    assert rows == [(ex.id, str(ex.points)) for ex in module.exercises]
