@@ -116,9 +116,7 @@ def save_like_an_editor(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def test_watch_grades_each_save_and_survives_what_a_learner_throws_at_it(
-    module, workspace, watch
-):
+def test_watch_grades_each_save_and_survives_what_a_learner_throws_at_it(module, workspace, watch):
     ex = module.exercise("01_lstm_network")
     path = workspace / "exercises" / ex.id / ex.file
     w = watch()
@@ -178,4 +176,3 @@ def test_ctrl_c_leaves_no_process_behind(module, workspace, watch):
     while any(_alive(p) for p in family) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in family if _alive(p)]
-
