@@ -369,3 +369,34 @@ def watch(exercise: str | None) -> None:
     from course.watch import watch as run
 
     run(exercise)
+
+
+@main.group()
+def new() -> None:
+    """Scaffold new content (authors)."""
+
+
+@new.command("exercise")
+@click.argument("slug")
+@click.option("--title", help="The exercise's title  [default: from SLUG].")
+@click.option(
+    "--objective",
+    "objectives",
+    multiple=True,
+    required=True,
+    metavar="ID",
+    help="A learning objective of course.yaml the exercise practises (repeatable).",
+)
+@click.option(
+    "--points", type=click.IntRange(min=1), default=10, show_default=True, help="Its points."
+)
+def new_exercise(slug: str, title: str | None, objectives: tuple[str, ...], points: int) -> None:
+    """Make every file of a new exercise, numbered after the last, and its course.yaml entry.
+
+    SLUG names it (e.g. padding: exercise NN_padding, file padding.py). Each file is a
+    template that says what to write; CONTRIBUTING.md walks through them in order, and
+    `course validate` lists what is still missing.
+    """
+    from course.scaffold import new_exercise as run
+
+    click.echo(run(slug, title, objectives, points))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from courseware.authoring import authoring_problems, is_authors_repository
 from courseware.content import load_module
+from courseware.errors import ContentError
 
 
 def validate() -> str:
-    """Validate the module (raising ContentError with every problem) and describe it. The
+    """Validate the module (raising ContentError with every problem) and describe it. In the
+    authors' repository, every exercise must have all its parts and nothing astray. The
     learner's own files are not content: in a workspace they are only counted."""
     from course.learning import learner_workspace
     from course.workspace import state_of_file
 
     module = load_module()
+    if is_authors_repository(module.root) and (problems := authoring_problems(module)):
+        raise ContentError(problems)
     questions = sum(len(bank.questions) for bank in module.quizzes)
     lines = [
         f"OK: {module.info.title}, module {module.info.number} of {module.info.of}: "

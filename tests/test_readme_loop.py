@@ -23,7 +23,7 @@ import pytest
 
 from courseware.content import load_module
 from courseware.starters import normal
-from tests.conftest import REPO
+from tests.helpers import REPO, fresh_clone
 
 pytestmark = pytest.mark.slow
 BLOCK = re.compile(r"<!-- loop: (?P<name>[^>]+?) -->\n```bash\n(?P<body>.*?)```", re.S)
@@ -93,20 +93,6 @@ def learner_env(bin_dir: Path, home: Path) -> dict[str, str]:
         NO_COLOR="1",
     )
     return env
-
-
-def fresh_clone(target: Path) -> Path:
-    """The repository's files as a fresh clone has them (tracked and not ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.split(b"\0")  # fmt: skip
-    for rel in filter(None, listed):
-        source = REPO / os.fsdecode(rel)
-        if source.is_file():
-            (target / os.fsdecode(rel)).parent.mkdir(parents=True, exist_ok=True)
-            (target / os.fsdecode(rel)).write_bytes(source.read_bytes())
-    return target
 
 
 def edit_in_place(workspace: Path, exercise_id: str) -> Path:

@@ -1,0 +1,99 @@
+"""Adding an exercise: `course new exercise` scaffolds every part, and `course validate`
+names each part still missing or astray, in a copy of the authors' repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+from courseware.content import approve_starters
+from tests.helpers import fresh_clone
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch) -> Path:
+    root = fresh_clone(tmp_path / "repo")
+    monkeypatch.setenv("COURSE_ROOT", str(root))
+    monkeypatch.chdir(root)
+    return root
+
+
+def validate() -> list[str]:
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code in (0, 2) and "Traceback" not in result.output
+    return result.output.splitlines()
+
+
+def new(*args: str):
+    return CliRunner().invoke(main, ["new", "exercise", *args])
+
+
+def test_the_repository_has_every_part_of_every_exercise(repo):
+    assert validate()[0].startswith("OK:")
+
+
+def test_new_exercise_scaffolds_every_part_and_validate_lists_what_is_left(repo):
+    result = new("padding", "--objective", "shapes", "--points", "6")
+    assert result.exit_code == 0, result.output
+    for rel in ("exercises/06_padding/README.md", "exercises/06_padding/padding.py",
+                "solutions/06_padding/padding.py", "grader/checks/check_06_padding.py",
+                "grader/probes/padding.py"):  # fmt: skip
+        assert (repo / rel).is_file(), rel
+    assert "  - id: 06_padding\n" in (repo / "course.yaml").read_text()
+    assert any("starters.lock has no approved starter padding.py" in line for line in validate())
+    approve_starters(repo)
+    problems = validate()
+    assert any("06_padding: this hint is still the template's TODO" in p for p in problems)
+    assert any(
+        p.startswith("tests/corpus/06_padding/mistakes:1: exercise 06_padding has 0 mistakes")
+        for p in problems
+    )
+    assert any("has 0 correct case(s), at least 2" in p for p in problems)
+
+
+def test_an_exercise_without_a_probe_fails_validate(repo):
+    (repo / "grader" / "probes" / "gradients.py").unlink()
+    problems = validate()
+    assert "grader/probes/gradients.py:1: exercise 05_vanishing_gradients has no probe" in (
+        " ".join(problems)
+    )
+
+
+def test_stray_files_are_named(repo):
+    (repo / "exercises" / "01_lstm_network" / "notes.txt").write_text("mine")
+    (repo / "solutions" / "07_ghost").mkdir()
+    (repo / "grader" / "checks" / "check_old.py").write_text("")
+    problems = " ".join(validate())
+    assert "exercises/01_lstm_network/notes.txt:1: a stray file in exercise 01_lstm_network" in (
+        problems
+    )
+    assert "solutions/07_ghost:1: no exercise in course.yaml has this id" in problems
+    assert "grader/checks/check_old.py:1: a check module of no exercise" in problems
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lstm_network", "--objective", "shapes"], "exists already"),
+        (["Bad-Slug", "--objective", "shapes"], "is not a slug"),
+        (["padding", "--objective", "nope"], "unknown objective nope"),
+    ],
+)
+def test_new_exercise_refuses_bad_requests(repo, args, message):
+    result = new(*args)
+    assert result.exit_code == 2 and message in result.output
+    assert not (repo / "exercises" / "06_padding").exists()
+
+
+def test_new_exercise_outside_the_authors_repository(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
+    root = tmp_path / "lstm-course"
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("COURSE_ROOT", str(fresh_clone(tmp_path / "shipped")))
+    (tmp_path / "shipped" / "tests" / "corpus").rename(tmp_path / "corpus-elsewhere")
+    result = new("padding", "--objective", "shapes")
+    assert result.exit_code == 2 and "not the authors' repository" in result.output
