@@ -23,6 +23,7 @@ from course.workspace import (
     upgrade_workspace,
 )
 from courseware.content import PACKAGED, Module, load_module
+from courseware.errors import CourseError
 
 
 def learner_workspace(module: Module) -> Workspace | None:
@@ -64,7 +65,10 @@ def remember(module: Module, workspace: Workspace | None, target: Path, report, 
                 state.Grade(ex.id, before.get(ex.id), result.state, result.score, result.max_score)
             )
     if graded:
-        state.record_grades(workspace.key, graded)
+        try:
+            state.record_grades(workspace.key, graded)
+        except CourseError as exc:  # the grade stands; only `course progress` misses it
+            click.echo(f"Warning: {exc.format_message()}", err=True)
 
 
 def _covers(target: Path, file: Path) -> bool:
@@ -110,7 +114,12 @@ def init(folder: Path | None, upgrade: bool) -> str:
         summary = f"{len(changed)} file(s) added or updated" if changed else "Nothing to update"
         return "\n".join([*done, f"{summary} in {display(workspace.root)}."])
     folder = folder or Path(DEFAULT_FOLDER)
-    workspace = create_workspace(module, folder)
+    try:
+        workspace = create_workspace(module, folder)
+    except OSError as exc:
+        raise CourseError(
+            CANNOT_WRITE.format(path=exc.filename or folder, why=exc.strerror)
+        ) from None
     first = module.exercises[0]
     return INIT_DONE.format(
         folder=display(workspace.root),
@@ -129,7 +138,12 @@ def reset(exercise_id: str, yes: bool) -> str:
         return f"{display(path)} is already the starter; nothing to do."
     if not yes and not click.confirm(f"Put the starter back in place of {display(path)}?"):
         raise click.Abort
-    backup = reset_exercise(workspace, ex, state.backups_dir(workspace.key))
+    try:
+        backup = reset_exercise(workspace, ex, state.backups_dir(workspace.key))
+    except OSError as exc:
+        raise CourseError(
+            CANNOT_WRITE.format(path=exc.filename or path, why=exc.strerror)
+        ) from None
     kept = f" Your version is kept in {backup}." if backup else ""
     return f"{display(path)} is the starter again.{kept}"
 
@@ -148,6 +162,7 @@ ALL_SEEN = (
     "You have seen all {n} hints of {id}; `course grade --all-hints` shows them again, and "
     "the statement's README.md says more."
 )
+CANNOT_WRITE = "cannot write {path}: {why}. Nothing was lost; check the folder's permissions."
 NO_HINTS = (
     "No hint to show: every exercise graded passes. An exercise you have not started gets its "
     "hints when you grade it alone: `course grade exercises/ID --hints`."

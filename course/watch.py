@@ -22,7 +22,12 @@ from course import learning, state
 from course.progress import DONE, Progress, one_line, progress, table
 from course.workspace import Workspace
 from courseware.content import Exercise, Module
+from courseware.errors import CourseError
 
+NO_EXERCISES = (
+    "{folder} does not exist: there is nothing to watch. In a `course init` workspace, "
+    "`course init --upgrade` lays the exercises out again."
+)
 KEYS = "keys: h next hint · n next exercise · l list · q quit"
 POLL_SECONDS = 0.2
 
@@ -261,6 +266,8 @@ def watch(exercise_id: str | None) -> None:
     else:
         first = progress(module, workspace).first_unfinished()
         current = module.exercise(first.id) if first else module.exercises[0]
+    if not workspace.exercises.is_dir():
+        raise CourseError(NO_EXERCISES.format(folder=workspace.exercises))
     watcher = Watcher(module, workspace, current, screen=sys.stdout.isatty())
     click.echo(f"Watching {workspace.exercises}: save an exercise file to grade it. {KEYS}")
 

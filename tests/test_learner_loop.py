@@ -188,3 +188,22 @@ def test_hints_climb_the_ladder_one_at_a_time(module, workspace):
 def test_an_untouched_exercise_graded_alone_gets_its_first_hint(module, workspace):
     result = run("grade", "exercises/01_lstm_network", "--hints")
     assert "not attempted" in result.output and "Hint 1 of" in result.output
+
+
+def test_init_where_nothing_can_be_written_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run("init", "a-file/ws")
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_data_folder_that_cannot_be_written_warns_but_the_grade_stands(
+    module, workspace, tmp_path, monkeypatch
+):
+    bad = tmp_path / "not-a-folder"
+    bad.write_text("a file where the data folder should be")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(bad))
+    result = CliRunner().invoke(main, ["grade"])
+    assert result.exit_code == 1 and "Total: 0/50" in result.output
+    assert "Warning: could not open your progress file" in result.output
