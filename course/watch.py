@@ -95,7 +95,8 @@ class Watcher:
             click.echo(line)
             return
         click.clear()
-        click.echo(terminal(report))
+        feedback = terminal(report).splitlines()
+        click.echo("\n".join(line for line in feedback if not line.startswith("Run with --hints")))
         now = progress(self.module, self.workspace)
         click.echo(f"\n{line}\n{one_line(now)}")
         if result.complete:
