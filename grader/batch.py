@@ -10,42 +10,59 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import shutil
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from courseware.content import Module
 from courseware.errors import CourseError
+from courseware.files import write_atomically
 from grader.archive import ArchiveError, extract
 from grader.grade import GradeOptions
 from grader.gradebook import Gradebook
 from grader.results import GradeReport, not_graded
+from grader.sanitize import Sanitised, clean_id, id_flags, shown
 
 MAX_HASHED_BYTES = 100 << 20
+GRADER_ERROR = (
+    "grader error, not your fault: {what}. Your work was not graded; the instructor will run "
+    "the grader again."
+)
+WORKER_DIED = "the grading process stopped while grading this submission"
+DUPLICATE = (
+    "{n} submissions for one learner id: {names}. Neither was graded: keep one and run the "
+    "batch again."
+)
+GRADEBOOK_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".csv")
 
 
 @dataclass(frozen=True)
 class Submission:
-    learner: str
+    learner: str  # the id: the folder's or zip's name, sanitised and in NFC
     path: Path  # a folder or a .zip
+    clash: tuple[Path, ...] = ()  # every entry of a learner id given more than once
 
     @property
     def is_zip(self) -> bool:
         return self.path.suffix == ".zip"
 
+    @property
+    def entries(self) -> tuple[Path, ...]:
+        return self.clash or (self.path,)
+
 
 @dataclass
-class Outcome:
+class Outcome(Sanitised):
     """One learner's result: the report (every exercise 0 when it could not be graded)."""
 
     learner: str
-    hash: str
+    hash: str  # "" for a grader error: the next run grades the learner again
     report: GradeReport
     seconds: float = 0.0
     error: str | None = None  # why the submission could not be graded
@@ -55,49 +72,48 @@ class Outcome:
 class BatchSummary:
     graded: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    flags: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
 def submissions(folder: Path) -> list[Submission]:
-    """One submission per folder or .zip in `folder`; its name is the learner id."""
+    """One submission per learner id: a folder or .zip in `folder`, named by the id. An id
+    given twice (a folder and a zip, or one name in NFC and NFD) is one submission that clashes."""
     if not folder.is_dir():
         raise CourseError(
             f"{folder}: not a folder of submissions (one folder or .zip per learner)."
         )
-    found: dict[str, Submission] = {}
+    found: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir()):
-        if entry.name.startswith(".") or entry.name.endswith(
-            (".sqlite", ".sqlite-wal", ".sqlite-shm", ".csv")
-        ):
+        if entry.name.startswith(".") or entry.name.endswith(GRADEBOOK_SUFFIXES):
             continue
         if entry.is_dir() or entry.suffix == ".zip":
-            learner = entry.stem if entry.suffix == ".zip" else entry.name
-            if learner in found:
-                raise CourseError(
-                    f"learner {learner!r} has both {found[learner].path.name} "
-                    f"and {entry.name}; keep one."
-                )
-            found[learner] = Submission(learner, entry)
+            found.setdefault(clean_id(_stem(entry)), []).append(entry)
     if not found:
         raise CourseError(f"{folder} holds no submissions (one folder or .zip per learner).")
-    return list(found.values())
+    return [
+        Submission(learner, paths[0], tuple(paths) if len(paths) > 1 else ())
+        for learner, paths in found.items()
+    ]
 
 
-def content_hash(submission: Submission) -> str:
-    """A digest of the submission's bytes, so that a changed submission is graded again."""
-    digest = hashlib.sha256()
-    paths = (
-        [submission.path]
-        if submission.is_zip
-        else sorted(p for p in submission.path.rglob("*") if p.is_file())
-    )
+def _stem(entry: Path) -> str:
+    return entry.stem if entry.suffix == ".zip" else entry.name
+
+
+def content_hash(submission: Submission, exercises: tuple[str, ...] = ()) -> str:
+    """A digest of the submission's bytes and of the exercises it counts, so that a changed
+    submission, or another choice of exercises, is graded again."""
+    digest = hashlib.sha256(" ".join(exercises).encode())
     budget = MAX_HASHED_BYTES
-    for path in paths:
-        digest.update(str(path.relative_to(submission.path.parent)).encode())
-        with open(path, "rb") as f:
-            data = f.read(budget)
-        budget -= len(data)
-        digest.update(data)
+    for entry in submission.entries:
+        paths = [entry] if entry.is_file() else sorted(p for p in entry.rglob("*") if p.is_file())
+        for path in paths:
+            digest.update(os.fsencode(path.relative_to(entry.parent)))
+            with open(path, "rb") as f:
+                data = f.read(budget)
+            budget -= len(data)
+            digest.update(data)
     return digest.hexdigest()
 
 
@@ -110,68 +126,103 @@ def grade_batch(
     regrade: bool = False,
     progress: Callable[[Outcome], None] = lambda outcome: None,
     on_start: Callable[[int, int], None] = lambda todo, skipped: None,
+    feedback: Path | None = None,
 ) -> BatchSummary:
-    """Grade every submission not yet graded at its current content; record each one."""
+    """Grade every submission not yet graded at its current content; record each one (and
+    write its report to `feedback`, when given). No learner can stop the others."""
     started = time.monotonic()
-    summary = BatchSummary()
+    found = submissions(folder)
+    summary = BatchSummary(flags=id_flags({s.learner: map(_stem, s.entries) for s in found}))
     known = gradebook.hashes()
     todo = []
-    for sub in submissions(folder):
-        digest = content_hash(sub)
+    for sub in found:
+        digest = content_hash(sub, options.exercises)
         if not regrade and known.get(sub.learner) == digest:
             summary.skipped.append(sub.learner)
         else:
             todo.append((sub, digest))
     on_start(len(todo), len(summary.skipped))
-    if todo:
-        for outcome in _run_pool(module, todo, jobs, options):
-            gradebook.record(outcome)
-            summary.graded.append(outcome)
-            progress(outcome)
+    clashes = [_clash(sub, digest, module, options) for sub, digest in todo if sub.clash]
+    gradable = [(sub, digest) for sub, digest in todo if not sub.clash]
+    for outcome in chain(clashes, _run_pool(module, gradable, jobs, options) if gradable else ()):
+        gradebook.record(outcome)
+        if feedback is not None:
+            write_feedback(feedback, outcome)
+        summary.graded.append(outcome)
+        progress(outcome)
+    gradebook.set_flags({s.learner: summary.flags.get(s.learner, []) for s in found})
     summary.seconds = time.monotonic() - started
     return summary
 
 
-def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions):
-    """Yield each learner's outcome as soon as it is ready."""
+def write_feedback(folder: Path, outcome: Outcome) -> None:
+    """The learner's report to hand back: as text (what `course grade` prints) and as JSON."""
+    from grader.formats import write_report
+    from grader.report import terminal
+
+    name = outcome.learner.replace(os.sep, "_")
+    write_atomically(folder / f"{name}.txt", terminal(outcome.report, colour=False) + "\n")
+    write_report(outcome.report, "json", folder / f"{name}.json")
+
+
+def _clash(sub: Submission, digest: str, module: Module, options: GradeOptions) -> Outcome:
+    names = ", ".join(shown(e.name) for e in sub.clash)
+    return _error(sub, digest, DUPLICATE.format(n=len(sub.clash), names=names), module, options)
+
+
+def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions) -> Iterator[Outcome]:
+    """Yield each learner's outcome as soon as it is ready. A worker that dies costs only the
+    learner it was grading: the learners it might have been grading are graded again one at a
+    time, and the one whose worker dies alone gets a grader-error row."""
     import importlib
 
     import torch  # noqa: F401  (imported once, before the workers fork: they start warm)
 
-    from grader.zygote import Zygote
-
     importlib.import_module("torch._dynamo")
     importlib.import_module("grader.plugin")
+    waiting = list(todo)
+    while waiting:
+        in_flight, waiting = yield from _round(module, waiting, jobs, options)
+        for sub, digest in in_flight:
+            alone, _ = yield from _round(module, [(sub, digest)], 1, options)
+            if alone:
+                yield _error(sub, "", GRADER_ERROR.format(what=WORKER_DIED), module, options)
+
+
+def _round(module: Module, todo: list, jobs: int, options: GradeOptions):
+    """Grade `todo` with `jobs` workers, at most one learner each at a time. Returns the
+    learners in flight and those not started when a worker died (both empty otherwise)."""
+    from grader.zygote import Zygote
+
     jobs = max(1, min(jobs, len(todo)))
     zygotes = Zygote.start_shared(jobs)  # one torch import for the whole class
-    slots = multiprocessing.get_context("fork").Queue()
+    context = multiprocessing.get_context("fork")
+    slots = context.Queue()
     for i in range(jobs):
         slots.put(i)
-    context = multiprocessing.get_context("fork")
+    queue = list(reversed(todo))
     try:
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_init_worker, initargs=(zygotes, slots)
         ) as pool:
-            pending = {
-                pool.submit(_grade_one, module, sub, digest, options): sub for sub, digest in todo
-            }
-            while pending:
+            pending = {}
+            while queue or pending:
+                while queue and len(pending) < jobs:
+                    sub, digest = queue.pop()
+                    pending[pool.submit(_grade_one, module, sub, digest, options)] = (sub, digest)
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    sub = pending.pop(future)
+                    sub, digest = pending.pop(future)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        raise CourseError(
-                            "a grading worker died; the learners graded so far are saved. "
-                            "Run the same command again to resume."
-                        ) from None
-                    except Exception as exc:  # a grader bug: record it, carry on
-                        why = f"the grader failed on this submission: {exc!r}"
-                        yield _error(sub, "", why, module, options.exercises)
+                        return [(sub, digest), *pending.values()], list(reversed(queue))
+                    except Exception as exc:  # the guard: nothing stops the class
+                        yield _error(sub, "", GRADER_ERROR.format(what=_what(exc)), module, options)
     finally:
         for zygote in zygotes:
             zygote.close()
+    return [], []
 
 
 _zygote = None
@@ -186,33 +237,44 @@ def _init_worker(zygotes, slots) -> None:
 
 
 def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptions) -> Outcome:
-    """In a worker: unpack if needed, grade, and return the learner's outcome."""
-    from grader.grade import grade
-
+    """In a worker: unpack if needed, grade, and return the learner's outcome, whatever
+    happens (a grader error is that learner's row, never the end of the batch)."""
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="course-batch-"))
     try:
-        target = sub.path
-        if sub.is_zip:
-            target = workdir / sub.learner
-            target.mkdir()
-            try:
-                extract(sub.path, target)
-            except ArchiveError as exc:
-                return _error(sub, digest, f"{sub.path.name}: {exc}", module, options.exercises)
-        report = grade(module, target, options, zygote=_zygote)
-    except CourseError as exc:
-        return _error(sub, digest, exc.message, module, options.exercises)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        report = _graded(module, sub, options)
+    except (ArchiveError, CourseError) as exc:
+        why = f"{sub.path.name}: {exc}" if isinstance(exc, ArchiveError) else exc.message
+        return _error(sub, digest, why, module, options)
+    except Exception as exc:  # the guard: nothing stops the class
+        return _error(sub, "", GRADER_ERROR.format(what=_what(exc)), module, options)
+    report.target = sub.path.name
     return Outcome(sub.learner, digest, report, round(time.monotonic() - started, 3))
 
 
-def _error(sub: Submission, digest: str, message: str, module: Module, wanted=()) -> Outcome:
+def _graded(module: Module, sub: Submission, options: GradeOptions) -> GradeReport:
+    """The report of one submission, a zip unpacked into a private folder first."""
+    from grader.grade import grade
+
+    with tempfile.TemporaryDirectory(prefix="course-batch-") as workdir:
+        target = sub.path
+        if sub.is_zip:
+            target = Path(workdir) / "submission"
+            target.mkdir()
+            extract(sub.path, target)
+        return grade(module, target, options, zygote=_zygote)
+
+
+def _what(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _error(
+    sub: Submission, digest: str, why: str, module: Module, options: GradeOptions
+) -> Outcome:
     """A submission that could not be graded at all: zero, with the reason recorded."""
-    exercises = [module.exercise(e) for e in wanted] or list(module.exercises)
-    report = not_graded(sub.path.name, exercises, message)
-    return Outcome(sub.learner, digest, report, error=message)
+    exercises = [module.exercise(e) for e in options.exercises] or list(module.exercises)
+    report = not_graded(sub.path.name, exercises, why)
+    return Outcome(sub.learner, digest, report, error=why)
 
 
 def distribution(scores: list[float], max_score: float, bins: int = 5) -> list[tuple[str, int]]:
@@ -251,6 +313,9 @@ def describe(summary: BatchSummary, gradebook: Gradebook) -> str:
     if errors:
         lines.append(f"{len(errors)} submission(s) could not be graded:")
         lines += [f"  {learner}: {error}" for learner, error in errors[:10]]
+    if summary.flags:
+        lines.append(f"{len(summary.flags)} learner id(s) to check (graded, never merged):")
+        lines += [f"  {shown(i)}: {'; '.join(f)}" for i, f in sorted(summary.flags.items())]
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """The report formats written to a file: our JSON (Gradescope's key names and more),
 Gradescope's results.json and JUnit XML. Each is a function of the one result model's cases;
-`FORMATS` is the registry the CLI offers (`course grade --format`)."""
+`FORMATS` is the registry the CLI offers (`course grade --format`): our JSON, Gradescope's
+results.json, JUnit XML and GitHub Classroom's autograding result."""
 
 from __future__ import annotations
 
@@ -58,13 +59,31 @@ def _test(case: Case) -> dict:
 
 
 def gradescope(report: GradeReport) -> dict:
-    """Exactly Gradescope's results.json: score, execution_time, output, tests[]."""
+    """Exactly Gradescope's results.json: score, execution_time, output, tests[]. Every text
+    is plain text (`output_format`), so nothing in it is rendered as HTML or Markdown."""
+    why = next((e.message for e in report.exercises if e.state == ERROR), "")
     return {
         "score": report.score,
         "execution_time": math.ceil(report.seconds),
-        "output": f"{report.score:g}/{report.max_score:g} points. {GRADESCOPE_OUTPUT}",
+        "output": f"{report.score:g}/{report.max_score:g} points. {why or GRADESCOPE_OUTPUT}",
+        "output_format": "text",
+        "test_output_format": "text",
+        "test_name_format": "text",
         "tests": [{**_test(c), "visibility": "visible"} for c in report.cases()],
     }
+
+
+def classroom(report: GradeReport) -> dict:
+    """GitHub Classroom's autograding result (what its grading reporter reads, base64-encoded,
+    from a step's output): status, max_score and a test per case with its points."""
+    tests = [
+        {"name": c.name, "status": "pass" if c.state == PASSED else "fail", "score": c.score,
+         "message": c.output, "line_no": 0, "duration": round(c.seconds * 1000)}
+        for c in report.cases()
+    ]  # fmt: skip
+    error = any(e.state == ERROR for e in report.exercises)
+    status = "error" if error else "pass" if report.all_passed else "fail"
+    return {"version": 1, "status": status, "max_score": report.max_score, "tests": tests}
 
 
 def junit(report: GradeReport) -> str:
@@ -109,6 +128,7 @@ FORMATS: dict[str, Callable[[GradeReport], str]] = {
     "json": lambda report: _json_text(as_json(report)),
     "gradescope": lambda report: _json_text(gradescope(report)),
     "junit": junit,
+    "classroom": lambda report: _json_text(classroom(report)),
 }
 
 

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from grader.sanitize import csv_cell
+
 if TYPE_CHECKING:
     from grader.batch import Outcome
 
@@ -21,7 +23,8 @@ CREATE TABLE IF NOT EXISTS learners (
     max_score REAL NOT NULL,
     error TEXT,
     seconds REAL,
-    graded_at TEXT NOT NULL
+    graded_at TEXT NOT NULL,
+    flags TEXT  -- what an instructor should check about the id (look-alike, invisible characters)
 );
 CREATE TABLE IF NOT EXISTS exercises (
     learner TEXT NOT NULL REFERENCES learners(id),
@@ -53,6 +56,9 @@ class Gradebook:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(learners)")}
+        if "flags" not in columns:  # a gradebook from before flags
+            self.db.execute("ALTER TABLE learners ADD COLUMN flags TEXT")
 
     def hashes(self) -> dict[str, str]:
         """The content hash each learner was last graded at."""
@@ -70,7 +76,8 @@ class Gradebook:
             ):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (learner,))
             self.db.execute(
-                "INSERT INTO learners VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO learners (id, content_hash, score, max_score, error, seconds, "
+                "graded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (learner, outcome.hash, report.score, report.max_score, outcome.error,
                  outcome.seconds, time.strftime("%Y-%m-%dT%H:%M:%S")),
             )  # fmt: skip
@@ -83,6 +90,14 @@ class Gradebook:
                 [(learner, c.exercise, c.check, c.title, c.state, c.score, c.max_score, c.output)
                  for c in report.cases() if c.check is not None],
             )  # fmt: skip
+
+    def set_flags(self, flags: dict[str, list[str]]) -> None:
+        """Record what to check about each id (none: an empty list)."""
+        with self.db:
+            self.db.executemany(
+                "UPDATE learners SET flags = ? WHERE id = ?",
+                [("; ".join(f) or None, learner) for learner, f in flags.items()],
+            )
 
     def totals(self) -> list[tuple[str, float, float, str | None]]:
         return list(self.db.execute("SELECT id, score, max_score, error FROM learners ORDER BY id"))
@@ -98,7 +113,8 @@ class Gradebook:
         )
 
     def csv_text(self, exercise_ids: list[str]) -> str:
-        """One row per learner, one column per exercise, and the total."""
+        """One row per learner, one column per exercise, the total, and what to check; no
+        cell a spreadsheet would run as a formula."""
         scores: dict[str, dict[str, float]] = {}
         for learner, exercise, score in self.db.execute(
             "SELECT learner, exercise, score FROM exercises"
@@ -106,10 +122,13 @@ class Gradebook:
             scores.setdefault(learner, {})[exercise] = score
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["learner", *exercise_ids, "total", "max_score", "error"])
-        for learner, total, max_score, error in self.totals():
+        writer.writerow(["learner", *exercise_ids, "total", "max_score", "error", "flags"])
+        for learner, total, max_score, error, flags in self.db.execute(
+            "SELECT id, score, max_score, error, flags FROM learners ORDER BY id"
+        ):
             row = [f"{scores.get(learner, {}).get(e, 0):g}" for e in exercise_ids]
-            writer.writerow([learner, *row, f"{total:g}", f"{max_score:g}", error or ""])
+            text = [csv_cell(learner), csv_cell(error or ""), csv_cell(flags or "")]
+            writer.writerow([text[0], *row, f"{total:g}", f"{max_score:g}", *text[1:]])
         return out.getvalue()
 
     def close(self) -> None:

@@ -30,9 +30,10 @@ def use_colour(stream: IO | None = None) -> bool:
     )
 
 
-def terminal(report: GradeReport, verbose: bool = False) -> str:
-    """The learner's view: a line per exercise, each failing check's message, the total."""
-    colour = use_colour()
+def terminal(report: GradeReport, verbose: bool = False, colour: bool | None = None) -> str:
+    """The learner's view: a line per exercise, each failing check's message, the total.
+    Coloured when `colour` says so (default: when stdout wants colour)."""
+    colour = use_colour() if colour is None else colour
 
     def style(text: str, **kw) -> str:
         return click.style(text, **kw) if colour else text

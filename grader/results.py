@@ -1,7 +1,9 @@
 """One result model for every report writer (terminal, JSON, Gradescope, JUnit, gradebook, CSV).
 
 Writers never walk the model on their own: `cases()` is the one serialisation of a result into
-the lines every report shows (a check on one device, or an exercise that did not run).
+the lines every report shows (a check on one device, or an exercise that did not run). Every
+string set on a result passes through the sanitiser (`grader.sanitize`), so learner text that
+reaches a writer is already safe.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from grader.sanitize import Sanitised
 
 if TYPE_CHECKING:
     from courseware.content import Exercise
@@ -42,7 +46,7 @@ class Case:
 
 
 @dataclass
-class CheckResult:
+class CheckResult(Sanitised):
     """The verdict of one check on one device."""
 
     exercise: str
@@ -62,7 +66,7 @@ class CheckResult:
 
 
 @dataclass
-class ExerciseResult:
+class ExerciseResult(Sanitised):
     """Every check of one exercise, or why none ran."""
 
     id: str
@@ -108,7 +112,7 @@ class ExerciseResult:
 
 
 @dataclass
-class GradeReport:
+class GradeReport(Sanitised):
     """A whole grade: the exercises, the devices used and the versions involved."""
 
     target: str
