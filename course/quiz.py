@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
+import shutil
+import sys
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -37,6 +40,12 @@ from grader.report import use_colour
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 REVIEW_WIDTH = 96  # a missed question's prompt is shortened to this in the review
+PIPE_WIDTH = 80  # lines are wrapped to the terminal's width, or to this when output is piped
+MAX_WIDTH = 100  # wider terminals still get lines of a readable length
+MIN_WIDTH = 30  # below this, wrapping would leave a word or two per line
+NUMBER_EXAMPLES = ("12", "0.5")  # answers to no numeric question of the bank (a test checks)
+SUCH_AS = f"such as {NUMBER_EXAMPLES[0]} or {NUMBER_EXAMPLES[1]}"
+HANGING = re.compile(r" *(?:[a-z]\) |\d+\. )?")  # a line's indent and list marker
 
 Response = int | frozenset[int] | float | str
 
@@ -66,7 +75,7 @@ class _Progress:
         return STOPPED_UNSAVED
 
     def input_ended(self) -> str:
-        return INPUT_ENDED.format(n=self.answered + 1, total=self.total)
+        return INPUT_ENDED.format(n=self.answered + 1, total=self.total, number=NUMBER_EXAMPLES[0])
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,31 @@ class _Palette:
 
     def __call__(self, text: str, **style: object) -> str:
         return click.style(text, **style) if self.colour else text
+
+
+def plural(n: int, noun: str) -> str:
+    """`1 question`, `2 questions`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def terminal_width() -> int:
+    """Columns to wrap to: COLUMNS or the terminal's width (80 when piped), within 30 to 100."""
+    if os.environ.get("COLUMNS") or sys.stdout.isatty():
+        columns = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    else:
+        columns = PIPE_WIDTH
+    return min(MAX_WIDTH, max(MIN_WIDTH, columns))
+
+
+def say(text: str) -> None:
+    """Echo `text` wrapped to the terminal, line by line; a wrapped line hangs under its text."""
+    width = terminal_width()
+    for line in text.splitlines() or [""]:
+        hang = " " * len(HANGING.match(line).group(0))
+        wrapped = textwrap.fill(
+            line, width, subsequent_indent=hang, break_long_words=False, break_on_hyphens=False
+        )
+        click.echo(wrapped)
 
 
 def palette() -> _Palette:
@@ -117,7 +151,8 @@ def _run(
     shuffle = bank.shuffle if shuffle is None else shuffle
     seed = _seed(seed, bank) if shuffle else None
     if count is not None and count > len(bank.questions):
-        raise CourseError(TOO_MANY.format(count=count, bank=bank.id, n=len(bank.questions)))
+        only = plural(len(bank.questions), "question")
+        raise CourseError(TOO_MANY.format(count=count, bank=bank.id, only=only))
     items = arrange(bank, shuffle=shuffle, seed=seed, count=count)
     script = read_script(answers, items) if answers is not None else None
     if json_path is not None and not json_path.parent.is_dir():
@@ -148,7 +183,9 @@ def _take(
 def pick_bank(module: Module, ref: str | None) -> QuizBank:
     """The bank named by id or path; the only bank when none is named."""
     banks = module.quizzes
-    listing = "\n".join(f"  {b.id}  ({b.source}, {len(b.questions)} questions)" for b in banks)
+    listing = "\n".join(
+        f"  {b.id}  ({b.source}, {plural(len(b.questions), 'question')})" for b in banks
+    )
     if ref is None:
         if len(banks) == 1:
             return banks[0]
@@ -171,7 +208,8 @@ def read_script(answers: str, items: tuple[Item, ...]) -> list[str]:
     """Split `--answers` into one answer per question, checking them all before the quiz."""
     script = [a.strip() for a in answers.split(";")]
     if len(script) != len(items):
-        raise CourseError(SCRIPT_LENGTH.format(given=len(script), asked=len(items)))
+        given, asked = plural(len(script), "answer"), plural(len(items), "question")
+        raise CourseError(SCRIPT_LENGTH.format(given=given, asked=asked))
     errors = []
     for n, (text, item) in enumerate(zip(script, items, strict=True), 1):
         try:
@@ -216,9 +254,9 @@ def _number(text: str) -> float:
     try:
         value = float(text.strip())
     except ValueError:
-        raise ValueError("type a number, such as 2560 or 0.12") from None
+        raise ValueError(f"type a number, {SUCH_AS}") from None
     if not math.isfinite(value):
-        raise ValueError("type a finite number, such as 2560 or 0.12")
+        raise ValueError(f"type a finite number, {SUCH_AS}")
     return value
 
 
@@ -280,7 +318,7 @@ def _ask(
             response = parse(item, text)
             break
         except ValueError as exc:
-            click.echo(paint(f"Please {exc}.", fg="yellow"))
+            say(paint(f"Please {exc}.", fg="yellow"))
     result: Score = item.question.score(response)  # type: ignore[arg-type]
     _verdict(item, result, paint)
     progress.answered = n
@@ -297,18 +335,18 @@ def _ask(
 
 def _intro(bank: QuizBank, items: tuple[Item, ...], seed: int | None, paint: _Palette) -> None:
     order = f"shuffled with seed {seed} (--seed {seed} repeats it)" if seed is not None else ""
-    heading = f"{bank.title}: {len(items)} questions" + (f", {order}" if order else "")
-    click.echo(paint(heading, bold=True))
-    click.echo(INTRO)
+    heading = f"{bank.title}: {plural(len(items), 'question')}" + (f", {order}" if order else "")
+    say(paint(heading, bold=True))
+    say(INTRO)
 
 
 def _show_question(n: int, total: int, item: Item, paint: _Palette) -> None:
     question = item.question
     click.echo()
     click.echo(paint(f"Question {n} of {total}", bold=True) + f"  [{question.objective}]")
-    click.echo(question.prompt)
+    say(question.prompt)
     for letter, index in zip(LETTERS, item.order, strict=False):
-        click.echo(f"  {letter}) {question.choices[index].text}")  # type: ignore[union-attr]
+        say(f"  {letter}) {question.choices[index].text}")  # type: ignore[union-attr]
 
 
 def _verdict(item: Item, result: Score, paint: _Palette) -> None:
@@ -316,13 +354,13 @@ def _verdict(item: Item, result: Score, paint: _Palette) -> None:
         click.echo(paint("Correct.", fg="green", bold=True))
     elif result.credit > 0:
         lead = paint(f"Partly right: {_points(result.credit)} of 1.", fg="yellow", bold=True)
-        click.echo(_with_answer(f"{lead} The answer:", item))
+        say(_with_answer(f"{lead} The answer:", item))
     else:
-        click.echo(_with_answer(paint("Not quite.", fg="red", bold=True) + " The answer:", item))
+        say(_with_answer(paint("Not quite.", fg="red", bold=True) + " The answer:", item))
     for feedback in result.feedback:
         about = "" if feedback.choice is None else f"On {item.shown(feedback.choice)}: "
-        click.echo(f"  {about}{feedback.text}")
-    click.echo(paint("Why: ", bold=True) + item.question.explanation)
+        say(f"  {about}{feedback.text}")
+    say(paint("Why: ", bold=True) + item.question.explanation)
 
 
 def _summary(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _Palette) -> None:
@@ -336,13 +374,13 @@ def _summary(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _
     for n, outcome in missed:
         item = items[n - 1]
         prompt = textwrap.shorten(item.question.prompt, REVIEW_WIDTH, placeholder=" …")
-        click.echo(f"  {n}. {prompt}")
+        say(f"  {n}. {prompt}")
         lead = f"     You answered {outcome.given}. The answer:"
-        click.echo(_with_answer(lead, item, indent="     "))
+        say(_with_answer(lead, item, indent="     "))
     texts = {o.id: o.text for o in module.objectives}
     click.echo(paint("Objectives to revisit:", bold=True))
     for objective in sorted({o.objective for _, o in missed}):
-        click.echo(f"  {objective}: {texts.get(objective, '')}")
+        say(f"  {objective}: {texts.get(objective, '')}")
 
 
 def _points(value: float) -> str:
@@ -356,7 +394,7 @@ def _save(attempt: Attempt, json_path: Path | None, progress: _Progress) -> None
         if json_path is not None:
             write_atomically(json_path, json.dumps(attempt.to_dict(), indent=2) + "\n")
         progress.saved = True
-    click.echo(f"Saved to the quiz history ({path}); `course quiz --history` lists attempts.")
+    say(f"Saved to the quiz history ({path}); `course quiz --history` lists attempts.")
 
 
 def show_history(bank: str | None = None) -> None:
@@ -378,7 +416,7 @@ def _now() -> str:
 
 
 INTRO = (
-    "Answer with a letter (b), several letters (a,c), a number or a few words, then Enter.\n"
+    "Answer with a letter (b), letters (a,c), a number or a few words, then Enter.\n"
     "Ctrl-C stops the quiz without saving it."
 )
 STOPPED_AT = "\nQuiz stopped at question {n} of {total}; nothing was saved."
@@ -386,11 +424,11 @@ STOPPED_UNSAVED = "\nQuiz stopped after the last question, before saving; nothin
 STOPPED_SAVED = "\nQuiz stopped; the attempt had already been saved."
 INPUT_ENDED = (
     "the input ended at question {n} of {total}, so nothing was saved.\n"
-    "Give one answer per line, or all of them with --answers 'b;a,c;2560;forget gate'."
+    "Give one answer per line, or all of them with --answers 'b;a,c;{number};a few words'."
 )
-TOO_MANY = "--count {count}: the bank '{bank}' has only {n} questions."
+TOO_MANY = "--count {count}: the bank '{bank}' has only {only}."
 SCRIPT_LENGTH = (
-    "--answers has {given} answers (separated by ';') but the quiz asks {asked} questions.\n"
+    "--answers has {given} (separated by ';') but the quiz asks {asked}.\n"
     "Give one per question; --no-shuffle asks them in the bank's order, --count N fewer of them."
 )
 CHOOSE_BANK = "this module has several quiz banks; name one, as in `course quiz ID`:\n{listing}"

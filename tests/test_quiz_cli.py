@@ -14,12 +14,14 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from course import history
 from course.cli import main
+from course.quiz import NUMBER_EXAMPLES, SUCH_AS
 from courseware.content import approve_starters, load_module
-from courseware.quizbank import arrange
+from courseware.quizbank import Numeric, ShortText, arrange, load_bank
 
 MANIFEST = """\
 format_version: 1
@@ -103,6 +105,7 @@ questions:
       - {answer: input gate, feedback: The input gate is i_t.}
     explanation: f for forget.
 """
+REPO = Path(__file__).resolve().parents[1]
 RIGHT = "a;a,b;2560;forget gate"
 RIGHT_LINES = "a\na,b\n2560\nforget gate\n"
 ANY_ORDER = "a\n2560\n" * 8  # answers every question in any order (unreadable lines are re-asked)
@@ -206,7 +209,7 @@ def test_typed_answers_are_read_line_by_line_and_asked_again_when_unreadable(cou
     assert "Please type a letter from a to b, not 'z'." in result.output
     assert "Please type a letter from a to b, not ''." in result.output
     assert "Please type a letter from a to c, not 'q'." in result.output
-    assert "Please type a number, such as 2560 or 0.12." in result.output
+    assert f"Please type a number, {SUCH_AS}." in result.output
     assert "Please type a word or a few." in result.output
     assert "Score: 4/4" in result.output
 
@@ -285,7 +288,7 @@ def test_count_larger_than_the_bank(course):
         ("a;b", "--answers has 2 answers (separated by ';') but the quiz asks 4 questions."),
         ("c;a,x;many;", "answer 1 ('c'): type a letter from a to b, not 'c'"),
         ("c;a,x;many;", "answer 2 ('a,x'): type a letter from a to c, not 'x'"),
-        ("c;a,x;many;", "answer 3 ('many'): type a number, such as 2560 or 0.12"),
+        ("c;a,x;many;", f"answer 3 ('many'): type a number, {SUCH_AS}"),
         ("c;a,x;many;", "answer 4 (''): type a word or a few"),
     ],
 )
@@ -309,6 +312,71 @@ def test_banks_by_id_or_path_and_unknown_ones(course, monkeypatch):
         result.output
     )
     assert len(saved()) == 3
+
+
+def module_questions() -> list:
+    """Every question of the module's own banks (read alone: the rest may be mid-edit)."""
+    manifest = yaml.safe_load((REPO / "course.yaml").read_text(encoding="utf-8"))
+    objectives = {o["id"] for o in manifest["objectives"]}
+    problems: list = []
+    banks = [load_bank(REPO / rel, rel, problems, objectives) for rel in manifest["quizzes"]]
+    assert problems == []
+    return [q for bank in banks for q in bank.questions]
+
+
+def test_the_number_examples_answer_no_question_of_the_module():
+    numeric = [q for q in module_questions() if isinstance(q, Numeric)]
+    assert numeric and f"such as {NUMBER_EXAMPLES[0]} or {NUMBER_EXAMPLES[1]}" == SUCH_AS
+    for example in NUMBER_EXAMPLES:
+        assert not [q.id for q in numeric if q.score(float(example)).correct], example
+    texts = [q for q in module_questions() if isinstance(q, ShortText)]
+    assert not [q.id for q in texts if q.score("a few words").correct]
+
+
+def test_one_question_is_not_questions(course):
+    result = quiz("--no-shuffle", "--count", "1", "--answers", "a")
+    assert result.exit_code == 0, result.output
+    assert "Tiny quiz: 1 question\n" in result.output
+    many = quiz("--no-shuffle", "--count", "1", "--answers", "a;b")
+    assert "--answers has 2 answers (separated by ';') but the quiz asks 1 question." in (
+        many.output
+    )
+    one = quiz("--no-shuffle", "--count", "2", "--answers", "a")
+    assert "--answers has 1 answer (separated by ';') but the quiz asks 2 questions." in (
+        one.output
+    )
+
+
+LONG = "word " * 30 + "`pack_padded_sequence(x, lengths, batch_first=True)` " + "end " * 20
+WIDE_BANK = BANK.replace(
+    "prompt: Which dimension is time when batch_first is False?", f"prompt: {LONG}"
+).replace("feedback: That is the batch.", f"feedback: {LONG}")
+
+
+@pytest.mark.parametrize("columns", [40, 72])
+def test_text_is_wrapped_to_the_terminal_width(tmp_path, monkeypatch, columns):
+    root = make_course(tmp_path / "course", WIDE_BANK)
+    monkeypatch.setenv("COURSE_ROOT", str(root))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = quiz("--no-shuffle", "--answers", "b;a,b;2560;forget")
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if str(tmp_path) not in line]
+    too_long = [line for line in lines if len(line) > columns]
+    assert too_long == []
+    assert "`pack_padded_sequence(x," in result.output  # code is broken only at its spaces
+    assert "     word word" in result.output  # a choice's lines hang under its text
+    words = " ".join(result.output.split())
+    assert " ".join(LONG.split()) in words  # nothing lost in the wrapping
+
+
+def test_piped_output_is_wrapped_to_80_columns(course, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    (course / "quizzes" / "tiny.yaml").write_text(WIDE_BANK)
+    result = quiz("--no-shuffle", "--answers", RIGHT)
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if str(course.parent) not in line]
+    assert 70 < max(len(line) for line in lines) <= 80
 
 
 # --- content errors ----------------------------------------------------------------------------

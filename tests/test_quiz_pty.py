@@ -12,7 +12,8 @@ import pexpect
 import pytest
 
 from course import history
-from tests.test_quiz_cli import make_course
+from course.quiz import SUCH_AS
+from tests.test_quiz_cli import WIDE_BANK, make_course
 
 
 @pytest.fixture
@@ -23,13 +24,16 @@ def course(tmp_path, monkeypatch) -> Path:
     return root
 
 
-def spawn(*args: str, colour: bool = False) -> tuple[pexpect.spawn, io.StringIO]:
+def spawn(*args: str, colour: bool = False, columns: int = 80) -> tuple[pexpect.spawn, io.StringIO]:
     """`python -m course quiz --no-shuffle ARGS` on a terminal, and everything it prints."""
     env = dict(os.environ)
+    env.pop("COLUMNS", None)  # the terminal's own width decides
     if colour:
         env.pop("NO_COLOR", None)
     argv = ["-m", "course", "quiz", "--no-shuffle", *args]
-    child = pexpect.spawn(sys.executable, argv, env=env, encoding="utf-8", timeout=30)
+    child = pexpect.spawn(
+        sys.executable, argv, env=env, encoding="utf-8", timeout=30, dimensions=(24, columns)
+    )
     child.logfile_read = transcript = io.StringIO()
     return child, transcript
 
@@ -53,7 +57,7 @@ def test_a_quiz_typed_in_a_terminal(course):
     answer(child, "a, b")
     child.expect_exact("Correct.")
     answer(child, "lots")
-    child.expect_exact("Please type a number, such as 2560 or 0.12.")
+    child.expect_exact(f"Please type a number, {SUCH_AS}.")
     answer(child, "2560")
     answer(child, "  Forget  Gate ")
     child.expect_exact("Score: ")
@@ -88,3 +92,13 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_history(course):
     assert "Traceback" not in transcript.getvalue()
     assert history.history_file().read_bytes() == before
     assert len(history.attempts()) == 1
+
+
+def test_lines_fit_a_narrow_terminal(course):
+    (course / "quizzes" / "tiny.yaml").write_text(WIDE_BANK)
+    child, transcript = spawn("--answers", "b;a,b;2560;forget", columns=44)
+    assert finish(child) == 0
+    lines = transcript.getvalue().replace("\r", "").splitlines()
+    assert "Score: 3/4" in lines
+    assert [line for line in lines if len(line) > 44 and str(course.parent) not in line] == []
+    assert max(len(line) for line in lines if str(course.parent) not in line) > 38
