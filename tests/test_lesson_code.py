@@ -160,6 +160,9 @@ def test_the_parameter_counts():
     for i, h in [(10, 20), (3, 7), (64, 128)]:
         assert count(nn.GRU(i, h)) == 3 * h * (i + h + 2) == 3 * count(nn.LSTM(i, h)) // 4
     assert "$3H(I + H + 2)$" in text
+    assert "all but `proj_size`, which only the LSTM has" in text
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.GRU(10, 20, proj_size=5)
 
 
 def test_float32_norms_vanish_in_the_squares_not_in_the_gradient():

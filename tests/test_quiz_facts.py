@@ -610,6 +610,8 @@ def test_swapping_in_a_gru(bank):
     assert Regressor(gru)(x).shape == (1,)  # runs: one value instead of (4, 1)
     with pytest.raises(ValueError, match="not enough values to unpack"):
         Regressor(nn.GRU(10, 20, batch_first=True))(x)
+    with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM"):
+        nn.GRU(10, 20, proj_size=5)
 
 
 def test_the_gru_gates(bank):
