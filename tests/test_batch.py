@@ -198,3 +198,23 @@ def test_a_safe_zip_extracts(tmp_path):
     archive = make_zip(tmp_path / "sub.zip", {"me/lstm_network.py": b"x = 1\n", "me/notes/": b""})
     extract(archive, tmp_path / "out")
     assert (tmp_path / "out/me/lstm_network.py").read_text() == "x = 1\n"
+
+
+def test_the_exercises_chosen_set_the_columns_and_the_resume_check(tmp_path):
+    subs = tmp_path / "subs"
+    learner(subs, "ada", *SOLUTIONS)
+    learner(subs, "bob", CORPUS / "01_lstm_network/mistakes/first_step/lstm_network.py")
+    book, table = tmp_path / "book.sqlite", tmp_path / "class.csv"
+    args = ["grade", str(subs), "--batch", "--jobs", "2", "--gradebook", str(book)]
+    args += ["--csv", str(table), "--exercise", "01_lstm_network"]
+    first = CliRunner().invoke(main, args)
+    assert "Graded 2 learner(s)" in first.output
+    with open(table) as f:
+        header, ada, _ = list(csv.reader(f))
+    assert header == ["learner", "01_lstm_network", "total", "max_score", "error", "flags"]
+    assert ada[:4] == ["ada", "10", "10", "10"]  # out of the chosen exercise, not of 50
+    both = CliRunner().invoke(main, [*args, "--exercise", "02_training_step"])
+    assert "Graded 2 learner(s)" in both.output  # another choice: graded again
+    with open(table) as f:
+        header, ada, _ = list(csv.reader(f))
+    assert header[1:3] == ["01_lstm_network", "02_training_step"] and ada[3:5] == ["20", "20"]
