@@ -22,4 +22,4 @@ def input_gradient_norms(model: nn.RNN | nn.LSTM, inputs: torch.Tensor) -> torch
         # 1. autograd.grad, not backward(): nothing is accumulated into the parameters' .grad
         (grad,) = torch.autograd.grad(out[:, -1].sum(), x)  # (1, seq_len, input_size)
     # 2. one norm per time step
-    return grad[0].norm(dim=-1)  # (seq_len,)
+    return torch.linalg.vector_norm(grad[0], dim=-1)  # (seq_len,)
