@@ -12,9 +12,15 @@ from pathlib import Path
 from courseware.files import read_learner_file
 from grader.checking import CheckFailure, raised
 from grader.sandbox import Limits
-from grader.zygote import RunnerDied, RunnerProcess, RunnerSpec, RunnerTimeout, Zygote
+from grader.zygote import (
+    HELLO_SECONDS,
+    RunnerDied,
+    RunnerProcess,
+    RunnerSpec,
+    RunnerTimeout,
+    Zygote,
+)
 
-HELLO_SECONDS = 30.0
 TIMEOUT = (
     "{what} did not finish within {seconds:g} s and was stopped. Look for a loop that never "
     "ends, or work far larger than the exercise needs."
@@ -45,6 +51,7 @@ class Learner:
     device: str = "cpu"
     isolation: dict = field(default_factory=dict)
     output: str = ""
+    source: str = ""  # the file as the runner got it, read safely once: checks quote this
     _runner: RunnerProcess | None = None
     _load_reply: dict | None = None
     _spent: float = 0.0
@@ -75,7 +82,7 @@ class Learner:
 
     def _start_and_load(self) -> dict:
         try:
-            source = read_learner_file(self.path).decode("utf-8")
+            source = self.source = read_learner_file(self.path).decode("utf-8")
         except UnicodeDecodeError as exc:
             return {"error": {"type": "UnicodeDecodeError", "message": _undecodable(exc)}}
         except OSError as exc:
@@ -107,7 +114,7 @@ class Learner:
         seconds = min(timeout or self.limits.request_seconds, left)
         start = time.monotonic()
         try:
-            return self._runner.request(message, seconds, while_waiting)
+            reply = self._runner.request(message, seconds, while_waiting)
         except RunnerTimeout:
             self._remember_output()
             raise CheckFailure(TIMEOUT.format(what=what, seconds=seconds)) from None
@@ -116,6 +123,9 @@ class Learner:
             raise CheckFailure(DIED.format(what=what, how=exc.how)) from None
         finally:
             self._spent += time.monotonic() - start
+        if "grader_error" in reply:  # a probe the runner does not know, or a bad reply
+            raise GraderError(f"the runner says: {reply['grader_error']}")
+        return reply
 
     def _import_message(self, error: dict) -> str:
         name = self.path.name

@@ -6,13 +6,14 @@ Everything it sends is plain data; the checker trusts none of it beyond its type
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import linecache
 import os
 import socket
 import sys
 import traceback
 import types
+from collections.abc import Callable
 from typing import Any
 
 from grader import channel
@@ -38,8 +39,9 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
         os.write(2 if out_fd < 0 else out_fd, traceback.format_exc().encode()[-MAX_TEXT:])
         os._exit(EXIT_SETUP_FAILED)
     try:
+        probes = probe_registry()
         channel.send(chan, {"hello": iso.as_dict()})
-        _serve(chan)
+        _serve(chan, probes)
     finally:
         os._exit(0)  # never run the learner's atexit hooks
 
@@ -48,7 +50,7 @@ def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.so
     """Everything before the first learner byte: confinement, output, threads, sys.path."""
     die_with_parent()
     limits = Limits(**spec["limits"])
-    work = private_filesystem(iso, list(spec["hidden"]), limits.tmp_bytes)
+    work = private_filesystem(iso, list(spec["hidden"]), limits.tmp_bytes, spec["cuda"])
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     os.close(out_fd)
@@ -65,25 +67,52 @@ def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.so
     return socket.socket(fileno=chan_fd)
 
 
-def _serve(chan: socket.socket) -> None:
+def _serve(chan: socket.socket, probes: dict[str, Callable[..., Any]]) -> None:
     learner: types.ModuleType | None = None
     while True:
         try:
             request = channel.recv(chan)
         except (channel.ChannelClosed, channel.BadFrame):
             return
-        op = request.get("op")
+        op = request.get("op") if type(request) is dict else None
         if op == "load":
             learner, reply = _load(request["source"], request["filename"], request["module"])
         elif op == "probe" and learner is not None:
-            reply = _probe(learner, request["name"], request.get("args", {}))
+            reply = _probe(probes, learner, request["name"], request.get("args", {}))
         else:
-            reply = {"error": {"type": "GraderError", "message": f"unexpected request {op!r}"}}
-        try:
-            channel.send(chan, reply)
-        except Exception as exc:  # the reply held something that is not plain data
-            message = f"the reply could not be sent: {type(exc).__name__}"
-            channel.send(chan, {"error": {"type": "GraderError", "message": message}})
+            reply = grader_error(f"unexpected request {op!r}")
+        _reply(chan, reply)
+
+
+def _reply(chan: socket.socket, reply: dict) -> None:
+    """Send `reply`, encoded (copied) at once: nothing the learner's code can still reach or
+    change is sent. A reply that is not plain data is the grader's error (a probe must reply
+    with copies of plain values), not the learner's."""
+    try:
+        data = channel.encode(reply)
+    except Exception as exc:
+        data = channel.encode(grader_error(f"the reply could not be sent: {_safe_text(exc)}"))
+    channel.send_frame(chan, data)
+
+
+def grader_error(message: str) -> dict:
+    """A reply that says the grader (a probe, a request) is at fault, not the learner."""
+    return {"grader_error": message[:MAX_TEXT]}
+
+
+def probe_registry() -> dict[str, Callable[..., Any]]:
+    """Every public function of the probe modules imported so far, by "module.function". Built
+    before any learner code runs, so that patching importlib cannot change what a name runs."""
+    prefix = "grader.probes."
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith(prefix) or module is None:
+            continue
+        for attr, value in vars(module).items():
+            public = not attr.startswith("_") and type(value) is types.FunctionType
+            if public and value.__module__ == name:
+                found[f"{name.removeprefix(prefix)}.{attr}"] = value
+    return found
 
 
 def _load(source: str, filename: str, name: str) -> tuple[types.ModuleType | None, dict]:
@@ -102,10 +131,18 @@ def _load(source: str, filename: str, name: str) -> tuple[types.ModuleType | Non
     return module, {"ok": True, "names": names}
 
 
-def _probe(learner: types.ModuleType, name: str, args: dict) -> dict:
-    """Run the probe `module.function` of grader.probes on the learner's module."""
-    module_name, _, function = name.rpartition(".")
-    probe = getattr(importlib.import_module(f"grader.probes.{module_name}"), function)
+def _probe(
+    probes: dict[str, Callable[..., Any]], learner: types.ModuleType, name: Any, args: Any
+) -> dict:
+    """Run the probe `name` on the learner's module. A probe that does not exist, or that does
+    not take these arguments, is the grader's error; what the probe raises is the learner's."""
+    probe = probes.get(name) if type(name) is str else None
+    if probe is None:
+        return grader_error(f"no probe named {name!r}")
+    try:
+        inspect.signature(probe).bind(learner, **args)
+    except TypeError as exc:
+        return grader_error(f"probe {name} called wrongly: {exc}")
     try:
         return probe(learner, **args)
     except BaseException as exc:
@@ -130,6 +167,10 @@ def describe(exc: BaseException, filename: str) -> dict[str, Any]:
     tb = _safe(lambda: "".join(traceback.format_exception(exc)), "")
     info["traceback"] = tb[-MAX_TEXT:]
     return info
+
+
+def _safe_text(exc: BaseException) -> str:
+    return _safe(lambda: f"{type(exc).__name__}: {exc}", type(exc).__name__)
 
 
 def _safe(get, default: str) -> str:

@@ -9,9 +9,14 @@ Order matters: namespaces first (they need privileges), then mounts, then the us
 from __future__ import annotations
 
 import ctypes
+import glob
 import os
+import platform
+import re
 import resource
 import signal
+import stat
+import tempfile
 from dataclasses import asdict, dataclass, field
 
 CLONE_NEWNS = 0x00020000
@@ -22,6 +27,10 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 0x40000
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
+ST_NOATIME, ST_RELATIME = 1024, 4096
+MNT_DETACH = 2
+PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
@@ -30,6 +39,24 @@ UNPRIVILEGED_BASE_UID = 200_000  # runners run as BASE + (pid % 100000): one uid
 
 GiB = 1 << 30
 MiB = 1 << 20
+
+# The runner's view of the filesystem is an allowlist: the system's libraries and loader files,
+SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SYSTEM += ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1"}
+DEV_LINKS |= {"stderr": "/proc/self/fd/2"}
+# the folders of sys.path (Python, torch), these files of the grader (what runs in a runner),
+RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "probes")
+# and private tmpfs where it may write. The course's content package is hidden wherever it is
+# installed (a wheel puts the references and checks in site-packages/courseware/data).
+WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+CONTENT_PACKAGE = "courseware"
+ORDER = {"bind": 0, "link": 0, "tmpfs": 1, "hide": 2}  # at equal depth
+ALLOWLIST_VIEW = (
+    "allowlist: system libraries, Python, torch and the grader's runner side, read-only; "
+    "private /tmp, /var/tmp and /dev/shm"
+)
 
 
 @dataclass(frozen=True)
@@ -58,10 +85,24 @@ class Isolation:
     filesystem_view: str = "no"
     environment_scrubbed: bool = False
     user_namespace: bool = False  # not root: root only inside a namespace of our own
+    privileges_dropped: bool = False  # another uid, or no capabilities in our user namespace
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "missing": self.missing()}
+
+    def missing(self) -> list[str]:
+        """The levels not in force, in words; empty when the runner is fully confined."""
+        levels = {
+            "resource limits": self.limits,
+            "a session of its own": self.own_session,
+            "a PID namespace": self.pid_namespace,
+            "a network namespace": self.network_namespace,
+            "the allowlist filesystem view": self.filesystem_view == ALLOWLIST_VIEW,
+            "a scrubbed environment": self.environment_scrubbed,
+            "no privileges (another uid, or no capabilities)": self.privileges_dropped,
+        }
+        return [name for name, in_force in levels.items() if not in_force]
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -103,91 +144,214 @@ def _write(path: str, text: str) -> None:
         f.write(text)
 
 
-def private_filesystem(iso: Isolation, hidden: list[str], tmp_bytes: int) -> str:
-    """Inside a mount namespace: give the runner its own size-capped /tmp, hide `hidden`
-    folders under empty read-only tmpfs, and mount a /proc of its own PID namespace. Python's
-    own folders stay reachable even when they lie under /tmp or where only root may go.
-    Returns the work folder (a fresh folder under the real /tmp without a mount namespace)."""
-    if not iso.pid_namespace:
-        import tempfile
-
-        iso.filesystem_view = "no (the runner sees the whole filesystem)"
-        return tempfile.mkdtemp(prefix="course-runner-")
-    private = [p for p in ("/tmp", "/dev/shm", "/var/tmp") if os.path.isdir(p)]
-    try:
-        _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount private")
-        keep = _python_folders([*private, *hidden])
-        tmp_opts = f"size={tmp_bytes},mode=1777".encode()
-        for path in private:
-            flags = MS_NOSUID | MS_NODEV
-            _check(_libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, tmp_opts), f"mount {path}")
-        shown = []
-        for path in hidden:
-            if os.path.isdir(path):
-                flags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC
-                _check(
-                    _libc.mount(b"tmpfs", path.encode(), b"tmpfs", flags, b"size=4k"),
-                    f"hide {path}",
-                )
-                shown.append(path)
-        _rebind(keep)
-        _libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    except OSError as exc:
-        iso.notes.append(f"filesystem view incomplete ({exc})")
-        iso.filesystem_view = "partial"
-    else:
-        covered = [h for h in hidden if any(h.startswith(p + "/") for p in private)]
-        iso.filesystem_view = f"private /tmp; hidden: {', '.join(shown + covered) or 'nothing'}"
-    work = "/tmp/work"
-    os.makedirs(work, exist_ok=True)
-    return work
+def private_filesystem(iso: Isolation, hidden: list[str], tmp_bytes: int, cuda: bool) -> str:
+    """Inside a mount namespace: enter a root made from an allowlist (see `plan_view`) and
+    return the work folder in its private /tmp. Without one, or where the kernel refuses a
+    step: a fresh folder under the real /tmp, and the report says the whole filesystem shows."""
+    if iso.pid_namespace:
+        try:
+            enter_view(plan_view(runner_paths(), hidden, cuda), tmp_bytes)
+        except OSError as exc:
+            iso.notes.append(f"filesystem view not built ({exc})")
+        else:
+            iso.filesystem_view = ALLOWLIST_VIEW
+            os.makedirs("/tmp/work", exist_ok=True)
+            return "/tmp/work"
+    iso.filesystem_view = "no (the runner sees the whole filesystem)"
+    return tempfile.mkdtemp(prefix="course-runner-")
 
 
-def _python_folders(shadowed: list[str]) -> dict[str, int]:
-    """The folders of sys.path that the runner would lose (under a folder about to be covered,
-    or unreadable for an unprivileged user), each held open so it can be bound back later."""
+@dataclass(frozen=True)
+class Mount:
+    """One step in making the runner's root: what appears at `path`."""
+
+    path: str
+    kind: str  # bind: the host's `source`, read-only; link: a symlink to `source`;
+    #            tmpfs: private and writable; hide: empty and read-only
+    source: str = ""
+
+
+def runner_paths() -> list[str]:
+    """What the runner needs to read besides the system: the folders of sys.path (the
+    standard library, site-packages with torch) and the runner's side of the grader."""
     import sys
 
-    keep = {}
-    for entry in sys.path:
-        if not os.path.isdir(entry) or entry in keep:
+    import grader
+
+    here = os.path.dirname(os.path.abspath(grader.__file__))
+    mine = [os.path.join(here, name) for name in RUNNER_SIDE]
+    found = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
+    return [*found, *(p for p in mine if os.path.exists(p))]
+
+
+def plan_view(shown: list[str], hidden: list[str], cuda: bool) -> list[Mount]:
+    """The runner's root, in mounting order: the system's libraries and `shown` read-only,
+    private tmpfs where it may write, and every `hidden` path emptied wherever it shows
+    through a bind (with whatever of `shown` lies inside it bound again on top). The course
+    package's content (references and checks, in a wheel's site-packages) is hidden wherever
+    a folder of `shown` holds it."""
+    binds = [*_system(cuda), *(Mount(p, "bind", p) for p in dict.fromkeys(shown))]
+    content = [os.path.join(p, CONTENT_PACKAGE) for p in shown]
+    hides = _seen_at(binds, [*hidden, *content])
+    wanted = [m for m in binds if m.path not in hides] + [Mount(p, "tmpfs") for p in WRITABLE]
+    wanted += [Mount(p, "hide") for p in hides]
+    steps: list[Mount] = []
+    done: dict[str, str] = {}
+    for m in sorted(wanted, key=lambda m: (m.path.count("/"), ORDER[m.kind])):
+        host = _shows_host(m.path, done)
+        if (m.kind in ("bind", "link") and host) or (m.kind == "hide" and not host):
+            continue  # already visible, or already invisible
+        done[m.path] = m.kind
+        steps.append(m)
+    return steps
+
+
+def _system(cuda: bool) -> list[Mount]:
+    """The system's libraries and loader files, a few device nodes, and for CUDA the
+    NVIDIA devices and /sys."""
+    devices = [f"/dev/{name}" for name in DEVICES]
+    if cuda:
+        devices += [*sorted(glob.glob("/dev/nvidia*")), "/sys"]
+    found = []
+    for path in (*SYSTEM, *devices):
+        if os.path.islink(path):
+            found.append(Mount(path, "link", os.readlink(path)))
+        elif os.path.exists(path):
+            found.append(Mount(path, "bind", path))
+    return found + [Mount(f"/dev/{name}", "link", target) for name, target in DEV_LINKS.items()]
+
+
+def _seen_at(binds: list[Mount], hidden: list[str]) -> list[str]:
+    """Every place where a hidden path shows: itself, and its place under each bind whose
+    source is reached through a symbolic link."""
+    places = []
+    for path in hidden:
+        if not os.path.lexists(path):
             continue
-        covered = any(entry == s or entry.startswith(s.rstrip("/") + "/") for s in shadowed)
-        if covered or not _world_readable(entry):
-            keep[entry] = os.open(entry, os.O_PATH | os.O_DIRECTORY)
-    return keep
+        real = os.path.realpath(path)
+        places.append(os.path.abspath(path))
+        for m in binds:
+            source = os.path.realpath(m.source) if m.kind == "bind" else ""
+            if source and (real == source or real.startswith(source.rstrip("/") + "/")):
+                places.append(os.path.normpath(m.path + real[len(source) :]))
+    return list(dict.fromkeys(places))
 
 
-def _rebind(keep: dict[str, int]) -> None:
-    """Bind each kept folder, read-only, under the runner's /tmp/.python, and point sys.path
-    and the packages already imported from there at the new place."""
-    import sys
-
-    moved: dict[str, str] = {}
-    for i, (entry, fd) in enumerate(keep.items()):
-        view = f"/tmp/.python/{i}"
-        os.makedirs(view, exist_ok=True)
-        source = f"/proc/self/fd/{fd}".encode()
-        _check(_libc.mount(source, view.encode(), None, MS_BIND | MS_REC, None), f"bind {entry}")
-        _libc.mount(None, view.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
-        os.close(fd)
-        moved[entry.rstrip("/") + "/"] = view + "/"
-    if not moved:
-        return
-    os.chmod("/tmp/.python", 0o755)
-    sys.path[:] = [_moved(p + "/", moved).rstrip("/") if p.startswith("/") else p for p in sys.path]
-    sys.path_importer_cache.clear()
-    for module in list(sys.modules.values()):
-        search = getattr(module, "__path__", None)
-        if type(search) is list:
-            search[:] = [_moved(p, moved) for p in search]
+def _shows_host(path: str, done: dict[str, str]) -> bool:
+    """Whether `path` shows the host's files: its nearest step at or above it is a bind."""
+    while True:
+        if path in done:
+            return done[path] in ("bind", "link")
+        if path == "/":
+            return False
+        path = os.path.dirname(path)
 
 
-def _moved(path: str, moved: dict[str, str]) -> str:
-    for old, new in moved.items():
-        if path.startswith(old):
-            return new + path[len(old) :]
-    return path
+def enter_view(steps: list[Mount], tmp_bytes: int) -> None:
+    """Make `steps` into a new root and enter it; the old root is detached and everything but
+    the private tmpfs is read-only. Needs a mount namespace of our own. On failure before the
+    switch, nothing is left mounted; after it (which no kernel seen so far did), the runner
+    must not go on."""
+    sources = {m.source: _hold(m.source) for m in steps if m.kind == "bind"}
+    os.umask(0o022)
+    root = "/tmp"  # a mount point that exists everywhere; the sources are held open above
+    _mount(b"none", "/", None, MS_REC | MS_PRIVATE)
+    _mount(b"tmpfs", root, b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=755,size=8m")
+    try:
+        with open(f"{root}/.empty", "w"):
+            pass
+        for m in steps:
+            _step(root, m, sources.get(m.source), tmp_bytes)
+        os.unlink(f"{root}/.empty")  # what hides a file stays bound; the name need not show
+        os.makedirs(f"{root}/proc", exist_ok=True)
+        _mount(b"proc", f"{root}/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        os.mkdir(f"{root}/.old")
+        _pivot_root(root, f"{root}/.old")
+    except OSError:
+        _libc.umount2(root.encode(), MNT_DETACH)
+        raise
+    finally:
+        for fd in sources.values():
+            os.close(fd)
+    try:
+        os.chdir("/")
+        _check(_libc.umount2(b"/.old", MNT_DETACH), "detach the old root")
+        os.rmdir("/.old")
+        _read_only(keep=set(WRITABLE))
+    except OSError as exc:
+        raise SystemExit(f"the runner's new root is not safe to use: {exc}") from None
+
+
+def _hold(path: str) -> int:
+    """An O_PATH descriptor of `path`: a bind source stays reachable once its place is covered."""
+    return os.open(path, os.O_PATH | os.O_CLOEXEC)
+
+
+def _pivot_root(new: str, old: str) -> None:
+    number = PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise OSError(38, f"pivot_root: not known on {platform.machine()}")
+    _check(_libc.syscall(number, new.encode(), old.encode()), "pivot_root")
+
+
+def _step(root: str, m: Mount, source: int | None, tmp_bytes: int) -> None:
+    target = root + m.path
+    if m.kind == "link":
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.symlink(m.source, target)
+    elif m.kind == "bind":
+        _mount_point(target, directory=stat.S_ISDIR(os.stat(source).st_mode))
+        _mount(f"/proc/self/fd/{source}".encode(), target, None, MS_BIND | MS_REC)
+    elif m.kind == "tmpfs":
+        os.makedirs(target, exist_ok=True)
+        options = f"size={tmp_bytes},mode=1777".encode()
+        _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options)
+    elif os.path.isdir(target):  # hide a folder under an empty tmpfs
+        _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=755")
+    else:  # hide a file under an empty one
+        _mount(f"{root}/.empty".encode(), target, None, MS_BIND)
+
+
+def _mount_point(target: str, directory: bool) -> None:
+    os.makedirs(target if directory else os.path.dirname(target), exist_ok=True)
+    if not directory and not os.path.exists(target):
+        with open(target, "w"):
+            pass
+
+
+def _mount(
+    source, target: str, fstype: bytes | None, flags: int, data: bytes | None = None
+) -> None:
+    _check(_libc.mount(source, target.encode(), fstype, flags, data), f"mount {target}")
+
+
+def _read_only(keep: set[str]) -> None:
+    """Remount every mount of this namespace read-only and nosuid, except those in `keep`,
+    keeping the flags a user namespace may not clear."""
+    for point in _mount_points():
+        if point.decode() in keep:
+            continue
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | _locked_flags(point)
+        _check(_libc.mount(None, point, None, flags, None), f"read-only {point.decode()}")
+
+
+def _locked_flags(point: bytes) -> int:
+    """The flags of a mount that a user namespace may not change: kept as they are."""
+    found = os.statvfs(point).f_flag
+    flags = found & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME)
+    if found & ST_RELATIME:
+        flags |= MS_RELATIME
+    elif not found & ST_NOATIME:
+        flags |= MS_STRICTATIME
+    return flags
+
+
+def _mount_points() -> list[bytes]:
+    """Mount points of this namespace, as /proc/self/mountinfo lists them (bytes, unescaped)."""
+    with open("/proc/self/mountinfo", "rb") as f:
+        points = [line.split()[4] for line in f]
+    unescape = re.compile(rb"\\([0-7]{3})")
+    return list(dict.fromkeys(unescape.sub(lambda m: bytes([int(m[1], 8)]), p) for p in points))
 
 
 def _python_readable_by_all() -> bool:
@@ -222,13 +386,15 @@ def drop_privileges(iso: Isolation, work: str, uid: int) -> None:
     if iso.user_namespace:
         _drop_capabilities()
         iso.separate_user = "no: the runner is you, without capabilities"
-    elif os.getuid() == 0 and (iso.pid_namespace or _python_readable_by_all()):
+        iso.privileges_dropped = True
+    elif os.getuid() == 0 and (iso.filesystem_view == ALLOWLIST_VIEW or _python_readable_by_all()):
         os.chown(work, uid, uid)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
         iso.separate_user = f"uid {uid} (no capabilities)"
-    elif os.getuid() == 0:  # no namespace to re-expose a Python only root can read
+        iso.privileges_dropped = True
+    elif os.getuid() == 0:  # no view to re-expose a Python only root can read
         iso.notes.append("runs as root: Python is readable by root alone and no mount namespace")
     else:
         iso.separate_user = "no: the runner is you"

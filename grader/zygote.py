@@ -26,6 +26,7 @@ from grader import channel
 from grader.sandbox import Limits
 
 STATUS = struct.Struct("!ii")  # (runner pid, wait status) records on the status pipe
+HELLO_SECONDS = 30.0  # a runner's confinement, before any learner code: generous
 # torch._dynamo is what an optimizer's first step imports (1.2 s): pay it once, here.
 PRELOAD = ("torch", "torch.nn", "torch.optim", "torch._dynamo", "grader.runner")
 # One thread per runner, and no thread pools alive in the zygote when it forks.
@@ -65,6 +66,7 @@ class Zygote:
     def __init__(self, proc: subprocess.Popen, ctl: socket.socket) -> None:
         self.proc, self.ctl = proc, ctl
         self.spawned: list[int] = []  # supervisor pids, which name the runners' uids
+        self._isolation: dict[tuple[Limits, bool], dict] = {}
 
     @classmethod
     def start(cls) -> Zygote:
@@ -108,6 +110,18 @@ class Zygote:
         self.spawned.append(pid)
         cap = spec.limits.memory_bytes if spec.cuda else None  # no RLIMIT_AS there: we poll
         return RunnerProcess(pid, chan_ours, status_r, output, memory_cap=cap)
+
+    def isolation(self, limits: Limits, namespaces: bool = True) -> dict:
+        """The isolation levels a runner gets here (its hello), found once per handle by a
+        runner that runs no learner code."""
+        key = (limits, namespaces)
+        if key not in self._isolation:
+            runner = self.spawn(RunnerSpec("isolation", (), limits, namespaces=namespaces))
+            try:
+                self._isolation[key] = runner.hello(HELLO_SECONDS)
+            finally:
+                runner.close()
+        return self._isolation[key]
 
     def close(self) -> None:
         """Stop the zygote at once, for every handle it serves: it holds no state worth a

@@ -98,7 +98,7 @@ def test_cli_exit_code_one_and_hints_when_something_fails(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(path), "--hints"])
     assert result.exit_code == 1
     assert "FIRST time step" in result.output
-    assert "Hints:" in result.output and "batch_first=True" in result.output
+    assert "Hint 1 of" in result.output and "read as time" in result.output
 
 
 def test_cli_single_file_json_counts_that_exercise_only(tmp_path):
