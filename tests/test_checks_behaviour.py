@@ -1,6 +1,7 @@
-"""Exercises 3 to 5 beyond what the corpus proves: the rule against torch's LSTM code in the
-cell, the error for a series too short to window, forecasts that read past their history, and
-the vanishing-gradient experiment that exercise 5, the lesson's figure and the checker share."""
+"""How the checks behave beyond what the corpus proves: the reading of a source for torch's
+LSTM code, the error for a series too short to window, forecasts that read past their history,
+and the vanishing-gradient experiment that exercise 5, the lesson's figure and the checker
+share."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.analysis import torch_uses
 from tests.conftest import REPO, failed_messages
 
 torch = pytest.importorskip("torch")
@@ -58,8 +60,8 @@ def check(result, name: str):
     ],
 )
 def test_the_source_check_finds_torchs_lstm_code(checks, source, what):
-    uses = checks("03_lstm_cell").forbidden_uses(source)
-    assert uses and uses[0][0] == what and uses[0][1] == source.count("\n") + 1, uses
+    uses = torch_uses(source, checks("03_lstm_cell").FORBIDDEN)
+    assert uses and uses[0].what == what and uses[0].line == source.count("\n") + 1, uses
 
 
 def test_the_source_check_leaves_the_learners_own_code_alone(checks):
@@ -79,7 +81,7 @@ def test_the_source_check_leaves_the_learners_own_code_alone(checks):
             print(LSTMCell(3, 4), nn.LSTMCell(3, 4), torch.lstm_cell)
         '''
     )
-    assert checks("03_lstm_cell").forbidden_uses(source) == []
+    assert torch_uses(source, checks("03_lstm_cell").FORBIDDEN) == []
 
 
 def test_torchs_lstm_code_is_rejected_with_the_reason(grade_source):

@@ -1,12 +1,21 @@
-"""What check modules use: points and dependency markers, `fail()` with a learner-facing
-message, and helpers to describe what the learner's code did."""
+"""What check modules use: points and dependency markers, `call()` (the one way to run a
+probe on the learner's code) and `fail()` with a learner-facing message. Comparing and
+describing values is in `grader.checking.values`."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 import torch
+
+if TYPE_CHECKING:
+    from grader.learner import Learner
+
+# An explanation of an error, from the error and the probe's reply: "" when it has none.
+Explain = Callable[[dict, dict], str]
 
 
 def points(n: float) -> pytest.MarkDecorator:
@@ -20,22 +29,71 @@ def depends(*names: str) -> pytest.MarkDecorator:
 
 
 class CheckFailure(Exception):
-    """A verdict of "wrong", with the message the learner reads."""
+    """A verdict of "wrong", with the message the learner reads and details for -v."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, detail: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail
 
 
-def fail(message: str) -> NoReturn:
-    raise CheckFailure(message.strip())
+def fail(message: str, detail: str = "") -> NoReturn:
+    """End the check as failed with `message` (and `detail`, shown with -v)."""
+    raise CheckFailure(message.strip(), detail.strip())
 
 
-TODO_LEFT = "Your {what} still raises NotImplementedError: a TODO is left to do."
-MISSING_NAMES = "{file} defines no {missing} (it defines: {names})."
+def call(
+    learner: Learner,
+    probe: str,
+    what: str,
+    *,
+    explain: Explain | None = None,
+    expected: str = "",
+    allow_error: bool = False,
+    **args: Any,
+) -> dict:
+    """Run `probe` on the learner's code and return its reply, after failing with one message
+    when the code left a TODO, raised (unless `allow_error`: then the reply holds the
+    "error"), or returned the wrong kind of value (`expected` says what it should be).
+    `what` names the code in messages ("Your forward")."""
+    reply = learner.probe(probe, what, **args)
+    if error := reply.get("error"):
+        if todo_left(error):
+            fail(TODO_LEFT.format(function=function_of(error, learner, what)))
+        if not allow_error:
+            hint = explain(error, reply) if explain else ""
+            fail(raised(error, what) + (f"\n{hint}" if hint else ""), error.get("traceback", ""))
+    if "wrong_type" in reply:
+        call_name = reply.get("call", what)
+        fail(WRONG_TYPE.format(call=call_name, got=reply["wrong_type"], expected=expected))
+    return reply
 
 
-def require_names(learner, *required: str) -> None:
+def tensor(value: Any, what: str) -> torch.Tensor:
+    """`value` from the runner, if it is a tensor; otherwise fail saying what it was."""
+    if type(value) is torch.Tensor:
+        return value
+    got = value["wrong_type"] if type(value) is dict and "wrong_type" in value else "no tensor"
+    fail(NOT_A_TENSOR.format(what=what, got=got))
+
+
+def defines(*required: str) -> Callable[[Learner], None]:
+    """The check that the learner's file imports and defines `required`, worth no points: it
+    is what every other check of the exercise needs first."""
+
+    @points(0)
+    def test_imports(learner: Learner) -> None:
+        require_names(learner, *required)
+
+    test_imports.__doc__ = f"Your file imports and defines {_listed(required)}"
+    return test_imports
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def require_names(learner: Learner, *required: str) -> None:
     """Import the learner's file; fail unless it defines every name in `required`."""
     names = learner.load()["names"]
     if missing := [n for n in required if n not in names]:
@@ -55,8 +113,12 @@ def todo_left(error: dict) -> bool:
     )
 
 
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def function_of(error: dict, learner: Learner, default: str) -> str:
+    """The learner's function where the error was raised ("forward"), read from the
+    traceback's last frame in the learner's file; else `default` without its "Your "."""
+    frames = re.findall(r'File "([^"]*)", line \d+, in (\w+)', error.get("traceback", ""))
+    names = [name for file, name in frames if file == str(learner.path)]
+    return names[-1] if names else default.removeprefix("Your ")
 
 
 def raised(error: dict, what: str) -> str:
@@ -67,35 +129,9 @@ def raised(error: dict, what: str) -> str:
     return f"{what} raised {error.get('type', 'an exception')}{where}{code}:\n    {message}"
 
 
-def shape(value: Any) -> str:
-    if type(value) is torch.Tensor:
-        return (
-            f"({', '.join(str(d) for d in value.shape)})"
-            if value.dim() != 1
-            else f"({value.shape[0]},)"
-        )
-    return str(value)
+# --------------------------------------------------------------------- messages
 
-
-def not_a_tensor(value: Any, what: str) -> str | None:
-    """A message when `value` (from the runner) is not a tensor, else None."""
-    if type(value) is torch.Tensor:
-        return None
-    if type(value) is dict and "not_a_tensor" in value:
-        return (
-            f"{what} returned a {value['not_a_tensor']} ({value.get('repr', '?')}), not a tensor."
-        )
-    return f"{what} returned {type(value).__name__}, not a tensor."
-
-
-def close(actual: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float) -> bool:
-    """Same shape, finite, and equal within tolerance (dtype compared separately)."""
-    return (
-        actual.shape == expected.shape
-        and bool(torch.isfinite(actual).all())
-        and torch.allclose(actual.to(expected.dtype), expected, atol=atol, rtol=rtol)
-    )
-
-
-def max_difference(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    return float((actual.to(expected.dtype) - expected).abs().max())
+TODO_LEFT = "Your {function} still raises NotImplementedError: a TODO is left to do."
+MISSING_NAMES = "{file} defines no {missing} (it defines: {names})."
+WRONG_TYPE = "{call} returned {got}; {expected}"
+NOT_A_TENSOR = "{what} returned {got}, not a tensor."

@@ -10,35 +10,405 @@ bias left out) are replayed to name the cause.
 
 from __future__ import annotations
 
-import ast
 import itertools
 
 import torch
 import torch.nn as nn
 
-from grader.checking import (
-    TODO_LEFT,
-    close,
-    depends,
-    fail,
-    max_difference,
-    not_a_tensor,
-    points,
-    raised,
-    require_names,
-    shape,
-    todo_left,
-)
+from grader.analysis import torch_uses
+from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking.values import close, dims, max_difference, shape, tolerance
+from grader.learner import Learner
 from grader.probes.lstm_cell import FUSED, PARAMETERS
 
 EXERCISE = "03_lstm_cell"
 SIZES = (5, 4)  # input_size, hidden_size: 4H = 16 rows of weights
 BATCH = 3
 OPEN = 30.0  # a gate bias of +30 holds the gate at 1; -30 holds it at 0 (in float64)
+EXACT = (1e-9, 1e-7)  # float64 with a gate held at exactly 0 or 1
+FORBIDDEN = {"LSTM", "LSTMCell", "_VF", *FUSED}  # torch names that compute the gates
+
+
+test_imports = defines("LSTMCell")
+
+
+@points(1)
+@depends("test_imports")
+def test_parameters(learner: Learner) -> None:
+    """LSTMCell has weight_ih, weight_hh, bias_ih and bias_hh of PyTorch's shapes"""
+    for sizes in (SIZES, (3, 7), (1, 2)):
+        i, h = sizes
+        what = f"LSTMCell{sizes}"
+        reply = call(learner, "lstm_cell.build", what, expected=SUBCLASS, sizes=list(sizes))
+        found = {name: tuple(s) for name, s in reply["parameters"]}
+        wanted = {
+            "weight_ih": (4 * h, i),
+            "weight_hh": (4 * h, h),
+            "bias_ih": (4 * h,),
+            "bias_hh": (4 * h,),
+        }
+        for name, want in wanted.items():
+            if name not in found:
+                names = ", ".join(found) or "none"
+                fail(MISSING_PARAMETER.format(sizes=sizes, name=name, names=names))
+            if found[name] != want:
+                got = dims(found[name])
+                fail(PARAMETER_SHAPE.format(sizes=sizes, name=name, got=got, want=dims(want)))
+        if extra := [name for name in found if name not in wanted]:
+            fail(EXTRA_PARAMETERS.format(sizes=sizes, names=", ".join(extra)))
+
+
+@points(1)
+@depends("test_parameters")
+def test_builds_its_own_gates(learner: Learner) -> None:
+    """The cell computes its own gates: no nn.LSTM, nn.LSTMCell or fused LSTM function"""
+    file = learner.path.name
+    if uses := torch_uses(learner.path.read_text("utf-8"), FORBIDDEN):
+        what, line, code = uses[0]
+        fail(NOT_OWN.format(file=file, what=what, where=f" at line {line} (`{code}`)"))
+    reply = call(learner, "lstm_cell.build", "LSTMCell", expected=SUBCLASS, sizes=list(SIZES))
+    if builtin := reply.get("builtin"):
+        fail(NOT_OWN.format(file=file, what=" and ".join(builtin), where=" inside LSTMCell"))
+    weights, xs, state = problem(0)
+    run(learner, weights, xs, state)  # one step, with the tripwire on
+
+
+@points(2)
+@depends("test_builds_its_own_gates")
+def test_matches_lstm_cell(on_device: Learner) -> None:
+    """One step from a given state equals nn.LSTMCell's with the same weights"""
+    weights, xs, state = problem(1)
+    reply = run(on_device, weights, xs, state, device=on_device.device)
+    case = f"a batch of {BATCH} with a given state"
+    judge(reply, weights, xs, state, case, tolerance(on_device.device))
+
+
+@points(2)
+@depends("test_builds_its_own_gates")
+def test_gradients(learner: Learner) -> None:
+    """Gradients for the four parameters, x, h and c equal nn.LSTMCell's"""
+    weights, xs, state = problem(3)
+    upstream = [torch.randn(BATCH, SIZES[1]) for _ in range(2)]
+    reply = run(learner, weights, xs, state, upstream=upstream)
+    judge(reply, weights, xs, state, f"a batch of {BATCH}")
+    grads = reply.get("grads")
+    if grads is None or grads.get("detached"):
+        fail(NO_GRAD)
+    for name, want in expected_gradients(weights, xs[0], state, upstream).items():
+        got, label = grads.get(name), SHOWN.get(name, name)
+        if got is None:
+            fail(MISSING_GRAD.format(name=label, why=WHY_NO_GRAD[name in SHOWN]))
+        if not close(got, want, *tolerance()):
+            fail(WRONG_GRAD.format(name=label, diff=max_difference(got, want)))
+
+
+@points(2)
+@depends("test_builds_its_own_gates")
+def test_gates_mean_what_they_say(learner: Learner) -> None:
+    """An open forget gate with a closed input gate keeps c; a closed forget gate erases it"""
+    dtype = torch.float64
+    weights, xs, state = problem(5, dtype=dtype)
+    keep = gates_held(weights, input_gate=-OPEN, forget_gate=OPEN)
+    reply = run(learner, keep, xs, state, dtype="float64")
+    c = tensor(reply["c"][0], "Your forward's c")
+    if not close(c, state[1], EXACT[0], EXACT[0]):
+        diff = max_difference(c, state[1]) if c.shape == state[1].shape else float("nan")
+        fail(KEEPS.format(diff=diff) + also(cause(reply, keep, SIZES, xs, state, EXACT)))
+    judge(reply, keep, xs, state, "an open forget gate", tolerance(dtype=dtype))
+
+    erase = gates_held(make_weights(5, dtype), input_gate=OPEN, forget_gate=-OPEN)
+    other = [state[0], torch.randn_like(state[1]) * 3]  # another old cell state, the same h
+    replies = [run(learner, erase, xs, s, dtype="float64") for s in (state, other)]
+    first, second = replies[0]["c"][0], replies[1]["c"][0]
+    if not close(first, second, EXACT[0], EXACT[0]):
+        found = cause(replies[0], erase, SIZES, xs, state, EXACT)
+        fail(ERASES.format(how="changes when only c_prev changes") + also(found))
+    judge(replies[0], erase, xs, state, "a closed forget gate", tolerance(dtype=dtype))
+
+
+@points(1)
+@depends("test_builds_its_own_gates")
+def test_unrolled(learner: Learner) -> None:
+    """Unrolled over 6 steps, the cell equals a one-layer nn.LSTM"""
+    steps = 6
+    weights, xs, state = problem(7, steps=steps)
+    reply = run(learner, weights, xs, state)
+    out, c_n = unrolled_lstm(weights, xs, state)
+    first = {"h": reply["h"][:1], "c": reply["c"][:1]}
+    judge(
+        first | {"state_changed_at": reply.get("state_changed_at")},
+        weights,
+        xs[:1],
+        state,
+        "the first step",
+    )
+    for which, got, want in (("h", reply["h"], list(out)), ("c", reply["c"][-1:], [c_n])):
+        for t, (value, expected) in enumerate(zip(got, want, strict=True)):
+            value = tensor(value, f"Your forward's {which}")
+            if not close(value, expected, *tolerance()):
+                step = t + 1 if which == "h" else steps
+                diff = max_difference(value, expected)
+                fail(UNROLLED.format(steps=steps, which=which, t=step, diff=diff))
+
+
+@points(1)
+@depends("test_builds_its_own_gates")
+def test_default_state(on_device: Learner) -> None:
+    """Without a state, the cell starts from zeros on x's device"""
+    weights, xs, _ = problem(9)
+    reply = run(on_device, weights, xs, None, device=on_device.device)
+    hs, cs = truth(weights, SIZES, xs, None)
+    for which, got, want in (("h", reply["h"][0], hs[0]), ("c", reply["c"][0], cs[0])):
+        got = like(got, want, which, "cell(x) without a state")
+        if not close(got, want, *tolerance(on_device.device)):
+            fail(DEFAULT_STATE.format(which=which, diff=max_difference(got, want)))
+
+
+@points(1)
+@depends("test_builds_its_own_gates")
+def test_float64(learner: Learner) -> None:
+    """float64 input and weights give float64 h and c, with and without a state"""
+    weights, xs, state = problem(11, dtype=torch.float64)
+    for given in (None, state):
+        case = "float64 input" + (" with a state" if given else " without a state")
+        reply = run(learner, weights, xs, given, dtype="float64")
+        judge(reply, weights, xs, given, case, tolerance(dtype=torch.float64))
+
+
+@points(1)
+@depends("test_builds_its_own_gates")
+def test_unbatched(learner: Learner) -> None:
+    """One sample of shape (input_size,) gives h and c of shape (hidden_size,)"""
+    weights, xs, state = problem(13, batch=())
+    for given in (None, state):
+        case = f"one sample of shape {shape(xs[0])}" + (" with a state" if given else "")
+        judge(run(learner, weights, xs, given), weights, xs, given, case)
+
+
+# --------------------------------------------------------------------- the truth and mistakes
+
+
+def problem(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32) -> tuple:
+    """Weights (made from `seed`), inputs for `steps` steps and a state (from `seed` + 1)."""
+    return make_weights(seed, dtype), *random_inputs(seed + 1, steps, batch, dtype)
+
+
+def make_weights(seed: int, dtype=torch.float32) -> dict[str, torch.Tensor]:
+    torch.manual_seed(seed)
+    return {
+        name: p.detach().to(dtype)
+        for name, p in zip(PARAMETERS, nn.LSTMCell(*SIZES).parameters(), strict=True)
+    }
+
+
+def gates_held(weights: dict, input_gate: float, forget_gate: float) -> dict:
+    """The weights with the gates reading only their biases (the candidate still reads x and
+    h), and the input and forget gates held by bias_ih at the given values."""
+    h = SIZES[1]
+    rows = {"i": slice(0, h), "f": slice(h, 2 * h), "o": slice(3 * h, 4 * h)}
+    for part in rows.values():
+        for name in PARAMETERS:
+            weights[name][part] = 0.0
+    weights["bias_ih"][rows["i"]], weights["bias_ih"][rows["f"]] = input_gate, forget_gate
+    return weights
+
+
+def torch_cell(weights: dict, sizes) -> nn.LSTMCell:
+    """nn.LSTMCell carrying `weights`: the ground truth."""
+    cell = nn.LSTMCell(*sizes).to(weights["weight_ih"].dtype)
+    with torch.no_grad():
+        for name in PARAMETERS:
+            getattr(cell, name).copy_(weights[name])
+    return cell
+
+
+def truth(weights, sizes, xs, state):
+    """What nn.LSTMCell gives at each step: lists of h and c."""
+    cell, hs, cs = torch_cell(weights, sizes), [], []
+    with torch.no_grad():
+        for x in xs:
+            state = cell(x) if state is None else cell(x, tuple(state))
+            hs.append(state[0])
+            cs.append(state[1])
+    return hs, cs
+
+
+def unrolled_lstm(weights, xs, state):
+    """A one-layer nn.LSTM with the cell's weights over `xs`: every h, and the last c."""
+    lstm = nn.LSTM(*SIZES)
+    with torch.no_grad():
+        for name in PARAMETERS:
+            getattr(lstm, f"{name}_l0").copy_(weights[name])
+        out, (_, c_n) = lstm(torch.stack(xs), (state[0][None], state[1][None]))  # out (T, B, H)
+    return out, c_n[0]
+
+
+def expected_gradients(weights, x, state, upstream) -> dict[str, torch.Tensor]:
+    """nn.LSTMCell's gradients of sum(h * dh) + sum(c * dc) for one step."""
+    cell = torch_cell(weights, SIZES)
+    x = x.clone().requires_grad_()
+    h0, c0 = (s.clone().requires_grad_() for s in state)
+    h, c = cell(x, (h0, c0))
+    ((h * upstream[0]).sum() + (c * upstream[1]).sum()).backward()
+    return {
+        **{n: getattr(cell, n).grad for n in PARAMETERS},
+        "x0": x.grad,
+        "h0": h0.grad,
+        "c0": c0.grad,
+    }
+
+
+def variant(
+    weights,
+    x,
+    h,
+    c,
+    order="ifgo",
+    gates=torch.sigmoid,
+    candidate=torch.tanh,
+    squash=torch.tanh,
+    cell_from_h=False,
+    bias_ih=True,
+    bias_hh=True,
+):
+    """One step of a cell with one of the usual mistakes (the defaults are the right cell)."""
+    z = x @ weights["weight_ih"].T + h @ weights["weight_hh"].T
+    z = z + weights["bias_ih"] if bias_ih else z
+    z = z + weights["bias_hh"] if bias_hh else z
+    part = dict(zip(order, z.chunk(4, dim=-1), strict=True))
+    i, f, o = gates(part["i"]), gates(part["f"]), gates(part["o"])
+    g = candidate(part["g"])
+    c = f * (h if cell_from_h else c) + i * g
+    return o * squash(c) if squash else o * c, c
+
+
+MISTAKES = {
+    **{
+        f"order_{''.join(p)}": {"order": "".join(p)}
+        for p in itertools.permutations("ifgo")
+        if p != tuple("ifgo")
+    },
+    "activations_swapped": {"gates": torch.tanh, "candidate": torch.sigmoid},
+    "sigmoid_candidate": {"candidate": torch.sigmoid},
+    "tanh_gates": {"gates": torch.tanh},
+    "no_tanh_on_cell": {"squash": None},
+    "sigmoid_on_cell": {"squash": torch.sigmoid},
+    "cell_from_h": {"cell_from_h": True},
+    "no_bias_ih": {"bias_ih": False},
+    "no_bias_hh": {"bias_hh": False},
+}
+
+
+def replay(weights, sizes, xs, state, mistake: dict):
+    """The mistake unrolled over `xs`: lists of h and c."""
+    batch = xs[0].shape[:-1]
+    h, c = state if state is not None else (xs[0].new_zeros(*batch, sizes[1]),) * 2
+    hs, cs = [], []
+    for x in xs:
+        h, c = variant(weights, x, h, c, **mistake)
+        hs.append(h)
+        cs.append(c)
+    return hs, cs
+
+
+def cause(reply, weights, sizes, xs, state, tol: tuple[float, float]) -> str | None:
+    """The message of the usual mistake that gives exactly the learner's h and c, if any."""
+    for name, mistake in MISTAKES.items():
+        hs, cs = replay(weights, sizes, xs, state, mistake)
+        if all(
+            close(a, b, *tol) for a, b in zip([*reply["h"], *reply["c"]], [*hs, *cs], strict=True)
+        ):
+            if name.startswith("order_"):
+                order = ", ".join(mistake["order"])
+                return GATE_ORDER.format(order=order, unpack=order)
+            return CAUSES[name]
+    return None
+
+
+def also(found: str | None) -> str:
+    return f"\n{found}" if found else ""
+
+
+# --------------------------------------------------------------------- the runner and verdicts
+
+
+def run(learner: Learner, weights, xs, state=None, **options) -> dict:
+    """The learner's cell over `xs`; fail with a cause on any error or forbidden use."""
+    device = options.get("device", "cpu")
+    reply = call(
+        learner,
+        "lstm_cell.steps",
+        "Your LSTMCell",
+        explain=lambda error, _: error_hint(error, xs[0], state, device),
+        expected=PAIR,
+        sizes=list(SIZES),
+        weights=weights,
+        xs=xs,
+        state=state,
+        **options,
+    )
+    used = [*reply.get("builtin", []), *reply.get("used", [])]
+    if used:
+        fail(NOT_OWN.format(file=learner.path.name, what=" and ".join(used), where=" when it runs"))
+    return reply
+
+
+def error_hint(error: dict, x, state, device: str) -> str:
+    """What an error of the cell most likely means, or ""."""
+    text = error.get("message", "")
+    if state is None and ("NoneType" in text or "state" in text):
+        return NO_STATE_ERROR
+    if x.dtype != torch.float32 and ("dtype" in text.lower() or "scalar type" in text):
+        return DTYPE.format(dtype=str(x.dtype).replace("torch.", ""))
+    if "in-place" in text or "inplace" in text:
+        return IN_PLACE_ERROR
+    if device != "cpu" and "device" in text.lower():
+        return DEVICE.format(device=device)
+    return ""
+
+
+def like(value, expected: torch.Tensor, which: str, case: str, hint: str = "") -> torch.Tensor:
+    """`value` as a tensor of the expected shape and dtype; otherwise fail saying how not."""
+    value = tensor(value, f"Your forward's {which}")
+    if value.shape != expected.shape:
+        got, want = shape(value), shape(expected)
+        fail(WRONG_SHAPE.format(which=which, case=case, got=got, want=want, hint=hint))
+    if value.dtype != expected.dtype:
+        fail(WRONG_DTYPE.format(which=which, case=case, got=value.dtype, want=expected.dtype))
+    return value
+
+
+def judge(reply, weights, xs, state, case: str, tol=None) -> None:
+    """Fail with the most specific message unless h and c at every step equal nn.LSTMCell's."""
+    tol = tol or tolerance()
+    hs, cs = truth(weights, SIZES, xs, state)
+    hint = UNBATCHED if xs[0].dim() == 1 else ""
+    for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
+        for value, expected in zip(got, want, strict=True):
+            like(value, expected, which, case, hint)
+    for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
+        if not all(close(a, b, *tol) for a, b in zip(got, want, strict=True)):
+            if found := cause(reply, weights, SIZES, xs, state, tol):
+                fail(found)
+            diff = max(max_difference(a, b) for a, b in zip(got, want, strict=True))
+            fail(WRONG_VALUES.format(which=which, case=case, shape=shape(got[0]), diff=diff))
+    if reply.get("mutated"):
+        fail(MUTATED.format(case=case))
+    if reply.get("state_changed_at") is not None:
+        fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
+
+
+def random_inputs(seed: int, steps: int, batch, dtype) -> tuple[list, list]:
+    torch.manual_seed(seed)
+    xs = [torch.randn(*batch, SIZES[0], dtype=dtype) for _ in range(steps)]
+    state = [torch.randn(*batch, SIZES[1], dtype=dtype) for _ in range(2)]
+    return xs, state
+
 
 # --------------------------------------------------------------------- messages
 
-NOT_A_MODULE = "LSTMCell(...) made a {kind}; LSTMCell must subclass nn.Module."
+SUBCLASS = "LSTMCell must subclass nn.Module."
+PAIR = "it must return the pair (h, c), the new hidden state and the new cell state."
 MISSING_PARAMETER = (
     "LSTMCell{sizes} has no parameter named {name} (its parameters: {names}). Create it with "
     "self.{name} = nn.Parameter(torch.empty(...)): a plain tensor attribute is not a parameter, "
@@ -59,21 +429,17 @@ NOT_OWN = (
     "functions (torch.lstm_cell, torch._VF...) would compute them for you, so they are not "
     "allowed here. Use matrix products, torch.sigmoid and torch.tanh."
 )
-NOT_A_PAIR = (
-    "Your forward returned {what}; it must return the pair (h, c), the new hidden state and the "
-    "new cell state."
-)
 DTYPE = (
-    "\nYour cell fails on {dtype} input: states made with torch.zeros(batch, hidden_size) are "
+    "Your cell fails on {dtype} input: states made with torch.zeros(batch, hidden_size) are "
     "float32 on the CPU whatever x is. Make them with x.new_zeros(...) or "
     "torch.zeros(..., dtype=x.dtype, device=x.device)."
 )
 DEVICE = (
-    "\nYour cell fails on {device}: the zero states must be made on x's device "
+    "Your cell fails on {device}: the zero states must be made on x's device "
     "(x.new_zeros(...) or torch.zeros(..., device=x.device))."
 )
 NO_STATE_ERROR = (
-    "\nWith no state, cell(x) must start from zeros: give forward the default state=None and, "
+    "With no state, cell(x) must start from zeros: give forward the default state=None and, "
     "when it is None, use h = c = x.new_zeros(batch, hidden_size)."
 )
 GATE_ORDER = (
@@ -135,7 +501,7 @@ IN_PLACE = (
     "autograd needs them for the backward pass."
 )
 IN_PLACE_ERROR = (
-    "\nThis error comes from changing a tensor in place (c *= f, c.add_(...)) that autograd "
+    "This error comes from changing a tensor in place (c *= f, c.add_(...)) that autograd "
     "still needs: compute new tensors instead, c = f * c + i * g."
 )
 MUTATED = (
@@ -172,520 +538,8 @@ WRONG_GRAD = (
     "(.data, .detach(), in-place changes to the parameters)?"
 )
 MISSING_GRAD = "{name} received no gradient, though h and c depend on it: {why}"
-
-
-# --------------------------------------------------------------------- the truth and mistakes
-
-
-def make_weights(sizes, seed: int, dtype=torch.float32) -> dict[str, torch.Tensor]:
-    torch.manual_seed(seed)
-    return {
-        name: p.detach().to(dtype)
-        for name, p in zip(PARAMETERS, nn.LSTMCell(*sizes).parameters(), strict=True)
-    }
-
-
-def torch_cell(weights: dict, sizes) -> nn.LSTMCell:
-    """nn.LSTMCell carrying `weights`: the ground truth."""
-    cell = nn.LSTMCell(*sizes).to(weights["weight_ih"].dtype)
-    with torch.no_grad():
-        for name in PARAMETERS:
-            getattr(cell, name).copy_(weights[name])
-    return cell
-
-
-def truth(weights, sizes, xs, state):
-    """What nn.LSTMCell gives at each step: lists of h and c."""
-    cell, hs, cs = torch_cell(weights, sizes), [], []
-    with torch.no_grad():
-        for x in xs:
-            state = cell(x) if state is None else cell(x, tuple(state))
-            hs.append(state[0])
-            cs.append(state[1])
-    return hs, cs
-
-
-def variant(
-    weights,
-    x,
-    h,
-    c,
-    order="ifgo",
-    gates=torch.sigmoid,
-    candidate=torch.tanh,
-    squash=torch.tanh,
-    cell_from_h=False,
-    bias_ih=True,
-    bias_hh=True,
-):
-    """One step of a cell with one of the usual mistakes (the defaults are the right cell)."""
-    z = x @ weights["weight_ih"].T + h @ weights["weight_hh"].T
-    z = z + weights["bias_ih"] if bias_ih else z
-    z = z + weights["bias_hh"] if bias_hh else z
-    part = dict(zip(order, z.chunk(4, dim=-1), strict=True))
-    i, f, o = gates(part["i"]), gates(part["f"]), gates(part["o"])
-    g = candidate(part["g"])
-    c = f * (h if cell_from_h else c) + i * g
-    return o * squash(c) if squash else o * c, c
-
-
-MISTAKES = {
-    **{
-        f"order_{''.join(p)}": {"order": "".join(p)}
-        for p in itertools.permutations("ifgo")
-        if p != tuple("ifgo")
-    },
-    "activations_swapped": {"gates": torch.tanh, "candidate": torch.sigmoid},
-    "sigmoid_candidate": {"candidate": torch.sigmoid},
-    "tanh_gates": {"gates": torch.tanh},
-    "no_tanh_on_cell": {"squash": None},
-    "sigmoid_on_cell": {"squash": torch.sigmoid},
-    "cell_from_h": {"cell_from_h": True},
-    "no_bias_ih": {"bias_ih": False},
-    "no_bias_hh": {"bias_hh": False},
+SHOWN = {"x0": "x", "h0": "the state's h", "c0": "the state's c"}  # gradients' names
+WHY_NO_GRAD = {  # by whether it is an input (True) or a parameter (False)
+    True: "is it replaced by a new tensor, detached, or not used?",
+    False: "is it used in forward?",
 }
-
-
-def replay(weights, sizes, xs, state, mistake: dict):
-    """The mistake unrolled over `xs`: lists of h and c."""
-    batch = xs[0].shape[:-1]
-    h, c = state if state is not None else (xs[0].new_zeros(*batch, sizes[1]),) * 2
-    hs, cs = [], []
-    for x in xs:
-        h, c = variant(weights, x, h, c, **mistake)
-        hs.append(h)
-        cs.append(c)
-    return hs, cs
-
-
-def cause(reply, weights, sizes, xs, state, atol, rtol) -> str | None:
-    """The message of the usual mistake that gives exactly the learner's h and c, if any."""
-    for name, mistake in MISTAKES.items():
-        hs, cs = replay(weights, sizes, xs, state, mistake)
-        if all(
-            close(a, b, atol, rtol)
-            for a, b in zip([*reply["h"], *reply["c"]], [*hs, *cs], strict=True)
-        ):
-            if name.startswith("order_"):
-                order = ", ".join(mistake["order"])
-                return GATE_ORDER.format(order=order, unpack=order)
-            return CAUSES[name]
-    return None
-
-
-# --------------------------------------------------------------------- the source and the runner
-
-
-def forbidden_uses(source: str) -> list[tuple[str, int, str]]:
-    """Where the source reaches for torch's LSTM code: (what, line, code) for each use. A
-    comparison with nn.LSTMCell under `if __name__ == "__main__":` is the learner's own test,
-    not the cell, and is left alone."""
-    tree = ast.parse(source)
-    lines = source.splitlines()
-    names = {"LSTM", "LSTMCell", "_VF", *FUSED}
-    aside = {id(n) for block in _main_blocks(tree) for s in block for n in ast.walk(s)}
-    torch_names: set[str] = set()  # local names bound to torch or one of its modules
-    imported: dict[str, str] = {}  # local name -> the forbidden torch name it is bound to
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.split(".")[0] == "torch":
-                    torch_names.add(alias.asname or "torch")
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
-            for alias in node.names:
-                local = alias.asname or alias.name
-                if alias.name in names:
-                    imported[local] = f"{node.module}.{alias.name}"
-                else:
-                    torch_names.add(local)
-    found = []
-    for node in ast.walk(tree):
-        if id(node) in aside:
-            continue
-        what = None
-        if isinstance(node, ast.Attribute) and node.attr in names:
-            chain, base = [node.attr], node.value
-            while isinstance(base, ast.Attribute):
-                chain.append(base.attr)
-                base = base.value
-            if isinstance(base, ast.Name) and base.id in torch_names | imported.keys():
-                what = ".".join([base.id, *reversed(chain)])
-        elif isinstance(node, ast.Name) and node.id in imported:
-            what = imported[node.id]
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "getattr"
-            and len(node.args) >= 2
-            and isinstance(node.args[1], ast.Constant)
-            and node.args[1].value in names
-        ):
-            what = f"getattr(..., {node.args[1].value!r})"
-        if what:
-            code = lines[node.lineno - 1].strip() if 0 < node.lineno <= len(lines) else ""
-            found.append((what, node.lineno, code))
-    longest: dict[int, tuple[str, int, str]] = {}  # per line, the most specific name
-    for use in found:
-        if use[1] not in longest or len(use[0]) > len(longest[use[1]][0]):
-            longest[use[1]] = use
-    return [longest[line] for line in sorted(longest)]
-
-
-def _main_blocks(tree: ast.Module) -> list[list[ast.stmt]]:
-    """The bodies of `if __name__ == "__main__":` at the top level of the module."""
-    blocks = []
-    for node in tree.body:
-        if (
-            isinstance(node, ast.If)
-            and isinstance(node.test, ast.Compare)
-            and isinstance(node.test.left, ast.Name)
-            and node.test.left.id == "__name__"
-        ):
-            blocks.append(node.body)
-    return blocks
-
-
-def runtime_problem(reply: dict, file: str) -> str | None:
-    used = [*reply.get("builtin", []), *reply.get("used", [])]
-    if used:
-        return NOT_OWN.format(file=file, what=" and ".join(used), where=" when it runs")
-    return None
-
-
-def run(learner, weights, xs, state=None, **options) -> dict:
-    """The learner's cell over `xs`; fail with a cause on any error or forbidden use."""
-    reply = learner.probe(
-        "lstm_cell.steps",
-        "Your LSTMCell",
-        sizes=list(SIZES),
-        weights=weights,
-        xs=xs,
-        state=state,
-        **options,
-    )
-    if "error" in reply:
-        fail(explain_error(reply["error"], xs[0], state, options.get("device", "cpu")))
-    if problem := runtime_problem(reply, learner.path.name):
-        fail(problem)
-    if "not_a_pair" in reply:
-        got = reply["not_a_pair"]
-        what = (
-            f"a {got['not_a_tensor']} ({got.get('repr', '?')})"
-            if type(got) is dict
-            else f"a tensor of shape {shape(got)}"
-            if type(got) is torch.Tensor
-            else type(got).__name__
-        )
-        fail(NOT_A_PAIR.format(what=what))
-    return reply
-
-
-def explain_error(error: dict, x, state, device: str) -> str:
-    text = error.get("message", "")
-    if todo_left(error):
-        return TODO_LEFT.format(
-            what="forward" if "__init__" not in error.get("traceback", "") else "__init__"
-        )
-    message = raised(error, "Your LSTMCell")
-    if state is None and ("NoneType" in text or "state" in text):
-        return message + NO_STATE_ERROR
-    if x.dtype != torch.float32 and ("dtype" in text.lower() or "scalar type" in text):
-        return message + DTYPE.format(dtype=str(x.dtype).replace("torch.", ""))
-    if "in-place" in text or "inplace" in text:
-        return message + IN_PLACE_ERROR
-    if device != "cpu" and "device" in text.lower():
-        return message + DEVICE.format(device=device)
-    return message
-
-
-def judge(reply, weights, xs, state, case: str, sizes=SIZES, atol=1e-5, rtol=1e-4) -> None:
-    """Fail with the most specific message unless h and c at every step equal nn.LSTMCell's."""
-    hs, cs = truth(weights, sizes, xs, state)
-    for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
-        for value, expected in zip(got, want, strict=True):
-            if problem := not_a_tensor(value, f"Your forward's {which}"):
-                fail(problem)
-            if value.shape != expected.shape:
-                fail(
-                    WRONG_SHAPE.format(
-                        which=which,
-                        case=case,
-                        got=shape(value),
-                        want=shape(expected),
-                        hint=UNBATCHED if xs[0].dim() == 1 else "",
-                    )
-                )
-            if value.dtype != expected.dtype:
-                fail(
-                    WRONG_DTYPE.format(which=which, case=case, got=value.dtype, want=expected.dtype)
-                )
-    for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
-        if not all(close(a, b, atol, rtol) for a, b in zip(got, want, strict=True)):
-            if found := cause(reply, weights, sizes, xs, state, atol, rtol):
-                fail(found)
-            diff = max(max_difference(a, b) for a, b in zip(got, want, strict=True))
-            fail(WRONG_VALUES.format(which=which, case=case, shape=shape(got[0]), diff=diff))
-    if reply.get("mutated"):
-        fail(MUTATED.format(case=case))
-    if reply.get("state_changed_at") is not None:
-        fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
-
-
-def dims(sizes) -> str:
-    """(16, 5) or (16,), as a shape is written."""
-    return f"({', '.join(str(n) for n in sizes)}{',' if len(sizes) == 1 else ''})"
-
-
-def random_inputs(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32, sizes=SIZES):
-    torch.manual_seed(seed)
-    xs = [torch.randn(*batch, sizes[0], dtype=dtype) for _ in range(steps)]
-    state = [torch.randn(*batch, sizes[1], dtype=dtype) for _ in range(2)]
-    return xs, state
-
-
-# --------------------------------------------------------------------- checks
-
-
-@points(0)
-def test_imports(learner):
-    """Your file imports and defines LSTMCell"""
-    require_names(learner, "LSTMCell")
-
-
-@points(1)
-@depends("test_imports")
-def test_parameters(learner):
-    """LSTMCell has weight_ih, weight_hh, bias_ih and bias_hh of PyTorch's shapes"""
-    for sizes in (SIZES, (3, 7), (1, 2)):
-        i, h = sizes
-        reply = learner.probe("lstm_cell.build", f"LSTMCell{sizes}", sizes=list(sizes))
-        if "error" in reply:
-            todo = todo_left(reply["error"])
-            fail(
-                TODO_LEFT.format(what="__init__")
-                if todo
-                else raised(reply["error"], f"LSTMCell{sizes}")
-            )
-        if "not_a_module" in reply:
-            fail(NOT_A_MODULE.format(kind=reply["not_a_module"]))
-        found = dict((name, tuple(s)) for name, s in reply["parameters"])
-        wanted = {
-            "weight_ih": (4 * h, i),
-            "weight_hh": (4 * h, h),
-            "bias_ih": (4 * h,),
-            "bias_hh": (4 * h,),
-        }
-        for name, want in wanted.items():
-            if name not in found:
-                fail(
-                    MISSING_PARAMETER.format(
-                        sizes=sizes, name=name, names=", ".join(found) or "none"
-                    )
-                )
-            if found[name] != want:
-                fail(
-                    PARAMETER_SHAPE.format(
-                        sizes=sizes, name=name, got=dims(found[name]), want=dims(want)
-                    )
-                )
-        if extra := [name for name in found if name not in wanted]:
-            fail(EXTRA_PARAMETERS.format(sizes=sizes, names=", ".join(extra)))
-
-
-@points(1)
-@depends("test_parameters")
-def test_builds_its_own_gates(learner):
-    """The cell computes its own gates: no nn.LSTM, nn.LSTMCell or fused LSTM function"""
-    source = learner.path.read_text("utf-8")
-    if uses := forbidden_uses(source):
-        what, line, code = uses[0]
-        fail(NOT_OWN.format(file=learner.path.name, what=what, where=f" at line {line} (`{code}`)"))
-    reply = learner.probe("lstm_cell.build", "LSTMCell", sizes=list(SIZES))
-    if builtin := reply.get("builtin"):
-        fail(
-            NOT_OWN.format(
-                file=learner.path.name, what=" and ".join(builtin), where=" inside LSTMCell"
-            )
-        )
-    xs, state = random_inputs(0)
-    reply = learner.probe(  # one step, with the tripwire on
-        "lstm_cell.steps",
-        "Your LSTMCell",
-        sizes=list(SIZES),
-        weights=make_weights(SIZES, 0),
-        xs=xs,
-        state=state,
-    )
-    if problem := runtime_problem(reply, learner.path.name):
-        fail(problem)
-    if "error" in reply:  # the rule cannot be confirmed without running the cell
-        fail(explain_error(reply["error"], xs[0], state, "cpu"))
-
-
-@points(2)
-@depends("test_builds_its_own_gates")
-def test_matches_lstm_cell(on_device):
-    """One step from a given state equals nn.LSTMCell's with the same weights"""
-    weights = make_weights(SIZES, 1)
-    xs, state = random_inputs(2)
-    reply = run(on_device, weights, xs, state, device=on_device.device)
-    tolerance = (1e-4, 1e-3) if on_device.device == "cuda" else (1e-5, 1e-4)
-    judge(reply, weights, xs, state, f"a batch of {BATCH} with a given state", SIZES, *tolerance)
-
-
-@points(2)
-@depends("test_builds_its_own_gates")
-def test_gradients(learner):
-    """Gradients for the four parameters, x, h and c equal nn.LSTMCell's"""
-    weights = make_weights(SIZES, 3)
-    xs, state = random_inputs(4)
-    upstream = [torch.randn(BATCH, SIZES[1]) for _ in range(2)]
-    reply = run(learner, weights, xs, state, upstream=upstream)
-    judge(reply, weights, xs, state, f"a batch of {BATCH}")
-    grads = reply.get("grads")
-    if grads is None or grads.get("detached"):
-        fail(NO_GRAD)
-    cell = torch_cell(weights, SIZES)
-    x = xs[0].clone().requires_grad_()
-    h0, c0 = (s.clone().requires_grad_() for s in state)
-    h, c = cell(x, (h0, c0))
-    ((h * upstream[0]).sum() + (c * upstream[1]).sum()).backward()
-    expected = {
-        **{n: getattr(cell, n).grad for n in PARAMETERS},
-        "x0": x.grad,
-        "h0": h0.grad,
-        "c0": c0.grad,
-    }
-    shown = {"x0": "x", "h0": "the state's h", "c0": "the state's c"}
-    for name, want in expected.items():
-        got = grads.get(name)
-        label = shown.get(name, name)
-        if got is None:
-            why = (
-                "is it replaced by a new tensor, detached, or not used?"
-                if name in shown
-                else "is it used in forward?"
-            )
-            fail(MISSING_GRAD.format(name=label, why=why))
-        if not close(got, want, 1e-5, 1e-4):
-            fail(WRONG_GRAD.format(name=label, diff=max_difference(got, want)))
-
-
-@points(2)
-@depends("test_builds_its_own_gates")
-def test_gates_mean_what_they_say(learner):
-    """An open forget gate with a closed input gate keeps c; a closed forget gate erases it"""
-    dtype = torch.float64
-    weights = make_weights(SIZES, 5, dtype)
-    h = SIZES[1]
-    rows = {"i": slice(0, h), "f": slice(h, 2 * h), "o": slice(3 * h, 4 * h)}
-    for part in rows.values():  # the gates read only their biases; the candidate reads x and h
-        weights["weight_ih"][part] = 0.0
-        weights["weight_hh"][part] = 0.0
-        weights["bias_ih"][part] = 0.0
-        weights["bias_hh"][part] = 0.0
-    xs, state = random_inputs(6, dtype=dtype)
-
-    keep = {k: v.clone() for k, v in weights.items()}
-    keep["bias_ih"][rows["i"]], keep["bias_ih"][rows["f"]] = -OPEN, OPEN
-    reply = run(learner, keep, xs, state, dtype="float64")
-    c = reply["c"][0]
-    if problem := not_a_tensor(c, "Your forward's c"):
-        fail(problem)
-    if not close(c, state[1], 1e-9, 1e-9):
-        diff = max_difference(c, state[1]) if c.shape == state[1].shape else float("nan")
-        found = cause(reply, keep, SIZES, xs, state, 1e-9, 1e-7)
-        fail(KEEPS.format(diff=diff) + (f"\n{found}" if found else ""))
-    judge(reply, keep, xs, state, "an open forget gate", atol=1e-10, rtol=1e-8)
-
-    erase = {k: v.clone() for k, v in weights.items()}
-    erase["bias_ih"][rows["i"]], erase["bias_ih"][rows["f"]] = OPEN, -OPEN
-    other = [state[0], torch.randn_like(state[1]) * 3]  # another old cell state, the same h
-    replies = [run(learner, erase, xs, s, dtype="float64") for s in (state, other)]
-    first, second = replies[0]["c"][0], replies[1]["c"][0]
-    if not close(first, second, 1e-9, 1e-9):
-        found = cause(replies[0], erase, SIZES, xs, state, 1e-9, 1e-7)
-        how = "changes when only c_prev changes"
-        fail(ERASES.format(how=how) + (f"\n{found}" if found else ""))
-    judge(replies[0], erase, xs, state, "a closed forget gate", atol=1e-10, rtol=1e-8)
-
-
-@points(1)
-@depends("test_builds_its_own_gates")
-def test_unrolled(learner):
-    """Unrolled over 6 steps, the cell equals a one-layer nn.LSTM"""
-    weights = make_weights(SIZES, 7)
-    steps = 6
-    xs, state = random_inputs(8, steps=steps)
-    reply = run(learner, weights, xs, state)
-    lstm = nn.LSTM(*SIZES)
-    with torch.no_grad():
-        for name in PARAMETERS:
-            getattr(lstm, f"{name}_l0").copy_(weights[name])
-        out, (_, c_n) = lstm(torch.stack(xs), (state[0][None], state[1][None]))  # out (T, B, H)
-    judge_first = {
-        "h": reply["h"][:1],
-        "c": reply["c"][:1],
-        "state_changed_at": reply.get("state_changed_at"),
-    }
-    judge(judge_first, weights, xs[:1], state, "the first step")
-    for which, got, want in (("h", reply["h"], list(out)), ("c", reply["c"][-1:], [c_n[0]])):
-        for t, (value, expected) in enumerate(zip(got, want, strict=True)):
-            if problem := not_a_tensor(value, f"Your forward's {which}"):
-                fail(problem)
-            if not close(value, expected, 1e-5, 1e-4):
-                step = t + 1 if which == "h" else steps
-                fail(
-                    UNROLLED.format(
-                        steps=steps, which=which, t=step, diff=max_difference(value, expected)
-                    )
-                )
-
-
-@points(1)
-@depends("test_builds_its_own_gates")
-def test_default_state(on_device):
-    """Without a state, the cell starts from zeros on x's device"""
-    weights = make_weights(SIZES, 9)
-    xs, _ = random_inputs(10)
-    reply = run(on_device, weights, xs, None, device=on_device.device)
-    hs, cs = truth(weights, SIZES, xs, None)
-    tolerance = (1e-4, 1e-3) if on_device.device == "cuda" else (1e-5, 1e-4)
-    for which, got, want in (("h", reply["h"][0], hs[0]), ("c", reply["c"][0], cs[0])):
-        if problem := not_a_tensor(got, f"Your forward's {which}"):
-            fail(problem)
-        if got.shape != want.shape:
-            fail(
-                WRONG_SHAPE.format(
-                    which=which,
-                    case="cell(x) without a state",
-                    got=shape(got),
-                    want=shape(want),
-                    hint="",
-                )
-            )
-        if not close(got, want, *tolerance):
-            fail(DEFAULT_STATE.format(which=which, diff=max_difference(got, want)))
-
-
-@points(1)
-@depends("test_builds_its_own_gates")
-def test_float64(learner):
-    """float64 input and weights give float64 h and c, with and without a state"""
-    weights = make_weights(SIZES, 11, torch.float64)
-    xs, state = random_inputs(12, dtype=torch.float64)
-    for given in (None, state):
-        case = "float64 input" + (" with a state" if given else " without a state")
-        reply = run(learner, weights, xs, given, dtype="float64")
-        judge(reply, weights, xs, given, case, atol=1e-10, rtol=1e-8)
-
-
-@points(1)
-@depends("test_builds_its_own_gates")
-def test_unbatched(learner):
-    """One sample of shape (input_size,) gives h and c of shape (hidden_size,)"""
-    weights = make_weights(SIZES, 13)
-    xs, state = random_inputs(14, batch=())
-    for given in (None, state):
-        case = f"one sample of shape {shape(xs[0])}" + (" with a state" if given else "")
-        judge(run(learner, weights, xs, given), weights, xs, given, case)

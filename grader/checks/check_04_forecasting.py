@@ -10,24 +10,16 @@ predictions, or reading past the history, is visible in plain data.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
+from types import ModuleType
 
 import torch
 
-from grader.checking import (
-    TODO_LEFT,
-    close,
-    depends,
-    fail,
-    max_difference,
-    not_a_tensor,
-    points,
-    raised,
-    require_names,
-    shape,
-    todo_left,
-)
+from grader.checking import call, defines, depends, fail, points, raised, tensor
+from grader.checking.values import close, max_difference, shape
+from grader.learner import Learner
 from grader.probes.models import RecordingForecaster, recording_forecaster
 
 EXERCISE = "04_forecasting"
@@ -37,10 +29,379 @@ PERIOD, NOISE = 25.0, 0.1
 FIT_SECONDS = 30.0  # the CPU budget for one call of fit, stated in the README
 BASELINE_FRACTION = 0.5  # the test MSE must be at most half the naive forecast's
 REFERENCE_FACTOR = 1.5  # ... and at most this many times the reference's
+FORECAST_CASES = [  # (seed, values of history, steps, window; None: the default)
+    (1, 30, 12, 8),
+    (2, 8, 5, 8),  # history exactly one window long
+    (3, 25, 4, None),  # the default window of 20
+]
+
+
+test_imports = defines("make_windows", "fit", "forecast")
+
+
+@points(2)
+@depends("test_imports")
+def test_windows(learner: Learner, reference: ModuleType) -> None:
+    """make_windows cuts every (window, next value) pair, the last one included"""
+    cases = [
+        (noisy_sine(30, 5), 5),
+        (noisy_sine(21, 6), 20),  # exactly one window and its target
+        (noisy_sine(12, 7), 1),
+        (noisy_sine(15, 8).double(), 4),
+    ]
+    for series, w in cases:
+        reply = call(
+            learner,
+            "forecasting.windows",
+            "Your make_windows",
+            expected=PAIR,
+            series=series,
+            window=w,
+        )
+        judge_windows(reply, series, w, reference)
+
+
+@points(1)
+@depends("test_imports")
+def test_too_short(learner: Learner) -> None:
+    """A series no longer than the window raises ValueError with a message"""
+    for T, w in ((20, 20), (5, 8)):
+        reply = call(
+            learner,
+            "forecasting.windows",
+            "Your make_windows",
+            allow_error=True,
+            expected=PAIR,
+            series=noisy_sine(T, 9),
+            window=w,
+        )
+        error = reply.get("error")
+        if error is None:
+            got = [reply.get(k) for k in ("inputs", "targets")]
+            shapes = [f"shape {shape(g)}" for g in got if type(g) is torch.Tensor]
+            fail(SHORT_RETURNED.format(T=T, w=w, what=" and ".join(shapes) or "something"))
+        if error.get("type") != "ValueError":
+            where = f" at line {error['line']}" if error.get("line") else ""
+            kind, message = error.get("type"), error.get("message", "")
+            fail(SHORT_OTHER.format(T=T, w=w, kind=kind, where=where, message=message))
+        if not error.get("message", "").strip():
+            fail(SHORT_SILENT.format(T=T, w=w))
+
+
+@points(2)
+@depends("test_imports")
+def test_forecast_feeds_back(learner: Learner, reference: ModuleType) -> None:
+    """forecast feeds back its own predictions, one step at a time"""
+    for seed, known, steps, window in FORECAST_CASES:
+        weights, series = forecast_problem(seed, known, steps)
+        runs = run_forecast(learner, weights, series, known, steps, window)
+        judge_forecast(runs[0], weights, series[0][:known], steps, window, reference)
+
+
+@points(1)
+@depends("test_imports")
+def test_forecast_uses_only_history(learner: Learner, reference: ModuleType) -> None:
+    """forecast reads nothing after the history and leaves it unchanged"""
+    for seed, known, steps, window in FORECAST_CASES:
+        weights, series = forecast_problem(seed, known, steps)
+        first, second = run_forecast(learner, weights, series, known, steps, window)
+        if first["mutated"] or second["mutated"]:
+            fail(MUTATED)
+        a, b = (tensor(run["y"], "Your forecast") for run in (first, second))
+        if a.shape != b.shape or not torch.equal(a, b):
+            diff = max_difference(a, b) if a.shape == b.shape else float("inf")
+            fail(READS_AHEAD.format(diff=diff))
+
+
+@points(1)
+@depends("test_imports")
+def test_fit_deterministic(learner: Learner, reference: ModuleType) -> None:
+    """fit gives the same model twice for the same seed"""
+    epochs = 2
+    first = run_fit(learner, reference, epochs)["y"]
+    second = run_fit(learner, reference, epochs)["y"]
+    if not close(first, second, 1e-6, 1e-6):
+        diff = max_difference(first, second)
+        fail(NOT_DETERMINISTIC.format(w=WINDOW, e=epochs, s=0, diff=diff))
+
+
+@points(3)
+@depends("test_windows")
+def test_fit_learns(learner: Learner, reference: ModuleType) -> None:
+    """The fitted model forecasts one step well below the naive baseline, near the reference"""
+    reply = run_fit(learner, reference)
+    _, targets = held_out_windows(reference)
+    y = reply["y"]
+    if not bool(torch.isfinite(y).all()):
+        fail(NOT_FINITE)
+    mse = float(((y - targets) ** 2).mean())
+    baseline = baseline_mse(reference)
+    ref = reference_result(reference)
+    limit = min(BASELINE_FRACTION * baseline, REFERENCE_FACTOR * ref["mse"])
+    if mse <= limit:
+        return
+    if mse > baseline:
+        fail(not_learned(reply["counts"], y, targets, mse, baseline))
+    fail(
+        NOT_GOOD_ENOUGH.format(
+            mse=mse,
+            limit=limit,
+            baseline=baseline,
+            factor=REFERENCE_FACTOR,
+            ref=ref["mse"],
+            ref_seconds=ref["seconds"],
+            budget=FIT_SECONDS,
+        )
+    )
+
+
+# --------------------------------------------------------------------- data
+
+
+def noisy_sine(n: int, seed: int) -> torch.Tensor:
+    """sin(2πt / PERIOD) plus Gaussian noise of standard deviation NOISE, t = 0..n-1."""
+    generator = torch.Generator().manual_seed(seed)
+    t = torch.arange(n, dtype=torch.float32)
+    return torch.sin(2 * math.pi * t / PERIOD) + NOISE * torch.randn(n, generator=generator)
+
+
+@functools.cache
+def series() -> torch.Tensor:
+    """The series fit trains on (its first TRAIN values) and is tested on (the rest)."""
+    return noisy_sine(TRAIN + TEST, seed=2024)
+
+
+def held_out_windows(reference: ModuleType):
+    """The test windows (every window whose target lies after the training part)."""
+    return reference.make_windows(series()[TRAIN - WINDOW :], WINDOW)
+
+
+def reference_result(reference: ModuleType) -> dict:
+    """The reference's test MSE and time, trained here (once per process and solution file)
+    the same way the runner trains the learner's."""
+    if reference.__file__ not in _REFERENCE:
+        _REFERENCE[reference.__file__] = _train_reference(reference)
+    return _REFERENCE[reference.__file__]
+
+
+_REFERENCE: dict[str, dict] = {}
+
+
+def _train_reference(reference: ModuleType) -> dict:
+    inputs, targets = held_out_windows(reference)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the runner
+    start = time.perf_counter()
+    try:
+        model = reference.fit(series()[:TRAIN], window=WINDOW, seed=0)
+    finally:
+        torch.set_num_threads(threads)
+    seconds = time.perf_counter() - start
+    model.eval()
+    with torch.no_grad():
+        mse = float(((model(inputs) - targets) ** 2).mean())
+    return {"mse": mse, "seconds": seconds}
+
+
+def baseline_mse(reference: ModuleType) -> float:
+    inputs, targets = held_out_windows(reference)
+    return float(((inputs[:, -1] - targets) ** 2).mean())
+
+
+# --------------------------------------------------------------------- windows
+
+
+def judge_windows(reply: dict, series: torch.Tensor, w: int, reference: ModuleType) -> None:
+    T = series.shape[0]
+    inputs, targets = reference.make_windows(series, w)
+    for which, want in (("inputs", inputs), ("targets", targets)):
+        got = tensor(reply[which], f"make_windows' {which}")
+        if got.shape != want.shape:
+            why = shape_why(got, want, which, T, w)
+            fail(
+                WINDOW_SHAPE.format(
+                    T=T, w=w, which=which, got=shape(got), want=shape(want), why=why
+                )
+            )
+        if got.dtype != want.dtype:
+            fail(WINDOW_DTYPE.format(dtype=series.dtype, which=which, got=got.dtype))
+    got_inputs, got_targets = reply["inputs"], reply["targets"]
+    if torch.equal(got_inputs, inputs) and torch.equal(got_targets, targets):
+        return
+    n = T - w
+    for cause, (x, y) in window_mistakes(series, w, inputs, targets).items():
+        # the last row of a replay may run off the end of the series: compare the others
+        same = torch.equal(got_inputs[: n - 1], x[: n - 1]) and torch.equal(
+            got_targets[: n - 1], y[: n - 1]
+        )
+        if n > 1 and same:
+            fail(WINDOW_CAUSES[cause])
+    for which, got, want in (("inputs", got_inputs, inputs), ("targets", got_targets, targets)):
+        if not torch.equal(got, want):
+            first = int((got != want).reshape(n, -1).any(dim=1).nonzero()[0])
+            fail(WINDOW_VALUES.format(T=T, w=w, which=which, index=first))
+
+
+def window_mistakes(series, w: int, inputs, targets) -> dict[str, tuple]:
+    """The (inputs, targets) that the usual mistakes cut from `series`."""
+    T = series.shape[0]
+    n = T - w
+    index = torch.arange(n)[:, None] + torch.arange(w)
+    return {
+        "targets_inside": (inputs, series[w - 1 : T - 1].unsqueeze(-1)),
+        "inputs_shifted": (series[(index + 1).clamp(max=T - 1)].unsqueeze(-1), targets),
+        "targets_two_ahead": (
+            inputs,
+            series[(torch.arange(n) + w + 1).clamp(max=T - 1)].unsqueeze(-1),
+        ),
+    }
+
+
+def shape_why(got: torch.Tensor, want: torch.Tensor, which: str, T: int, w: int) -> str:
+    n = want.shape[0]
+    if got.dim() >= 1 and got.shape[1:] == want.shape[1:]:
+        if got.shape[0] == n - 1:
+            return SHAPE_WHY["too_few"].format(first=T - w - 1, last=T - 1)
+        if got.shape[0] == n + 1:
+            return SHAPE_WHY["too_many"]
+    if which == "inputs" and tuple(got.shape) == (n, w):
+        return SHAPE_WHY["no_feature"]
+    if which == "targets" and tuple(got.shape) == (n,):
+        return SHAPE_WHY["flat_targets"]
+    return SHAPE_WHY["other"]
+
+
+# --------------------------------------------------------------------- fit
+
+
+def run_fit(learner: Learner, reference: ModuleType, epochs: int | None = None) -> dict:
+    """The learner's fit, trained in the runner; its predictions for the held-out windows."""
+    inputs, _ = held_out_windows(reference)
+    options = {} if epochs is None else {"epochs": epochs}
+    reply = call(
+        learner,
+        "forecasting.fit",
+        "Your fit",
+        expected=MODULE,
+        timeout=FIT_SECONDS,
+        # a full fit: train the reference here while the runner trains the learner's
+        while_waiting=(lambda: reference_result(reference)) if epochs is None else None,
+        series=series()[:TRAIN],
+        inputs=inputs,
+        window=WINDOW,
+        seed=0,
+        **options,
+    )
+    if "forward_error" in reply:
+        what = f"Your fitted model, given windows of shape ({inputs.shape[0]}, {WINDOW}, 1),"
+        fail(raised(reply["forward_error"], what))
+    if not reply["lstm"]:
+        fail(NO_LSTM.format(kinds=", ".join(reply["modules"]) or "no layers at all"))
+    y = tensor(reply["y"], "Your fitted model")
+    if tuple(y.shape) != (inputs.shape[0], 1):
+        fail(FIT_OUTPUT.format(n=inputs.shape[0], w=WINDOW, got=shape(y)))
+    return reply
+
+
+def not_learned(counts: dict, y, targets, mse: float, baseline: float) -> str:
+    """Why a model that does worse than the naive forecast has not learned."""
+    if counts["backward"] + counts["grad"] == 0:
+        if counts["steps"]:
+            return NO_BACKWARD.format(mse=mse, baseline=baseline, steps=counts["steps"])
+        return NO_TRAINING.format(mse=mse, baseline=baseline)
+    std, target_std = float(y.std()), float(targets.std())
+    constant = CONSTANT.format(std=std, target_std=target_std) if std < 0.2 * target_std else ""
+    return NOT_LEARNED.format(mse=mse, baseline=baseline, constant=constant)
+
+
+# --------------------------------------------------------------------- forecast
+
+
+def forecast_problem(seed: int, known: int, steps: int):
+    """A forecast case: the model's weights and two series equal on their first `known`
+    values and different after them."""
+    torch.manual_seed(seed)
+    weights = [p.detach().clone() for p in RecordingForecaster().parameters()]
+    first = noisy_sine(known + steps + 5, seed)
+    second = first.clone()
+    second[known:] = -first[known:] + 3.0  # another future behind the same history
+    return weights, [first, second]
+
+
+def run_forecast(learner: Learner, weights, series, known, steps, window) -> list[dict]:
+    reply = call(
+        learner,
+        "forecasting.forecast",
+        "Your forecast",
+        explain=lambda error, _: (
+            FORECAST_INPUT if "input" in error.get("message", "").lower() else ""
+        ),
+        weights=weights,
+        series=series,
+        known=known,
+        steps=steps,
+        window=window,
+    )
+    return reply["runs"]
+
+
+def expected_forecast(reference: ModuleType, weights, history, steps, window):
+    model = recording_forecaster(weights)
+    extra = {} if window is None else {"window": window}
+    y = reference.forecast(model, history.clone(), steps, **extra)
+    return y, model
+
+
+def is_slice_of(window: torch.Tensor, history: torch.Tensor) -> bool:
+    w = window.numel()
+    if w > history.numel():
+        return False
+    slices = history.unfold(0, w, 1)  # every run of w consecutive values
+    return bool((slices == window.reshape(1, w)).all(dim=1).any())
+
+
+def judge_forecast(run: dict, weights, history, steps, window, reference: ModuleType) -> None:
+    w = window or WINDOW
+    y = tensor(run["y"], "Your forecast")
+    if tuple(y.shape) != (steps,):
+        extra = FLATTEN if y.numel() == steps else ""
+        fail(FORECAST_SHAPE.format(steps=steps, got=shape(y), extra=extra))
+    expected, _ = expected_forecast(reference, weights, history, steps, window)
+    if close(y, expected, 1e-5, 1e-4):
+        return
+    seen = [x.reshape(-1) for x in run["seen"]]
+    if seen and seen[0].numel() == w and not torch.equal(seen[0], history[-w:]):
+        fail(FIRST_WINDOW.format(w=w, how=first_window_how(seen[0], history, w)))
+    if len(seen) > 1 and all(is_slice_of(x, history) for x in seen):
+        if all(torch.equal(x, seen[0]) for x in seen):
+            how = FED_SAME.format(n=len(seen), w=w)
+        else:
+            how = FED_STRETCHES
+        fail(FED_TRUE.format(how=how))
+    if len(seen) != steps:
+        fail(CALLS.format(calls=len(seen), steps=steps))
+    context = torch.cat([history, y])
+    for k in range(1, steps):
+        want = context[len(history) - w + k : len(history) + k]
+        if seen[k].shape != want.shape:
+            fail(WINDOW_LENGTH.format(k=k + 1, n=seen[k].numel(), w=w))
+        if not close(seen[k], want, 1e-6, 1e-6):
+            last = float(seen[k][-1]) if seen[k].numel() else float("nan")
+            detail = f" (it ends with {last:.4g})"
+            fail(LATER_WINDOW.format(k=k + 1, y=float(y[k - 1]), detail=detail))
+    fail(FORECAST_VALUES.format(steps=steps, w=w, diff=max_difference(y, expected)))
+
+
+def first_window_how(first: torch.Tensor, history: torch.Tensor, w: int) -> str:
+    if torch.equal(first, history[:w]):
+        return f"it was history[:{w}], the FIRST values"
+    return f"it ends with {float(first[-1]):.4g}, where history ends with {float(history[-1]):.4g}"
+
 
 # --------------------------------------------------------------------- messages
 
-NOT_A_PAIR = "make_windows returned {what}; it must return the pair (inputs, targets)."
+PAIR = "it must return the pair (inputs, targets)."
+MODULE = "it must return the trained model, an nn.Module."
 WINDOW_SHAPE = (
     "For a series of {T} values and window={w}, your {which} has shape {got}; expected {want}. "
     "{why}"
@@ -77,7 +438,6 @@ SHORT_SILENT = (
     "For a series of {T} values and window={w}, your make_windows raised ValueError with no "
     "message. Say why: how long the series is and how long it must be."
 )
-FIT_NOT_MODULE = "Your fit returned {what}; it must return the trained model, an nn.Module."
 NO_LSTM = (
     "Your fit returned a model without an nn.LSTM (it is made of: {kinds}). This exercise asks "
     "for an LSTM-based forecaster: nn.LSTM(1, hidden_size, batch_first=True), or nn.LSTMCell."
@@ -119,11 +479,14 @@ NOT_GOOD_ENOUGH = (
 )
 NOT_FINITE = "Your fitted model's predictions hold NaN or infinity: training diverged. Lower the learning rate."
 FORECAST_SHAPE = "forecast(model, history, steps={steps}) returned shape {got}; it must be ({steps},), one value per step.{extra}"
+FLATTEN = " Flatten it: torch.cat of (1,) predictions, or .reshape(-1)."
 FED_TRUE = (
     "Your forecast fed the model only true values of history at every step, so it never used "
     "its own predictions: {how}. Autoregressive forecasting has no true values after the "
     "history: after each step, drop the oldest value of the window and append the prediction."
 )
+FED_SAME = "all {n} windows were history[-{w}:], so every prediction is the same"
+FED_STRETCHES = "each window was a stretch of history itself"
 FIRST_WINDOW = (
     "The first window your forecast fed the model is not the last {w} values of history "
     "(history[-{w}:]); {how}."
@@ -138,7 +501,7 @@ WINDOW_LENGTH = (
     "append a prediction, drop the oldest value too, context = torch.cat([context[1:], y])."
 )
 FORECAST_INPUT = (
-    "\nThe model takes a batch of windows with one feature, (batch, window, 1): feed each window "
+    "The model takes a batch of windows with one feature, (batch, window, 1): feed each window "
     "as context.view(1, window, 1)."
 )
 CALLS = (
@@ -159,387 +522,3 @@ READS_AHEAD = (
 MUTATED = (
     "Your forecast changed the history it was given in place; leave the caller's tensor as it was."
 )
-
-
-# --------------------------------------------------------------------- data
-
-
-def noisy_sine(n: int, seed: int) -> torch.Tensor:
-    """sin(2πt / PERIOD) plus Gaussian noise of standard deviation NOISE, t = 0..n-1."""
-    generator = torch.Generator().manual_seed(seed)
-    t = torch.arange(n, dtype=torch.float32)
-    return torch.sin(2 * math.pi * t / PERIOD) + NOISE * torch.randn(n, generator=generator)
-
-
-SERIES = noisy_sine(TRAIN + TEST, seed=2024)
-_REFERENCE: dict[str, dict] = {}  # solution file -> its MSE and time, trained once per process
-
-
-def held_out_windows(reference):
-    """The test windows (every window whose target lies after the training part)."""
-    return reference.make_windows(SERIES[TRAIN - WINDOW :], WINDOW)
-
-
-def reference_result(reference) -> dict:
-    """The reference's test MSE, trained here the same way the runner trains the learner's."""
-    key = reference.__file__
-    if key not in _REFERENCE:
-        inputs, targets = held_out_windows(reference)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # as in the runner
-        start = time.perf_counter()
-        try:
-            model = reference.fit(SERIES[:TRAIN], window=WINDOW, seed=0)
-        finally:
-            torch.set_num_threads(threads)
-        seconds = time.perf_counter() - start
-        model.eval()
-        with torch.no_grad():
-            mse = float(((model(inputs) - targets) ** 2).mean())
-        _REFERENCE[key] = {"mse": mse, "seconds": seconds}
-    return _REFERENCE[key]
-
-
-def baseline_mse(reference) -> float:
-    inputs, targets = held_out_windows(reference)
-    return float(((inputs[:, -1] - targets) ** 2).mean())
-
-
-# --------------------------------------------------------------------- helpers
-
-
-def error_message(error: dict, what: str) -> str:
-    if todo_left(error):
-        return TODO_LEFT.format(what=what.removeprefix("Your "))
-    return raised(error, what)
-
-
-def judge_windows(reply: dict, series: torch.Tensor, w: int, reference) -> None:
-    T = series.shape[0]
-    if "not_a_pair" in reply:
-        got = reply["not_a_pair"]
-        what = (
-            f"a {got['not_a_tensor']}" if type(got) is dict else f"a tensor of shape {shape(got)}"
-        )
-        fail(NOT_A_PAIR.format(what=what))
-    inputs, targets = reference.make_windows(series, w)
-    for which, got, want in (
-        ("inputs", reply["inputs"], inputs),
-        ("targets", reply["targets"], targets),
-    ):
-        if problem := not_a_tensor(got, f"make_windows' {which}"):
-            fail(problem)
-        if got.shape != want.shape:
-            fail(
-                WINDOW_SHAPE.format(
-                    T=T,
-                    w=w,
-                    which=which,
-                    got=shape(got),
-                    want=shape(want),
-                    why=shape_why(got, want, which, T, w),
-                )
-            )
-        if got.dtype != want.dtype:
-            fail(WINDOW_DTYPE.format(dtype=series.dtype, which=which, got=got.dtype))
-    got_inputs, got_targets = reply["inputs"], reply["targets"]
-    if torch.equal(got_inputs, inputs) and torch.equal(got_targets, targets):
-        return
-    n = T - w
-    index = torch.arange(n)[:, None] + torch.arange(w)
-    replays = {
-        "targets_inside": (inputs, series[w - 1 : T - 1].unsqueeze(-1)),
-        "inputs_shifted": (series[(index + 1).clamp(max=T - 1)].unsqueeze(-1), targets),
-        "targets_two_ahead": (
-            inputs,
-            series[(torch.arange(n) + w + 1).clamp(max=T - 1)].unsqueeze(-1),
-        ),
-    }
-    for cause, (x, y) in replays.items():  # the last row of a replay may run off the end
-        same = torch.equal(got_inputs[: n - 1], x[: n - 1]) and torch.equal(
-            got_targets[: n - 1], y[: n - 1]
-        )
-        if n > 1 and same:
-            fail(WINDOW_CAUSES[cause])
-    for which, got, want in (("inputs", got_inputs, inputs), ("targets", got_targets, targets)):
-        if not torch.equal(got, want):
-            first = int((got != want).reshape(n, -1).any(dim=1).nonzero()[0])
-            fail(WINDOW_VALUES.format(T=T, w=w, which=which, index=first))
-
-
-def shape_why(got: torch.Tensor, want: torch.Tensor, which: str, T: int, w: int) -> str:
-    n = want.shape[0]
-    if got.dim() >= 1 and got.shape[1:] == want.shape[1:]:
-        if got.shape[0] == n - 1:
-            return SHAPE_WHY["too_few"].format(first=T - w - 1, last=T - 1)
-        if got.shape[0] == n + 1:
-            return SHAPE_WHY["too_many"]
-    if which == "inputs" and tuple(got.shape) == (n, w):
-        return SHAPE_WHY["no_feature"]
-    if which == "targets" and tuple(got.shape) == (n,):
-        return SHAPE_WHY["flat_targets"]
-    return SHAPE_WHY["other"]
-
-
-def run_fit(learner, reference, epochs: int | None = None) -> dict:
-    inputs, _ = held_out_windows(reference)
-    options = {} if epochs is None else {"epochs": epochs}
-    reply = learner.probe(
-        "forecasting.fit",
-        "Your fit",
-        timeout=FIT_SECONDS,
-        # a full fit: train the reference here while the runner trains the learner's
-        while_waiting=(lambda: reference_result(reference)) if epochs is None else None,
-        series=SERIES[:TRAIN],
-        inputs=inputs,
-        window=WINDOW,
-        seed=0,
-        **options,
-    )
-    if "error" in reply:
-        fail(error_message(reply["error"], "Your fit"))
-    if "not_a_module" in reply:
-        got = reply["not_a_module"]
-        kind = got.get("not_a_tensor") if type(got) is dict else "tensor"
-        fail(FIT_NOT_MODULE.format(what="None" if kind == "NoneType" else f"a {kind}"))
-    if "forward_error" in reply:
-        inputs_shape = f"({inputs.shape[0]}, {WINDOW}, 1)"
-        fail(
-            raised(
-                reply["forward_error"], f"Your fitted model, given windows of shape {inputs_shape},"
-            )
-        )
-    if not reply["lstm"]:
-        fail(NO_LSTM.format(kinds=", ".join(reply["modules"]) or "no layers at all"))
-    y = reply["y"]
-    if problem := not_a_tensor(y, "Your fitted model"):
-        fail(problem)
-    if tuple(y.shape) != (inputs.shape[0], 1):
-        fail(FIT_OUTPUT.format(n=inputs.shape[0], w=WINDOW, got=shape(y)))
-    return reply
-
-
-def forecast_problem(seed: int, known: int, steps: int):
-    """A forecast case: the model's weights and two series equal on their first `known`
-    values and different after them."""
-    torch.manual_seed(seed)
-    weights = [p.detach().clone() for p in RecordingForecaster().parameters()]
-    first = noisy_sine(known + steps + 5, seed)
-    second = first.clone()
-    second[known:] = -first[known:] + 3.0  # another future behind the same history
-    return weights, [first, second]
-
-
-def run_forecast(learner, weights, series, known, steps, window) -> list[dict]:
-    reply = learner.probe(
-        "forecasting.forecast",
-        "Your forecast",
-        weights=weights,
-        series=series,
-        known=known,
-        steps=steps,
-        window=window,
-    )
-    if "error" in reply:
-        error = reply["error"]
-        hint = FORECAST_INPUT if "input" in error.get("message", "").lower() else ""
-        fail(error_message(error, "Your forecast") + hint)
-    return reply["runs"]
-
-
-def expected_forecast(reference, weights, history, steps, window):
-    model = recording_forecaster(weights)
-    extra = {} if window is None else {"window": window}
-    y = reference.forecast(model, history.clone(), steps, **extra)
-    return y, model
-
-
-def is_slice_of(window: torch.Tensor, history: torch.Tensor) -> bool:
-    w = window.numel()
-    if w > history.numel():
-        return False
-    slices = history.unfold(0, w, 1)  # every run of w consecutive values
-    return bool((slices == window.reshape(1, w)).all(dim=1).any())
-
-
-def judge_forecast(run: dict, weights, history, steps, window, reference) -> None:
-    w = window or WINDOW
-    y = run["y"]
-    if problem := not_a_tensor(y, "Your forecast"):
-        fail(problem)
-    if tuple(y.shape) != (steps,):
-        extra = (
-            " Flatten it: torch.cat of (1,) predictions, or .reshape(-1)."
-            if y.numel() == steps
-            else ""
-        )
-        fail(FORECAST_SHAPE.format(steps=steps, got=shape(y), extra=extra))
-    expected, _ = expected_forecast(reference, weights, history, steps, window)
-    if close(y, expected, 1e-5, 1e-4):
-        return
-    seen = [x.reshape(-1) for x in run["seen"]]
-    if seen and seen[0].numel() == w and not torch.equal(seen[0], history[-w:]):
-        how = (
-            "it was history[:{w}], the FIRST values"
-            if torch.equal(seen[0], history[:w])
-            else f"it ends with {float(seen[0][-1]):.4g}, where history ends with {float(history[-1]):.4g}"
-        )
-        fail(FIRST_WINDOW.format(w=w, how=how.format(w=w)))
-    if len(seen) > 1 and all(is_slice_of(x, history) for x in seen):
-        if all(torch.equal(x, seen[0]) for x in seen):
-            how = f"all {len(seen)} windows were history[-{w}:], so every prediction is the same"
-        else:
-            how = "each window was a stretch of history itself"
-        fail(FED_TRUE.format(how=how))
-    if len(seen) != steps:
-        fail(CALLS.format(calls=len(seen), steps=steps))
-    context = torch.cat([history, y])
-    for k in range(1, steps):
-        want = context[len(history) - w + k : len(history) + k]
-        if seen[k].shape != want.shape:
-            fail(WINDOW_LENGTH.format(k=k + 1, n=seen[k].numel(), w=w))
-        if not close(seen[k], want, 1e-6, 1e-6):
-            last = float(seen[k][-1]) if seen[k].numel() else float("nan")
-            detail = f" (it ends with {last:.4g})"
-            fail(LATER_WINDOW.format(k=k + 1, y=float(y[k - 1]), detail=detail))
-    fail(FORECAST_VALUES.format(steps=steps, w=w, diff=max_difference(y, expected)))
-
-
-FORECAST_CASES = [  # (seed, values of history, steps, window; None: the default)
-    (1, 30, 12, 8),
-    (2, 8, 5, 8),  # history exactly one window long
-    (3, 25, 4, None),  # the default window of 20
-]
-
-
-# --------------------------------------------------------------------- checks
-
-
-@points(0)
-def test_imports(learner):
-    """Your file imports and defines make_windows, fit and forecast"""
-    require_names(learner, "make_windows", "fit", "forecast")
-
-
-@points(2)
-@depends("test_imports")
-def test_windows(learner, reference):
-    """make_windows cuts every (window, next value) pair, the last one included"""
-    cases = [
-        (noisy_sine(30, 5), 5),
-        (noisy_sine(21, 6), 20),  # exactly one window and its target
-        (noisy_sine(12, 7), 1),
-        (noisy_sine(15, 8).double(), 4),
-    ]
-    for series, w in cases:
-        reply = learner.probe("forecasting.windows", "Your make_windows", series=series, window=w)
-        if "error" in reply:
-            fail(error_message(reply["error"], "Your make_windows"))
-        judge_windows(reply, series, w, reference)
-
-
-@points(1)
-@depends("test_imports")
-def test_too_short(learner):
-    """A series no longer than the window raises ValueError with a message"""
-    for T, w in ((20, 20), (5, 8)):
-        reply = learner.probe(
-            "forecasting.windows", "Your make_windows", series=noisy_sine(T, 9), window=w
-        )
-        error = reply.get("error")
-        if error is None:
-            got = [reply.get(k) for k in ("inputs", "targets")]
-            what = (
-                " and ".join(f"shape {shape(g)}" for g in got if type(g) is torch.Tensor)
-                or "something"
-            )
-            fail(SHORT_RETURNED.format(T=T, w=w, what=what))
-        if todo_left(error):
-            fail(TODO_LEFT.format(what="make_windows"))
-        if error.get("type") != "ValueError":
-            where = f" at line {error['line']}" if error.get("line") else ""
-            fail(
-                SHORT_OTHER.format(
-                    T=T, w=w, kind=error.get("type"), where=where, message=error.get("message", "")
-                )
-            )
-        if not error.get("message", "").strip():
-            fail(SHORT_SILENT.format(T=T, w=w))
-
-
-@points(2)
-@depends("test_imports")
-def test_forecast_feeds_back(learner, reference):
-    """forecast feeds back its own predictions, one step at a time"""
-    for seed, known, steps, window in FORECAST_CASES:
-        weights, series = forecast_problem(seed, known, steps)
-        runs = run_forecast(learner, weights, series, known, steps, window)
-        judge_forecast(runs[0], weights, series[0][:known], steps, window, reference)
-
-
-@points(1)
-@depends("test_imports")
-def test_forecast_uses_only_history(learner, reference):
-    """forecast reads nothing after the history and leaves it unchanged"""
-    for seed, known, steps, window in FORECAST_CASES:
-        weights, series = forecast_problem(seed, known, steps)
-        first, second = run_forecast(learner, weights, series, known, steps, window)
-        if first["mutated"] or second["mutated"]:
-            fail(MUTATED)
-        for run in (first, second):
-            if problem := not_a_tensor(run["y"], "Your forecast"):
-                fail(problem)
-        a, b = first["y"], second["y"]
-        if a.shape != b.shape or not torch.equal(a, b):
-            diff = max_difference(a, b) if a.shape == b.shape else float("inf")
-            fail(READS_AHEAD.format(diff=diff))
-
-
-@points(1)
-@depends("test_imports")
-def test_fit_deterministic(learner, reference):
-    """fit gives the same model twice for the same seed"""
-    epochs = 2
-    first = run_fit(learner, reference, epochs)["y"]
-    second = run_fit(learner, reference, epochs)["y"]
-    if not close(first, second, 1e-6, 1e-6):
-        fail(NOT_DETERMINISTIC.format(w=WINDOW, e=epochs, s=0, diff=max_difference(first, second)))
-
-
-@points(3)
-@depends("test_windows")
-def test_fit_learns(learner, reference):
-    """The fitted model forecasts one step well below the naive baseline, near the reference"""
-    reply = run_fit(learner, reference)
-    _, targets = held_out_windows(reference)
-    y = reply["y"]
-    if not bool(torch.isfinite(y).all()):
-        fail(NOT_FINITE)
-    mse = float(((y - targets) ** 2).mean())
-    baseline = baseline_mse(reference)
-    ref = reference_result(reference)
-    limit = min(BASELINE_FRACTION * baseline, REFERENCE_FACTOR * ref["mse"])
-    if mse <= limit:
-        return
-    counts = reply["counts"]
-    if mse > baseline:
-        if counts["backward"] + counts["grad"] == 0:
-            fail(
-                NO_BACKWARD.format(mse=mse, baseline=baseline, steps=counts["steps"])
-                if counts["steps"]
-                else NO_TRAINING.format(mse=mse, baseline=baseline)
-            )
-        std, target_std = float(y.std()), float(targets.std())
-        constant = CONSTANT.format(std=std, target_std=target_std) if std < 0.2 * target_std else ""
-        fail(NOT_LEARNED.format(mse=mse, baseline=baseline, constant=constant))
-    fail(
-        NOT_GOOD_ENOUGH.format(
-            mse=mse,
-            limit=limit,
-            baseline=baseline,
-            factor=REFERENCE_FACTOR,
-            ref=ref["mse"],
-            ref_seconds=ref["seconds"],
-            budget=FIT_SECONDS,
-        )
-    )

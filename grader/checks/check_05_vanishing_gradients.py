@@ -9,27 +9,221 @@ no square root) are replayed to name the cause.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import torch
 
-from grader.checking import (
-    TODO_LEFT,
-    depends,
-    fail,
-    not_a_tensor,
-    points,
-    raised,
-    require_names,
-    shape,
-    todo_left,
-)
+from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking.values import shape
+from grader.learner import Learner
 from grader.probes.gradients import LAYERS, recurrent_layer
 
 EXERCISE = "05_vanishing_gradients"
 
+
+test_imports = defines("input_gradient_norms")
+
+
+@points(2)
+@depends("test_imports")
+def test_rnn(learner: Learner, reference: ModuleType) -> None:
+    """Norms through a tanh nn.RNN (float32 and float64) equal the reference's"""
+    for sizes, steps, dtype in (((3, 8, 1), 12, "float32"), ((2, 5, 2), 9, "float64")):
+        case = Case("rnn", sizes, steps, seed=1, dtype=dtype)
+        judge(run(learner, case), case, f"nn.RNN{sizes} over {steps} steps in {dtype}", reference)
+
+
+@points(2)
+@depends("test_imports")
+def test_lstm(learner: Learner, reference: ModuleType) -> None:
+    """Norms through nn.LSTM of one and two layers equal the reference's"""
+    for sizes, steps, dtype in (((3, 6, 2), 10, "float64"), ((4, 7, 1), 8, "float32")):
+        case = Case("lstm", sizes, steps, seed=2, dtype=dtype)
+        judge(run(learner, case), case, f"nn.LSTM{sizes} over {steps} steps in {dtype}", reference)
+
+
+@points(2)
+@depends("test_imports")
+def test_long_sequences(learner: Learner, reference: ModuleType) -> None:
+    """Over 100 steps, where the norms span many orders of magnitude, they equal the reference's"""
+    for kind, forget_bias in (("rnn", None), ("lstm", 1.0)):
+        case = Case(kind, (8, 32, 1), 100, seed=3, forget_bias=forget_bias)
+        name = "nn.RNN" if kind == "rnn" else "nn.LSTM (forget-gate bias 1)"
+        judge(run(learner, case), case, f"{name} over 100 steps", reference)
+
+
+@points(2)
+@depends("test_imports")
+def test_leaves_model_as_found(learner: Learner) -> None:
+    """The model's parameters and gradients are left as they were, with and without .grad"""
+    case = Case("lstm", (3, 5, 2), 6, seed=4)
+    stale = [torch.randn_like(w) for w in case.weights]
+    for given in (None, stale):
+        reply = run(learner, case, stale=given)
+        for got, want in zip(reply["params"], case.weights, strict=True):
+            if type(got) is not torch.Tensor or not torch.equal(got, want):
+                fail(PARAMS_CHANGED)
+        for got, want in zip(reply["grads"], given or [None] * len(case.weights), strict=True):
+            if problem := gradient_problem(got, want):
+                fail(problem)
+        if not all(reply["requires_grad"]):
+            fail(REQUIRES_GRAD_CHANGED)
+        if reply["inputs_changed"]:
+            fail(INPUTS_CHANGED)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+class Case:
+    """A layer's weights and one input sequence, made from a seed."""
+
+    def __init__(self, kind, sizes, steps, seed, dtype="float64", forget_bias=None) -> None:
+        self.kind, self.sizes, self.dtype = kind, tuple(sizes), dtype
+        torch.manual_seed(seed)
+        input_size, hidden, layers = sizes
+        model = LAYERS[kind](input_size, hidden, num_layers=layers, batch_first=True)
+        if forget_bias is not None:
+            with torch.no_grad():
+                for name, p in model.named_parameters():
+                    if name.startswith("bias_ih"):
+                        p[hidden : 2 * hidden] = forget_bias
+        self.weights = [p.detach().clone() for p in model.parameters()]
+        self.inputs = torch.randn(1, steps, input_size, dtype=getattr(torch, dtype))
+
+    def layer(self) -> torch.nn.Module:
+        """The checker's own copy of the layer the runner builds."""
+        return recurrent_layer(self.kind, list(self.sizes), self.weights, self.dtype)
+
+
+def run(learner: Learner, case: Case, stale=None) -> dict:
+    return call(
+        learner,
+        "gradients.norms",
+        "Your input_gradient_norms",
+        explain=lambda error, _: error_hint(error, learner),
+        kind=case.kind,
+        sizes=list(case.sizes),
+        weights=case.weights,
+        inputs=case.inputs,
+        dtype=case.dtype,
+        stale=stale,
+    )
+
+
+def error_hint(error: dict, learner: Learner) -> str:
+    """What an error of input_gradient_norms most likely means, or ""."""
+    text, code = error.get("message", ""), error.get("code") or line_of(learner, error)
+    if "does not require grad" in text or ("NoneType" in text and ".grad" in code):
+        return REQUIRES_GRAD
+    return ""
+
+
+def line_of(learner: Learner, error: dict) -> str:
+    """The learner's line where the error happened, read here from the file."""
+    try:
+        return learner.path.read_text("utf-8").splitlines()[int(error["line"]) - 1]
+    except (KeyError, IndexError, ValueError, OSError, UnicodeDecodeError):
+        return ""
+
+
+def gradient_problem(got, want) -> str | None:
+    """What the learner's function did to one parameter's .grad (`want`: what was there)."""
+    if want is None:
+        if got is None:
+            return None
+        zeros = type(got) is torch.Tensor and not bool(got.any())
+        return GRAD_DIRTY.format(where=" (zeros where there were none)" if zeros else "")
+    if got is None:
+        return GRAD_ERASED.format(how="erased")
+    if type(got) is torch.Tensor and torch.equal(got, want):
+        return None
+    if type(got) is torch.Tensor and not bool(got.any()):
+        return GRAD_ERASED.format(how="set to zero")
+    return GRAD_DIRTY.format(where=" (added to the caller's)")
+
+
+def mistakes(model, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the usual mistakes compute, on the checker's own copy of the layer."""
+    x = inputs.detach().requires_grad_()
+    lstm = isinstance(model, torch.nn.LSTM)
+
+    def grad_of(select):
+        out, state = model(x)
+        h_n, c_n = state if lstm else (state, None)
+        (grad,) = torch.autograd.grad(select(out, h_n, c_n).sum(), x)
+        return grad[0]  # (seq_len, input_size)
+
+    with torch.enable_grad():
+        right = grad_of(lambda out, h_n, c_n: out[:, -1])
+        found = {
+            "first_step": grad_of(lambda out, h_n, c_n: out[:, 0]).norm(dim=-1),
+            "all_steps": grad_of(lambda out, h_n, c_n: out).norm(dim=-1),
+            "h_n_all_layers": grad_of(lambda out, h_n, c_n: h_n).norm(dim=-1),
+        }
+        if lstm:
+            found["cell_state"] = grad_of(lambda out, h_n, c_n: c_n[-1]).norm(dim=-1)
+    found["squared"] = right.norm(dim=-1) ** 2
+    found["l1"] = right.abs().sum(dim=-1)
+    found["reversed"] = right.norm(dim=-1).flip(0)
+    if model.num_layers == 1:
+        del found["h_n_all_layers"]  # the same as the right answer
+    return found
+
+
+def same_norms(got: torch.Tensor, want: torch.Tensor, tolerance: float) -> bool:
+    """Equal where both are zero, and equal as logarithms (relative error) elsewhere."""
+    zero = want == 0
+    if got.shape != want.shape or not torch.equal(got == 0, zero):
+        return False
+    if not bool(torch.isfinite(got).all() and (got >= 0).all()):
+        return False
+    gap = (got[~zero].log() - want[~zero].log()).abs()
+    return bool((gap <= tolerance).all())
+
+
+def shape_key(got: torch.Tensor, t: int, features: int) -> str:
+    """Which of the SHAPES messages fits norms of the wrong shape."""
+    if got.dim() == 0:
+        return "scalar"
+    if tuple(got.shape) == (1, t):
+        return "batch"
+    if got.numel() == t * features and got.shape[-1] == features:
+        return "no_norm"
+    if tuple(got.shape) in ((features,), (1, features)):
+        return "features"
+    return "other"
+
+
+def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
+    """Fail with the most specific message unless the norms equal the reference's, compared
+    as logarithms (relative error) since they span many orders of magnitude."""
+    got = tensor(reply["norms"], "Your input_gradient_norms")
+    inputs = case.inputs
+    t, features = inputs.shape[1], inputs.shape[2]
+    if tuple(got.shape) != (t,):
+        fail(SHAPES[shape_key(got, t, features)].format(got=shape(got), t=t))
+    if got.dtype != inputs.dtype:
+        fail(DTYPE.format(dtype=inputs.dtype, got=got.dtype))
+    model = case.layer()
+    expected = reference.input_gradient_norms(model, inputs)
+    tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
+    if same_norms(got, expected, tolerance):
+        return
+    for cause, candidate in mistakes(model, inputs).items():
+        if same_norms(got, candidate, tolerance):
+            fail(CAUSES[cause])
+    if not bool(torch.isfinite(got).all() and (got > 0).all()):
+        fail(NOT_POSITIVE.format(case=what))
+    gap = (got.log() - expected.log()).abs()
+    first = int((gap > tolerance).nonzero()[0])
+    fail(WRONG.format(case=what, where=f" from step {first} on", diff=float(gap.max())))
+
+
 # --------------------------------------------------------------------- messages
 
 REQUIRES_GRAD = (
-    "\nAutograd computes gradients only for tensors that require them, and the inputs do not: "
+    "Autograd computes gradients only for tensors that require them, and the inputs do not: "
     "make a copy that does, x = inputs.detach().requires_grad_(), run the model on x and "
     "differentiate with respect to x."
 )
@@ -75,201 +269,3 @@ REQUIRES_GRAD_CHANGED = (
     "Your function changed the parameters' requires_grad flags; put them back as they were."
 )
 INPUTS_CHANGED = "Your function changed the values of the inputs it was given; work on a copy."
-
-
-# --------------------------------------------------------------------- helpers
-
-
-def problem(kind: str, sizes, steps: int, seed: int, dtype=torch.float64, forget_bias=None):
-    """Weights and one input sequence for a layer."""
-    torch.manual_seed(seed)
-    input_size, hidden, layers = sizes
-    model = LAYERS[kind](input_size, hidden, num_layers=layers, batch_first=True)
-    if forget_bias is not None:
-        with torch.no_grad():
-            for name, p in model.named_parameters():
-                if name.startswith("bias_ih"):
-                    p[hidden : 2 * hidden] = forget_bias
-    weights = [p.detach().clone() for p in model.parameters()]
-    inputs = torch.randn(1, steps, input_size, dtype=dtype)
-    return weights, inputs
-
-
-def run(learner, kind, sizes, weights, inputs, dtype: str, stale=None) -> dict:
-    reply = learner.probe(
-        "gradients.norms",
-        "Your input_gradient_norms",
-        kind=kind,
-        sizes=list(sizes),
-        weights=weights,
-        inputs=inputs,
-        dtype=dtype,
-        stale=stale,
-    )
-    if "error" in reply:
-        error = reply["error"]
-        if todo_left(error):
-            fail(TODO_LEFT.format(what="input_gradient_norms"))
-        text, code = error.get("message", ""), error.get("code") or line_of(learner, error)
-        message = raised(error, "Your input_gradient_norms")
-        if "does not require grad" in text or ("NoneType" in text and ".grad" in code):
-            message += REQUIRES_GRAD
-        fail(message)
-    return reply
-
-
-def line_of(learner, error: dict) -> str:
-    """The learner's line where the error happened, read here from the file."""
-    try:
-        return learner.path.read_text("utf-8").splitlines()[int(error["line"]) - 1]
-    except (KeyError, IndexError, ValueError, OSError, UnicodeDecodeError):
-        return ""
-
-
-def mistakes(model, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
-    """What the usual mistakes compute, on the checker's own copy of the layer."""
-    x = inputs.detach().requires_grad_()
-    lstm = isinstance(model, torch.nn.LSTM)
-
-    def grad_of(select):
-        out, state = model(x)
-        h_n, c_n = state if lstm else (state, None)
-        (grad,) = torch.autograd.grad(select(out, h_n, c_n).sum(), x)
-        return grad[0]  # (seq_len, input_size)
-
-    with torch.enable_grad():
-        right = grad_of(lambda out, h_n, c_n: out[:, -1])
-        found = {
-            "first_step": grad_of(lambda out, h_n, c_n: out[:, 0]).norm(dim=-1),
-            "all_steps": grad_of(lambda out, h_n, c_n: out).norm(dim=-1),
-            "h_n_all_layers": grad_of(lambda out, h_n, c_n: h_n).norm(dim=-1),
-        }
-        if lstm:
-            found["cell_state"] = grad_of(lambda out, h_n, c_n: c_n[-1]).norm(dim=-1)
-    found["squared"] = right.norm(dim=-1) ** 2
-    found["l1"] = right.abs().sum(dim=-1)
-    found["reversed"] = right.norm(dim=-1).flip(0)
-    if model.num_layers == 1:
-        del found["h_n_all_layers"]  # the same as the right answer
-    return found
-
-
-def same_norms(got: torch.Tensor, want: torch.Tensor, tolerance: float) -> bool:
-    """Equal where both are zero, and equal as logarithms (relative error) elsewhere."""
-    zero = want == 0
-    if got.shape != want.shape or not torch.equal(got == 0, zero):
-        return False
-    if not bool(torch.isfinite(got).all() and (got >= 0).all()):
-        return False
-    gap = (got[~zero].log() - want[~zero].log()).abs()
-    return bool((gap <= tolerance).all())
-
-
-def judge(reply: dict, kind, sizes, weights, inputs, dtype: str, case: str, reference) -> None:
-    """Fail with the most specific message unless the norms equal the reference's, compared
-    as logarithms (relative error) since they span many orders of magnitude."""
-    got = reply["norms"]
-    if problem_text := not_a_tensor(got, "Your input_gradient_norms"):
-        fail(problem_text)
-    t, features = inputs.shape[1], inputs.shape[2]
-    if tuple(got.shape) != (t,):
-        key = (
-            "scalar" if got.dim() == 0
-            else "batch" if tuple(got.shape) == (1, t)
-            else "no_norm" if got.numel() == t * features and got.shape[-1] == features
-            else "features" if tuple(got.shape) in ((features,), (1, features))
-            else "other"
-        )  # fmt: skip
-        fail(SHAPES[key].format(got=shape(got), t=t))
-    if got.dtype != inputs.dtype:
-        fail(DTYPE.format(dtype=inputs.dtype, got=got.dtype))
-    model = recurrent_layer(kind, sizes, weights, dtype)
-    expected = reference.input_gradient_norms(model, inputs)
-    tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
-    if same_norms(got, expected, tolerance):
-        return
-    for cause, candidate in mistakes(model, inputs).items():
-        if same_norms(got, candidate, tolerance):
-            fail(CAUSES[cause])
-    if not bool(torch.isfinite(got).all() and (got > 0).all()):
-        fail(NOT_POSITIVE.format(case=case))
-    gap = (got.log() - expected.log()).abs()
-    first = int((gap > tolerance).nonzero()[0])
-    fail(WRONG.format(case=case, where=f" from step {first} on", diff=float(gap.max())))
-
-
-# --------------------------------------------------------------------- checks
-
-
-@points(0)
-def test_imports(learner):
-    """Your file imports and defines input_gradient_norms"""
-    require_names(learner, "input_gradient_norms")
-
-
-@points(2)
-@depends("test_imports")
-def test_rnn(learner, reference):
-    """Norms through a tanh nn.RNN (float32 and float64) equal the reference's"""
-    for sizes, steps, dtype in (((3, 8, 1), 12, "float32"), ((2, 5, 2), 9, "float64")):
-        weights, inputs = problem("rnn", sizes, steps, seed=1, dtype=getattr(torch, dtype))
-        reply = run(learner, "rnn", sizes, weights, inputs, dtype)
-        case = f"nn.RNN{sizes} over {steps} steps in {dtype}"
-        judge(reply, "rnn", sizes, weights, inputs, dtype, case, reference)
-
-
-@points(2)
-@depends("test_imports")
-def test_lstm(learner, reference):
-    """Norms through nn.LSTM of one and two layers equal the reference's"""
-    for sizes, steps, dtype in (((3, 6, 2), 10, "float64"), ((4, 7, 1), 8, "float32")):
-        weights, inputs = problem("lstm", sizes, steps, seed=2, dtype=getattr(torch, dtype))
-        reply = run(learner, "lstm", sizes, weights, inputs, dtype)
-        case = f"nn.LSTM{sizes} over {steps} steps in {dtype}"
-        judge(reply, "lstm", sizes, weights, inputs, dtype, case, reference)
-
-
-@points(2)
-@depends("test_imports")
-def test_long_sequences(learner, reference):
-    """Over 100 steps, where the norms span many orders of magnitude, they equal the reference's"""
-    for kind, forget_bias in (("rnn", None), ("lstm", 1.0)):
-        sizes = (8, 32, 1)
-        weights, inputs = problem(kind, sizes, 100, seed=3, forget_bias=forget_bias)
-        reply = run(learner, kind, sizes, weights, inputs, "float64")
-        name = "nn.RNN" if kind == "rnn" else "nn.LSTM (forget-gate bias 1)"
-        judge(reply, kind, sizes, weights, inputs, "float64", f"{name} over 100 steps", reference)
-
-
-@points(2)
-@depends("test_imports")
-def test_leaves_model_as_found(learner):
-    """The model's parameters and gradients are left as they were, with and without .grad"""
-    sizes = (3, 5, 2)
-    weights, inputs = problem("lstm", sizes, 6, seed=4)
-    stale = [torch.randn_like(w) for w in weights]
-    for given in (None, stale):
-        reply = run(learner, "lstm", sizes, weights, inputs, "float64", stale=given)
-        for got, want in zip(reply["params"], weights, strict=True):
-            if type(got) is not torch.Tensor or not torch.equal(got, want):
-                fail(PARAMS_CHANGED)
-        for got, want in zip(reply["grads"], given or [None] * len(weights), strict=True):
-            if want is None and got is not None:
-                zeros = type(got) is torch.Tensor and not bool(got.any())
-                fail(GRAD_DIRTY.format(where=" (zeros where there were none)" if zeros else ""))
-            if want is not None:
-                if got is None:
-                    fail(GRAD_ERASED.format(how="erased"))
-                if type(got) is not torch.Tensor or not torch.equal(got, want):
-                    how = (
-                        "set to zero" if type(got) is torch.Tensor and not bool(got.any()) else None
-                    )
-                    fail(
-                        GRAD_ERASED.format(how=how)
-                        if how
-                        else GRAD_DIRTY.format(where=" (added to the caller's)")
-                    )
-        if not all(reply["requires_grad"]):
-            fail(REQUIRES_GRAD_CHANGED)
-        if reply["inputs_changed"]:
-            fail(INPUTS_CHANGED)

@@ -1,29 +1,77 @@
-"""What every probe needs: plain replies and the structural weight mapping."""
+"""What every probe shares: one reply shape for values of the wrong type, one way to load
+weights into parameters, and the structural mapping of a model onto the reference's.
+
+The reply contract (read by `grader.checking.call`): a reply is a dict of plain data; a value
+the learner's code returned that is not what was asked is `{"wrong_type": "<what it was>"}`,
+and a whole reply whose main result was of the wrong type also names the `call`. Exceptions
+from the learner's code are the runner's business: it replies `{"error": ...}`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
 import torch.nn as nn
 
+MAX_DESCRIPTION = 120  # characters of a description of a value
+
 
 def reply_value(value: Any) -> Any:
-    """A learner's return value as plain data: a CPU copy of an exact tensor, a number, or a
-    description of what it was instead."""
+    """A learner's return value as plain data: a CPU copy of an exact tensor, a number, or
+    `{"wrong_type": ...}` saying what it was instead."""
     if type(value) is torch.Tensor:
         return value.detach().to("cpu").clone()
     if type(value) in (int, float, bool):
         return value
-    return {"not_a_tensor": type(value).__name__, "repr": _repr(value)}
+    return {"wrong_type": described(value)}
 
 
-def _repr(value: Any) -> str:
+def wrong_type(value: Any, call: str) -> dict:
+    """The reply of a probe whose call of the learner's code returned the wrong kind of value."""
+    return {"wrong_type": described(value), "call": call}
+
+
+def described(value: Any) -> str:
+    """What a value is, in a few words and never its contents: 'None', 'a float',
+    'a tuple of 2 (a tensor of shape (4, 1), None)', 'a Parameter of shape (3,)'."""
     try:
-        text = repr(value)
-        return text[:200] if type(text) is str else "?"
-    except Exception:
-        return "?"
+        return _described(value, nested=False)[:MAX_DESCRIPTION]
+    except Exception:  # a learner's object that cannot even say its type
+        return "an object that could not be described"
+
+
+def _described(value: Any, nested: bool) -> str:
+    kind = type(value)
+    if value is None:
+        return "None"
+    if isinstance(value, torch.Tensor):
+        name = "tensor" if kind is torch.Tensor else kind.__name__
+        return f"a {name} of shape {tuple(int(d) for d in value.shape)}"
+    if kind in (tuple, list) and not nested:
+        parts = [_described(v, nested=True) for v in value[:3]]
+        more = ", ..." if len(value) > 3 else ""
+        inside = f" ({', '.join(parts)}{more})" if parts else ""
+        return f"a {kind.__name__} of {len(value)}{inside}"
+    if kind in (tuple, list):
+        return f"a {kind.__name__} of {len(value)}"
+    article = "an" if kind.__name__[:1].lower() in "aeiou" else "a"
+    return f"{article} {kind.__name__}"
+
+
+def load_weights(
+    parameters: Iterable[nn.Parameter],
+    weights: Sequence[torch.Tensor],
+    grads: Sequence[torch.Tensor] | None = None,
+) -> None:
+    """Copy `weights` into `parameters`, in order (and `grads` into their .grad, if given)."""
+    parameters = list(parameters)
+    with torch.no_grad():
+        for p, w in zip(parameters, weights, strict=True):
+            p.copy_(w)
+    for p, g in zip(parameters, grads or (), strict=grads is not None):
+        p.grad = g.to(p.dtype).clone()
 
 
 def recurrent_and_linear(model: nn.Module) -> tuple[list[nn.LSTM], list[nn.Linear]]:
@@ -47,30 +95,29 @@ def describe_structure(model: nn.Module) -> dict:
     lstms, linears = recurrent_and_linear(model)
     canonical = {id(p) for p in canonical_parameters(model)}
     return {
-        "lstms": [
-            {
-                "input_size": m.input_size,
-                "hidden_size": m.hidden_size,
-                "num_layers": m.num_layers,
-                "batch_first": bool(m.batch_first),
-                "bidirectional": bool(m.bidirectional),
-                "proj_size": int(m.proj_size),
-                "bias": bool(m.bias),
-                "dropout": float(m.dropout),
-            }
-            for m in lstms
-        ],
-        "linears": [
-            {
-                "in_features": m.in_features,
-                "out_features": m.out_features,
-                "bias": m.bias is not None,
-            }
-            for m in linears
-        ],
+        "lstms": [_lstm_settings(m) for m in lstms],
+        "linears": [_linear_settings(m) for m in linears],
         "shapes": [list(p.shape) for p in canonical_parameters(model)],
         "other_parameters": [list(p.shape) for p in model.parameters() if id(p) not in canonical],
     }
+
+
+def _lstm_settings(m: nn.LSTM) -> dict:
+    return {
+        "input_size": m.input_size,
+        "hidden_size": m.hidden_size,
+        "num_layers": m.num_layers,
+        "batch_first": bool(m.batch_first),
+        "bidirectional": bool(m.bidirectional),
+        "proj_size": int(m.proj_size),
+        "bias": bool(m.bias),
+        "dropout": float(m.dropout),
+    }
+
+
+def _linear_settings(m: nn.Linear) -> dict:
+    bias = m.bias is not None
+    return {"in_features": m.in_features, "out_features": m.out_features, "bias": bias}
 
 
 def load_canonical(model: nn.Module, weights: list[torch.Tensor]) -> None:
@@ -80,9 +127,7 @@ def load_canonical(model: nn.Module, weights: list[torch.Tensor]) -> None:
     expected = [tuple(w.shape) for w in weights]
     if shapes != expected:
         raise StructureMismatch(f"parameter shapes {shapes} differ from the reference's {expected}")
-    with torch.no_grad():
-        for p, w in zip(params, weights, strict=True):
-            p.copy_(w)
+    load_weights(params, weights)
 
 
 class StructureMismatch(Exception):

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from grader.probes.common import reply_value
+from grader.probes.common import reply_value, wrong_type
 from grader.probes.models import recording_forecaster
 from grader.runner import describe
 
@@ -21,7 +21,7 @@ def windows(learner: types.ModuleType, series: torch.Tensor, window: int) -> dic
     """make_windows(series, window): the two tensors it returned."""
     returned = learner.make_windows(series.clone(), window)
     if type(returned) not in (tuple, list) or len(returned) != 2:
-        return {"not_a_pair": reply_value(returned)}
+        return wrong_type(returned, "make_windows")
     return {"inputs": reply_value(returned[0]), "targets": reply_value(returned[1])}
 
 
@@ -42,7 +42,7 @@ def fit(
         model = learner.fit(series.clone(), **options)
     seconds = time.perf_counter() - start
     if not isinstance(model, nn.Module):
-        return {"not_a_module": reply_value(model), "counts": counts}
+        return wrong_type(model, "fit")
     kinds = sorted({type(m).__name__ for m in model.modules() if m is not model})
     recurrent = any(isinstance(m, (nn.LSTM, nn.LSTMCell)) for m in model.modules())
     model.eval()

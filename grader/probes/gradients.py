@@ -9,22 +9,26 @@ import types
 import torch
 import torch.nn as nn
 
-from grader.probes.common import reply_value
+from grader.probes.common import load_weights, reply_value
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM}
 
 
 def recurrent_layer(
-    kind: str, sizes: list[int], weights: list[torch.Tensor], dtype: str
+    kind: str,
+    sizes: list[int],
+    weights: list[torch.Tensor],
+    dtype: str,
+    stale: list[torch.Tensor] | None = None,
 ) -> nn.Module:
-    """nn.RNN or nn.LSTM(input_size, hidden_size, num_layers, batch_first=True) carrying
-    `weights` (in the order of its parameters()). The checker builds the same."""
+    """nn.RNN or nn.LSTM(input_size, hidden_size, num_layers, batch_first=True) in `dtype`,
+    carrying `weights` (in the order of its parameters()) and `stale` gradients in .grad. The
+    checker builds the same."""
     input_size, hidden_size, num_layers = sizes
     model = LAYERS[kind](input_size, hidden_size, num_layers=num_layers, batch_first=True)
-    with torch.no_grad():
-        for p, w in zip(model.parameters(), weights, strict=True):
-            p.copy_(w)
-    return model.to(getattr(torch, dtype))
+    model = model.to(getattr(torch, dtype))
+    load_weights(model.parameters(), weights, stale)
+    return model
 
 
 def norms(
@@ -38,10 +42,7 @@ def norms(
 ) -> dict:
     """input_gradient_norms(model, inputs), then the model's parameters, their .grad and
     requires_grad flags, and whether the inputs changed."""
-    model = recurrent_layer(kind, sizes, weights, dtype)
-    if stale is not None:
-        for p, g in zip(model.parameters(), stale, strict=True):
-            p.grad = g.to(p.dtype).clone()
+    model = recurrent_layer(kind, sizes, weights, dtype, stale)
     x = inputs.to(getattr(torch, dtype))
     before = x.clone()
     result = learner.input_gradient_norms(model, x)

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from grader.probes.common import reply_value
+from grader.probes.common import load_weights, reply_value, wrong_type
 
 PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 FUSED = {"lstm", "lstm_cell", "_thnn_fused_lstm_cell", "quantized_lstm_cell"}  # torch.<name>
@@ -40,7 +40,7 @@ def build(learner: types.ModuleType, sizes: list[int]) -> dict:
     """Construct LSTMCell(*sizes) and name its parameters, their shapes and its submodules."""
     cell = learner.LSTMCell(*sizes)
     if not isinstance(cell, nn.Module):
-        return {"not_a_module": type(cell).__name__}
+        return wrong_type(cell, f"LSTMCell{tuple(sizes)}")
     return {
         "parameters": [[name, list(p.shape)] for name, p in cell.named_parameters()],
         "builtin": builtin_modules(cell),
@@ -62,10 +62,8 @@ def steps(
     backpropagate sum(h_T * dh) + sum(c_T * dc) and return every gradient."""
     kind = getattr(torch, dtype)
     cell = learner.LSTMCell(*sizes)
-    with torch.no_grad():
-        named = dict(cell.named_parameters())
-        for name in PARAMETERS:
-            named[name].copy_(weights[name])
+    named = dict(cell.named_parameters())
+    load_weights([named[name] for name in PARAMETERS], [weights[name] for name in PARAMETERS])
     cell.to(device=device, dtype=kind)
     xs = [x.to(device=device, dtype=kind).requires_grad_(upstream is not None) for x in xs]
     given = None
@@ -83,7 +81,7 @@ def steps(
                 kept = [s.detach().clone() for s in carried]
             returned = cell(x) if carried is None else cell(x, carried)
             if type(returned) not in (tuple, list) or len(returned) != 2:
-                return {"not_a_pair": reply_value(returned), "used": sorted(tripwire.used)}
+                return wrong_type(returned, "forward") | {"used": sorted(tripwire.used)}
             h, c = returned
             hs.append(reply_value(h))  # the values as returned, before any later step
             cs.append(reply_value(c))

@@ -12,6 +12,7 @@ from grader.probes.common import (
     describe_structure,
     load_canonical,
     reply_value,
+    wrong_type,
 )
 
 
@@ -19,7 +20,7 @@ def build(learner: types.ModuleType, sizes: list[int]) -> dict:
     """Construct LSTMNetwork(*sizes) and describe how it is made."""
     model = learner.LSTMNetwork(*sizes)
     if not isinstance(model, torch.nn.Module):
-        return {"not_a_module": type(model).__name__}
+        return wrong_type(model, f"LSTMNetwork{tuple(sizes)}")
     return describe_structure(model)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from grader.probes.common import load_weights
+
 
 class TinySequenceModel(nn.Module):
     """An LSTM over (batch, seq, features) with a linear head; records the mode of each forward
@@ -43,10 +45,7 @@ def setup(recipe: dict, weights: list[torch.Tensor], stale: list[torch.Tensor]):
     """The model (with `weights` and stale gradients in .grad), optimizer and criterion of a
     recipe, identical in runner and checker."""
     model = TinySequenceModel(*recipe["sizes"])
-    with torch.no_grad():
-        for p, w, g in zip(model.parameters(), weights, stale, strict=True):
-            p.copy_(w)
-            p.grad = g.clone()
+    load_weights(model.parameters(), weights, stale)
     model.eval()  # the step itself must switch to training mode
     optimizer = make_optimizer(recipe["optimizer"], model.parameters(), recipe["lr"])
     return model, optimizer, make_criterion(recipe["criterion"])
@@ -75,7 +74,5 @@ class RecordingForecaster(nn.Module):
 def recording_forecaster(weights: list[torch.Tensor]) -> RecordingForecaster:
     """A RecordingForecaster carrying `weights` (in the order of its parameters())."""
     model = RecordingForecaster()
-    with torch.no_grad():
-        for p, w in zip(model.parameters(), weights, strict=True):
-            p.copy_(w)
+    load_weights(model.parameters(), weights)
     return model

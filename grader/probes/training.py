@@ -38,4 +38,4 @@ def _returned(value) -> dict:
     if type(value) is torch.Tensor:
         number = float(value.detach().reshape(-1)[0]) if value.numel() else None
         return {"tensor": number, "requires_grad": bool(value.requires_grad)}
-    return {"other": reply_value(value)}
+    return reply_value(value)

@@ -1,5 +1,5 @@
 # corpus: criterion(targets, outputs)
-# catches: test_bce_with_logits
+# catches: test_loss_argument_order
 # says: criterion(outputs, targets)
 
 
