@@ -24,7 +24,9 @@ DRIFT = (
     "`course verify --approve-starters`. A learner working in a clone: that is your work, and "
     "verify (an authors' command) reports it; `course reset` puts the starter back."
 )
-HEADER = re.compile(r"^# (corpus|catches|says|expects): (.*)$", re.MULTILINE)
+HEADER = re.compile(r"^# (corpus|catches|says|expects|needs): (.*)$", re.MULTILINE)
+NEEDS = ("cuda",)  # what a corpus case may need: `# needs: cuda`, a mistake seen only there
+NO_CUDA = "not checked: it needs CUDA, and this machine has none"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Finding:
     claim: str
     ok: bool
     detail: str = ""
+    skipped: str = ""  # why the claim could not be checked on this machine ("": it was)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class CorpusCase:
     about: str
     catches: str | None  # the check that must fail (None: a correct solution)
     says: str | None  # a phrase the failure message must contain
+    needs: str | None = None  # "cuda": the claim holds only where CUDA runs
 
 
 def corpus(module: Module) -> list[CorpusCase]:
@@ -55,7 +59,12 @@ def corpus(module: Module) -> list[CorpusCase]:
             fields = dict(HEADER.findall(path.read_text("utf-8")))
             cases.append(
                 CorpusCase(
-                    path, ex.id, fields.get("corpus", ""), fields.get("catches"), fields.get("says")
+                    path,
+                    ex.id,
+                    fields.get("corpus", ""),
+                    fields.get("catches"),
+                    fields.get("says"),
+                    fields.get("needs"),
                 )
             )
     return cases
@@ -113,6 +122,10 @@ def _starters(module: Module, folder: Path, zygote: Zygote) -> Iterator[Finding]
 def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
     """Grade one corpus file and check its header's claim."""
     subject = str(case.path.relative_to(module.root))
+    if case.needs is not None and case.needs not in NEEDS:
+        return Finding(subject, f"needs {case.needs}", False, f"`# needs:` takes one of {NEEDS}")
+    if case.needs == "cuda" and not _cuda_available():
+        return Finding(subject, NO_CUDA, True, skipped=NO_CUDA)
     report = grade(module, case.path, zygote=zygote)
     (ex,) = report.exercises
     if case.catches is None:
@@ -125,3 +138,9 @@ def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
         return Finding(subject, claim, False, f"{case.catches} passed or did not run")
     says = all(case.says.lower() in c.message.lower() for c in caught)
     return Finding(subject, claim, says and not ex.complete, caught[0].message)
+
+
+def _cuda_available() -> bool:
+    import torch  # here, not at the top: `course --help` never imports torch
+
+    return torch.cuda.is_available()

@@ -8,7 +8,7 @@ import pytest
 
 from grader.grade import GradeOptions, grade
 from grader.results import NOT_ATTEMPTED, PASSED
-from grader.verify import check_case, corpus
+from grader.verify import CorpusCase, check_case, corpus
 from tests.conftest import REPO
 
 
@@ -57,6 +57,8 @@ def test_corpus_has_every_listed_mistake():
         "no_backward", "minibatches_sgd_unfold", "lstm_cell_adamw_loop",
         "first_step_output", "all_steps_summed", "norm_over_time", "no_requires_grad",
         "dirty_gradients", "h_n_vector_norm", "backward_restores_grads",
+        "padded_last_step", "sorted_lengths_required", "mean_counts_padding", "lengths_on_gpu",
+        "gather_last_step", "loop_per_sequence", "time_major_packed",
     }  # fmt: skip
     assert required <= names, required - names
 
@@ -64,7 +66,34 @@ def test_corpus_has_every_listed_mistake():
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: f"{c.exercise}/{c.path.parent.name}")
 def test_corpus_case(module, zygote, case):
     finding = check_case(module, case, zygote)
+    if finding.skipped:
+        pytest.skip(finding.skipped)
     assert finding.ok, f"{finding.subject} {finding.claim}:\n{finding.detail}"
+
+
+def _cuda_case(needs: str) -> CorpusCase:
+    path = REPO / "tests/corpus/06_variable_length/mistakes/lengths_on_gpu/variable_length.py"
+    return CorpusCase(path, "06_variable_length", "lengths on the GPU", "test_x", "CPU", needs)
+
+
+def test_cuda_only_case_is_skipped_without_cuda(module, monkeypatch):
+    monkeypatch.setattr("grader.verify._cuda_available", lambda: False)
+    monkeypatch.setattr("grader.verify.grade", lambda *a, **k: pytest.fail("graded anyway"))
+    finding = check_case(module, _cuda_case("cuda"), zygote=None)
+    assert finding.skipped and "needs CUDA" in finding.skipped and "not checked" in finding.claim
+    assert finding.ok  # not a failure; and never claimed as caught
+    assert "caught" not in finding.claim
+
+
+def test_cuda_only_cases_say_so(module):
+    needs = {c.path.parent.name: c.needs for c in _cases() if c.exercise == "06_variable_length"}
+    assert needs["lengths_on_gpu"] == needs["mask_on_cpu"] == "cuda"
+    assert needs["padded_last_step"] is None
+
+
+def test_unknown_need_fails(module):
+    finding = check_case(module, _cuda_case("tpu"), zygote=None)
+    assert not finding.ok and not finding.skipped and "cuda" in finding.detail
 
 
 def test_seed_network_message_teaches_batch_first(module, zygote):

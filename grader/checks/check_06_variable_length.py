@@ -1,0 +1,367 @@
+"""Checks for exercise 6: `SequenceClassifier` and `masked_mean` over padded batches.
+
+The classifier gets the reference's weights (mapped by the structure of nn.LSTM and nn.Linear,
+never by attribute names) and reads padded batches whose lengths differ: sorted longest first
+with zero padding, then in any order with padding of large values, and padded beyond the
+longest sequence, so that reading any padded step changes the answer. When the scores differ,
+the reference's own layers replay the usual mistakes (the padded last step, the zeros that
+pad_packed_sequence adds back, rows left in sorted order, the bottom layer, a softmax) to name
+the cause. `masked_mean` is compared on padding of large values, and the means that count the
+padding are replayed the same way. `lengths` stays on the CPU on every device, as
+pack_padded_sequence wants it.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking.values import close, dims, max_difference, shape, tolerance
+from grader.learner import Learner
+from grader.probes.common import canonical_parameters
+
+EXERCISE = "06_variable_length"
+SIZES = (5, 8, 2, 3)  # input 5, hidden 8, 2 layers (so h_n[0] is not the top), 3 classes
+ONE_LAYER = (4, 6, 1, 2)
+SORTED = (7, 5, 3, 1)  # longest first, distinct, down to a single step
+UNSORTED = (3, 7, 1, 5)  # the batch's own order; distinct, so a sorted order shows
+LARGE = 20.0  # padding far from the data, so that reading it changes every result
+
+
+test_imports = defines("SequenceClassifier", "masked_mean")
+
+
+@points(1)
+@depends("test_imports")
+def test_structure(learner: Learner) -> None:
+    """SequenceClassifier is one nn.LSTM and one nn.Linear head of the right sizes"""
+    for sizes in (SIZES, ONE_LAYER):
+        what = f"SequenceClassifier{sizes}"
+        reply = call(learner, "variable_length.build", what, expected=SUBCLASS, sizes=list(sizes))
+        if problem := structure_problem(reply, sizes):
+            fail(problem)
+
+
+@points(2)
+@depends("test_structure")
+def test_sorted_lengths(learner: Learner, reference: ModuleType) -> None:
+    """Scores for lengths sorted longest first, padded with zeros, equal the reference's"""
+    for k, sizes in enumerate((SIZES, ONE_LAYER)):
+        batch = Batch(reference, sizes, SORTED, max(SORTED), seed=10 + k, fill="zeros")
+        batch.judge(classify(learner, batch))
+
+
+@points(3)
+@depends("test_structure")
+def test_unsorted_lengths(on_device: Learner, reference: ModuleType) -> None:
+    """Scores for lengths in any order, padded with large values, equal the reference's"""
+    cases = [(SIZES, UNSORTED, 7), (ONE_LAYER, (2, 4, 3), 6), (SIZES, (4, 1, 6), 9)]
+    for k, (sizes, lengths, t) in enumerate(cases):
+        batch = Batch(reference, sizes, lengths, t, seed=20 + k, fill="large")
+        batch.judge(classify(on_device, batch), on_device.device)
+
+
+@points(1)
+@depends("test_structure")
+def test_gradients(learner: Learner, reference: ModuleType) -> None:
+    """Gradients reach every parameter and equal the reference's"""
+    batch = Batch(reference, SIZES, UNSORTED, 7, seed=30, fill="large")
+    weights = torch.randn(len(UNSORTED), SIZES[-1], generator=torch.Generator().manual_seed(31))
+    reply = classify(learner, batch, weighting=weights)
+    batch.judge(reply)
+    if "grads" not in reply:
+        fail(DETACHED)
+    (batch.net(batch.x, batch.lengths) * weights).sum().backward()
+    params = canonical_parameters(batch.net)
+    for k, (got, p) in enumerate(zip(reply["grads"], params, strict=True)):
+        if type(got) is not torch.Tensor or not bool(got.abs().sum() > 0):
+            fail(NO_GRADIENT.format(k=k, shape=shape(p)))
+        if not close(got, p.grad, *tolerance()):
+            fail(WRONG_GRADIENT.format(k=k, shape=shape(p)))
+
+
+@points(3)
+@depends("test_imports")
+def test_masked_mean(on_device: Learner, reference: ModuleType) -> None:
+    """masked_mean over padding of large values equals the reference's"""
+    for k, (lengths, t, features) in enumerate(((UNSORTED, 7, 6), ((2, 4, 3), 6, 2))):
+        steps = padded(lengths, t, features, seed=40 + k, fill="large")
+        judge_mean(mean_of(on_device, steps, torch.tensor(lengths)), reference, on_device.device)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def padded(lengths, t: int, features: int, seed: int, fill: str) -> torch.Tensor:
+    """A (B, t, features) batch of random sequences, padded after each end with zeros or
+    with large values."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(len(lengths), t, features, generator=g)
+    for b, n in enumerate(lengths):
+        pad = torch.randn(t - n, features, generator=g)
+        x[b, n:] = 0.0 if fill == "zeros" else LARGE + 5 * pad
+    return x
+
+
+class Batch:
+    """The reference's weights, a padded batch and its lengths, made from a seed."""
+
+    def __init__(self, reference: ModuleType, sizes, lengths, t: int, seed: int, fill: str):
+        self.sizes = tuple(sizes)
+        torch.manual_seed(seed)
+        self.net = reference.SequenceClassifier(*sizes)
+        self.x = padded(lengths, t, sizes[0], seed, fill)
+        self.lengths = torch.tensor(lengths)
+        self.case = f"{len(lengths)} sequences of lengths {dims(self.lengths)} padded to {t}"
+
+    def judge(self, reply: dict, device: str = "cpu") -> None:
+        """Fail with the most specific message unless the scores equal the reference's."""
+        y = tensor(reply["y"], "Your forward")
+        net = self.net
+        with torch.no_grad():
+            expected = net(self.x, self.lengths)
+            replayed = mistakes(net, self.x, self.lengths)
+        if y.shape != expected.shape:
+            fail(shape_message(y, self.case, self.x.size(0), net))
+        if not close(y, expected, *tolerance(device)):
+            for cause, candidate in replayed.items():
+                if close(y, candidate, *tolerance(device)):
+                    fail(CAUSES[cause].format(case=self.case, **self.shorter()))
+            fail(values_message(y, expected, self, device))
+        if reply["mutated"]:
+            fail(MUTATED.format(what="forward", case=self.case, name=reply["mutated"][0]))
+
+    def shorter(self) -> dict:
+        """The lengths of the sequences shorter than the padded batch, for messages."""
+        short = [int(n) for n in self.lengths if n < self.x.size(1)]
+        return {"short": dims(short), "t": self.x.size(1)}
+
+
+def classify(learner: Learner, batch: Batch, **options) -> dict:
+    """The learner's forward on the batch with the reference's weights."""
+    return call(
+        learner,
+        "variable_length.classify",
+        "Your forward",
+        explain=lambda error, _: error_hint(error, batch.lengths, batch.x.size(1)),
+        sizes=list(batch.sizes),
+        weights=[p.detach().clone() for p in canonical_parameters(batch.net)],
+        x=batch.x,
+        lengths=batch.lengths,
+        device=learner.device,
+        **options,
+    )
+
+
+def error_hint(error: dict, lengths: torch.Tensor, t: int) -> str:
+    """What an error of the learner's code on this batch most likely means, or ""."""
+    text = error.get("message", "")
+    if "sorted in decreasing order" in text:
+        return ENFORCE_SORTED.format(lengths=dims(lengths))
+    if "CPU int64" in text:
+        return LENGTHS_ON_CPU
+    if "out of bounds" in text and str(t) in text:
+        return OFF_BY_ONE.format(t=t, last=t - 1)
+    if "same device" in text:
+        return DEVICES
+    return ""
+
+
+def mistakes(net, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the usual mistakes compute, replayed with the reference's own layers."""
+    lstm, head = net.lstm, net.head
+    out, _ = lstm(x)  # the padded batch, read to its end: (B, T, hidden)
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    out_packed, (h_n, _) = lstm(packed)
+    unpacked, _ = pad_packed_sequence(out_packed, batch_first=True)  # zeros after each end
+    right = head(h_n[-1])
+    found = {
+        "padded_last_step": head(out[:, -1]),
+        "unpacked_last_step": head(unpacked[:, -1]),
+        "sorted_order": right[torch.sort(lengths, descending=True, stable=True).indices],
+        "softmax": right.softmax(dim=-1),
+    }
+    if lstm.num_layers > 1:
+        found["bottom_layer"] = head(h_n[0])
+    return found
+
+
+def shape_message(y: torch.Tensor, case: str, b: int, net) -> str:
+    c, h = net.head.out_features, net.head.in_features
+    message = SHAPE.format(case=case, got=shape(y), b=b, c=c)
+    if y.dim() == 3 and y.shape[0] == b and y.shape[-1] == c:
+        return message + EVERY_STEP
+    if y.dim() == 3 and y.shape[1:] == (b, c):
+        return message + ALL_LAYERS
+    if tuple(y.shape) == (b, h):
+        return message + NO_HEAD_APPLIED.format(n=h)
+    return message
+
+
+def values_message(y: torch.Tensor, expected: torch.Tensor, batch: Batch, device: str) -> str:
+    """The message for scores that match no known mistake, naming the rows that differ."""
+    full = [b for b, n in enumerate(batch.lengths) if n == batch.x.size(1)]
+    if full and all(close(y[b], expected[b], *tolerance(device)) for b in full):
+        return SHORT_ROWS_WRONG.format(case=batch.case, **batch.shorter())
+    diff = max_difference(y, expected)
+    return WRONG_VALUES.format(case=batch.case, shape=shape(y), diff=diff)
+
+
+def mean_of(learner: Learner, steps: torch.Tensor, lengths: torch.Tensor) -> dict:
+    """The learner's masked_mean of `steps`, with the inputs it was given."""
+    reply = call(
+        learner,
+        "variable_length.mean",
+        "Your masked_mean",
+        explain=lambda error, _: error_hint(error, lengths, steps.size(1)),
+        steps=steps,
+        lengths=lengths,
+        device=learner.device,
+    )
+    return {**reply, "steps": steps, "lengths": lengths}
+
+
+def judge_mean(reply: dict, reference: ModuleType, device: str) -> None:
+    """Fail with the most specific message unless the means equal the reference's."""
+    steps, lengths = reply["steps"], reply["lengths"]
+    what = f"{len(lengths)} sequences of lengths {dims(lengths)} padded to {steps.size(1)}"
+    got = tensor(reply["value"], "Your masked_mean")
+    expected = reference.masked_mean(steps, lengths)
+    if got.shape != expected.shape:
+        fail(MEAN_SHAPE.format(case=what, got=shape(got), want=shape(expected)))
+    if not close(got, expected, *tolerance(device)):
+        for cause, candidate in mean_mistakes(steps, lengths).items():
+            if close(got, candidate, *tolerance(device)):
+                fail(MEAN_CAUSES[cause].format(case=what, t=steps.size(1)))
+        fail(MEAN_WRONG.format(case=what, diff=max_difference(got, expected)))
+    if reply["mutated"]:
+        fail(MUTATED.format(what="masked_mean", case=what, name=reply["mutated"][0]))
+
+
+def mean_mistakes(steps: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
+    """What the usual wrong means compute."""
+    real = torch.arange(steps.size(1)) < lengths[:, None]  # (B, T)
+    real_sum = steps.masked_fill(~real[..., None], 0).sum(dim=1)
+    n = lengths[:, None].to(steps.dtype)
+    return {
+        "mean_all": steps.mean(dim=1),
+        "sum_all_by_length": steps.sum(dim=1) / n,
+        "by_padded_length": real_sum / steps.size(1),
+        "sum_only": real_sum,
+    }
+
+
+def structure_problem(reply: dict, sizes) -> str | None:
+    """What is wrong with how SequenceClassifier(*sizes) is built, or None."""
+    i, h, layers, c = sizes
+    lstms, linears = reply["lstms"], reply["linears"]
+    if len(lstms) != 1:
+        return ONE_LSTM.format(sizes=sizes, n=len(lstms))
+    if lstms[0]["bidirectional"] or lstms[0]["proj_size"]:
+        return PLAIN_LSTM.format(sizes=sizes)
+    got = (lstms[0]["input_size"], lstms[0]["hidden_size"], lstms[0]["num_layers"])
+    if got != (i, h, layers):
+        return LSTM_SIZES.format(sizes=sizes, got=got, want=(i, h, layers))
+    heads = [(m["in_features"], m["out_features"]) for m in linears]
+    if heads != [(h, c)]:
+        return HEAD.format(sizes=sizes, h=h, c=c, got=heads or "none")
+    if reply["other_parameters"]:
+        return EXTRA.format(sizes=sizes, shapes=reply["other_parameters"])
+    return None
+
+
+# --------------------------------------------------------------------- messages
+
+SUBCLASS = "SequenceClassifier must subclass nn.Module."
+ONE_LSTM = (
+    "SequenceClassifier{sizes} holds {n} nn.LSTM modules; it reads the batch with exactly one, "
+    "of num_layers stacked layers."
+)
+PLAIN_LSTM = (
+    "The nn.LSTM of SequenceClassifier{sizes} is bidirectional or projected; this exercise "
+    "uses a plain one."
+)
+LSTM_SIZES = (
+    "SequenceClassifier{sizes} built nn.LSTM with (input_size, hidden_size, num_layers) = "
+    "{got}; expected {want}."
+)
+HEAD = (
+    "SequenceClassifier{sizes} needs exactly one nn.Linear head, nn.Linear({h}, {c}), from the "
+    "hidden state to the class scores; its nn.Linear layers are {got}."
+)
+EXTRA = "SequenceClassifier{sizes} has parameters besides the LSTM and the head: shapes {shapes}."
+ENFORCE_SORTED = (
+    "These lengths {lengths} are in the batch's own order: pass enforce_sorted=False, and "
+    "pack_padded_sequence sorts them for you and gives h_n back in x's order."
+)
+LENGTHS_ON_CPU = (
+    "pack_padded_sequence takes lengths on the CPU, even when x is on a GPU: packing counts on "
+    "the CPU how many sequences still run at each step. Pass lengths as you were given it (or "
+    "lengths.cpu()), not lengths.to(x.device)."
+)
+OFF_BY_ONE = (
+    "An index reached past the end of the padded batch: with {t} steps, the last index is "
+    "{last}. Counting from 0, sequence b's last real step is at index lengths[b] - 1."
+)
+DEVICES = (
+    "lengths stays on the CPU while the batch is on the GPU: move it, or anything made from it "
+    "such as a mask, to the batch's device before computing with the batch "
+    "(lengths.to(steps.device), torch.arange(T, device=steps.device))."
+)
+CAUSES = {
+    "padded_last_step": "Your scores for {case} match the head on out[:, -1] of the padded batch: for the sequences shorter than {t} steps (lengths {short}) that is the state after reading their padding, not at their own end. Read each sequence's last real step: pack the batch (pack_padded_sequence(..., enforce_sorted=False)) and take h_n[-1], or gather out[torch.arange(B), lengths - 1].",
+    "unpacked_last_step": "Your scores for {case} match the head on out[:, -1] after pad_packed_sequence: for every sequence shorter than the longest, that step is the padding pad_packed_sequence puts back (zeros), so its row is the head's bias alone. Take h_n[-1] of the packed run, or out[torch.arange(B), lengths - 1].",
+    "sorted_order": "Your scores for {case} are the right rows in the wrong order: sorted by length, longest first. Row b must belong to sequence b of x. Let pack_padded_sequence(..., enforce_sorted=False) sort and restore the order, or put your rows back with y[order.argsort()].",
+    "bottom_layer": "Your scores for {case} match the head on h_n[0], the BOTTOM layer's final state. h_n is (num_layers, batch, hidden): the top layer is h_n[-1].",
+    "softmax": "Your scores for {case} are the right scores passed through a softmax. Return the head's raw scores (logits): nn.CrossEntropyLoss applies log-softmax itself.",
+}
+SHORT_ROWS_WRONG = (
+    "Your scores for {case} are right for the sequences of full length {t} but wrong for the "
+    "shorter ones (lengths {short}): most likely your code reads their padding, zeros or not "
+    "(the LSTM's state changes with every step it reads). Read sequence b at index "
+    "lengths[b] - 1, or pack the batch and take h_n[-1]."
+)
+WRONG_VALUES = (
+    "Your scores for {case} have the right shape {shape} but differ from the reference's with "
+    "the same weights (largest difference {diff:.3g}), and match none of the usual mistakes. "
+    "Check that you read the top layer at each sequence's own last step, keep the rows in x's "
+    "order, and apply the head with nothing after it."
+)
+SHAPE = (
+    "Your scores for {case} have shape {got}; expected ({b}, {c}), one row of {c} scores per "
+    "sequence."
+)
+EVERY_STEP = " You kept every time step: read one step per sequence, its last real one."
+ALL_LAYERS = " The head was applied to all of h_n (every layer); use the top layer, h_n[-1]."
+NO_HEAD_APPLIED = " {n} columns look like the hidden state itself: apply the nn.Linear head."
+DETACHED = (
+    "Your scores do not require a gradient: something in forward detached them from the "
+    "parameters (.detach(), torch.no_grad() or .data), so the classifier could not be trained."
+)
+NO_GRADIENT = (
+    "Parameter {k} (shape {shape}) received no gradient: it does not take part in the scores."
+)
+WRONG_GRADIENT = "The gradient of parameter {k} (shape {shape}) differs from the reference's."
+MUTATED = (
+    "Your {what} changed the caller's {name} in place for {case}. Leave it as it was: make a "
+    "new tensor ({name}.masked_fill(...), {name} * mask) instead of assigning into it "
+    "({name}[...] = ...)."
+)
+MEAN_SHAPE = (
+    "Your masked_mean for {case} has shape {got}; expected {want}: one mean per sequence and "
+    "feature, averaged over time (dimension 1) only."
+)
+MEAN_CAUSES = {
+    "mean_all": "Your means for {case} count the padding: they equal steps.mean(dim=1), which adds the padded steps and divides every sum by {t}. Average over the real steps only: a mask torch.arange(T) < lengths[:, None] (on steps' device), the masked sum, divided by lengths.",
+    "sum_all_by_length": "Your means for {case} add the padding too: they equal steps.sum(dim=1) / lengths. Zero the padded steps first (masked_fill with the mask ~(torch.arange(T) < lengths[:, None])), then sum and divide.",
+    "by_padded_length": "Your means for {case} divide the sum of the real steps by the padded length {t}, so the padding still counts, as zeros. Divide by each sequence's own length, lengths[:, None].",
+    "sum_only": "Your result for {case} is the sum over the real steps, not their mean: divide by each sequence's length, lengths[:, None].",
+}
+MEAN_WRONG = (
+    "Your masked_mean for {case} differs from the mean over each sequence's real steps (largest "
+    "difference {diff:.3g}). Check the mask (True where t < lengths[b]), that padded steps add "
+    "nothing, and that you divide by each sequence's length."
+)

@@ -1,0 +1,31 @@
+"""Reference solution: variable-length batches, read at each sequence's own last step.
+
+A padded batch x: (B, T, I) holds B sequences of lengths n_b <= T, padding after each end.
+    y_b = W h_b(n_b) + b          the head on sequence b's top-layer state at ITS last step
+    mean_b = (1 / n_b) Σ_{t < n_b} s_b(t)    the mean over sequence b's real steps only
+"""
+
+import torch
+import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, num_classes):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x, lengths):
+        # x: (B, T, input_size), padded; lengths: (B,) CPU int64, in any order
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)  # h_n: (num_layers, B, hidden), each at its own end
+        return self.head(h_n[-1])  # the top layer -> (B, num_classes) scores
+
+
+def masked_mean(steps, lengths):
+    # steps: (B, T, features) on any device; lengths: (B,) CPU int64
+    n = lengths.to(steps.device)
+    real = torch.arange(steps.size(1), device=steps.device) < n[:, None]  # (B, T)
+    total = steps.masked_fill(~real[..., None], 0).sum(dim=1)  # (B, features)
+    return total / n[:, None].to(steps.dtype)

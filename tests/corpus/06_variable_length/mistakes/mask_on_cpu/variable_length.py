@@ -1,0 +1,24 @@
+# corpus: masked_mean builds its mask on the CPU: right on the CPU, fails on a GPU
+# needs: cuda
+# catches: test_masked_mean
+# says: device
+import torch
+import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, num_classes):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)
+        return self.head(h_n[-1])
+
+
+def masked_mean(steps, lengths):
+    mask = torch.arange(steps.size(1)) < lengths[:, None]
+    return (steps * mask[..., None]).sum(dim=1) / lengths[:, None]

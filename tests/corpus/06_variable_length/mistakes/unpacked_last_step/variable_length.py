@@ -1,0 +1,26 @@
+# corpus: packs, unpacks with pad_packed_sequence, then reads out[:, -1]
+# catches: test_sorted_lengths
+# says: pad_packed_sequence puts back
+import torch
+import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, num_classes):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out_packed, _ = self.lstm(packed)
+        out, _ = pad_packed_sequence(out_packed, batch_first=True)
+        return self.head(out[:, -1])
+
+
+def masked_mean(steps, lengths):
+    n = lengths.to(steps.device)
+    real = torch.arange(steps.size(1), device=steps.device) < n[:, None]
+    total = steps.masked_fill(~real[..., None], 0).sum(dim=1)
+    return total / n[:, None]

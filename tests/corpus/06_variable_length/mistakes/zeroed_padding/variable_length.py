@@ -1,0 +1,25 @@
+# corpus: zeroes the padding to make it harmless, then reads out[:, -1]
+# catches: test_unsorted_lengths
+# says: zeros or not
+import torch
+import torch.nn as nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, num_classes):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def forward(self, x, lengths):
+        real = torch.arange(x.size(1), device=x.device) < lengths.to(x.device)[:, None]
+        out, _ = self.lstm(x * real[..., None])
+        return self.head(out[:, -1])
+
+
+def masked_mean(steps, lengths):
+    n = lengths.to(steps.device)
+    real = torch.arange(steps.size(1), device=steps.device) < n[:, None]
+    total = steps.masked_fill(~real[..., None], 0).sum(dim=1)
+    return total / n[:, None]
