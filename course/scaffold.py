@@ -52,7 +52,8 @@ def _require_authoring(module: Module, slug: str, objectives: tuple[str, ...]) -
 
 def _files(ex: Exercise) -> dict[Path, str]:
     p, stem = parts(ex), Path(ex.file).stem
-    fill = {"id": ex.id, "title": ex.title, "file": ex.file, "stem": stem, "points": ex.points}
+    fill = {"id": ex.id, "title": ex.title, "file": ex.file, "stem": stem,
+            "points": ex.points, "number": ex.number}  # fmt: skip
     return {
         p.statement: STATEMENT.format(**fill),
         p.starter: STARTER.format(**fill),
@@ -93,15 +94,20 @@ ENTRY = """\
 NEXT_STEPS = """\
 Made exercise {id}:
 {written}
-and its entry in {manifest}. Now, in the order of CONTRIBUTING.md ("Adding an exercise"):
-  1. write the statement, the reference solution and the starter;
-  2. `course verify --approve-starters` to approve the starter;
-  3. write the probe and the checks (points adding up to the entry's points);
-  4. write the hints in {manifest} (a ladder, the last one nearly the answer);
-  5. add at least 3 mistakes and 2 correct variants under tests/corpus/{id}/;
-  6. `course validate`, then `course verify`, until both pass."""
+and its entry in {manifest}. `course validate` lists what is left; in the order of
+CONTRIBUTING.md ("Adding an exercise"):
+  1. the hints of its entry in {manifest} (a ladder, the last one nearly the answer);
+  2. the statement;
+  3. the reference solution;
+  4. the starter, then `course verify --approve-starters`;
+  5. the probe;
+  6. the checks (their points add up to the entry's);
+  7. at least 3 mistakes and 2 correct variants under tests/corpus/{id}/ (then delete the
+     .gitkeep files);
+  8. its row in README.md's table of exercises.
+Then `course verify --exercise {id}` until every claim holds."""
 STATEMENT = """\
-# Exercise: {title}
+# Exercise {number} — {title}
 
 TODO: one paragraph: what the learner builds and why it matters (link the lesson's section).
 
@@ -117,7 +123,7 @@ TODO: the checks, in the learner's words, and what each one compares.
 Grade it with `course grade exercises/{id}` (or `course watch`).
 """
 STARTER = '''\
-"""Exercise: {title}. Read README.md beside this file first.
+"""Exercise {number}: {title}. Read README.md beside this file first.
 
 Grade it with:  course grade exercises/{id}
 """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from courseware.authoring import authoring_problems, is_authors_repository
+from courseware.authoring import authoring_problems, is_authors_repository, starter_problems
 from courseware.content import load_module
 from courseware.errors import ContentError
 
@@ -15,7 +15,10 @@ def validate() -> str:
     from course.workspace import state_of_file
 
     module = load_module()
-    if is_authors_repository(module.root) and (problems := authoring_problems(module)):
+    problems = starter_problems(module)
+    if is_authors_repository(module.root):
+        problems += authoring_problems(module)
+    if problems:
         raise ContentError(problems)
     questions = sum(len(bank.questions) for bank in module.quizzes)
     lines = [

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from courseware.content import Exercise, Module
 from courseware.errors import Problem
+from courseware.starters import APPROVE, LOCK
 
 CORPUS = Path("tests") / "corpus"
 MIN_MISTAKES = 3  # a few typical mistakes, each caught by the check its header names
@@ -45,6 +46,28 @@ def parts(ex: Exercise) -> Parts:
     )
 
 
+def starter_problems(module: Module) -> list[Problem]:
+    """Every exercise has an approved starter with a TODO in it (checked wherever the content
+    is: a learner's package ships a complete lock)."""
+    found = []
+    for ex in module.exercises:
+        if not ex.starter.text:
+            message = f"exercise {ex.id}: {LOCK} has no approved starter {ex.file}; {APPROVE}"
+            found.append(Problem("course.yaml", _line_of(module, f"- id: {ex.id}"), message))
+        elif "TODO" not in ex.starter.text:
+            message = (
+                f"exercise {ex.id}: the approved starter {ex.file} has no TODO for the learner"
+            )
+            found.append(Problem(LOCK, _line_of(module, f"{ex.id}:", LOCK), message))
+    return found
+
+
+def _line_of(module: Module, text: str, name: str = "course.yaml") -> int:
+    """The first line of a content file that holds `text` (1 when none does)."""
+    lines = (module.root / name).read_text("utf-8").splitlines()
+    return next((n for n, line in enumerate(lines, 1) if text in line), 1)
+
+
 def is_authors_repository(root: Path) -> bool:
     return (root / CORPUS).is_dir()
 
@@ -61,12 +84,11 @@ def authoring_problems(module: Module) -> list[Problem]:
 
 def _unwritten_hints(module: Module) -> list[Problem]:
     """Hints still holding a template's TODO (every hint must teach something)."""
-    lines = (module.root / "course.yaml").read_text("utf-8").splitlines()
     found = []
     for ex in module.exercises:
         for hint in ex.hints:
             if "TODO" in hint:
-                at = next((n for n, line in enumerate(lines, 1) if hint[:40] in line), 1)
+                at = _line_of(module, hint[:40])
                 found.append(Problem("course.yaml", at, UNWRITTEN_HINT.format(id=ex.id)))
     return found
 
@@ -76,7 +98,7 @@ def _missing(root: Path, ex: Exercise) -> list[Problem]:
     for role, path in (("starter", p.starter), ("probe", p.probe)):
         if not (root / path).is_file():
             found.append(Problem(str(path), 1, MISSING.format(id=ex.id, role=role)))
-    for kind, folder, least in (("mistakes", p.mistakes, MIN_MISTAKES),
+    for kind, folder, least in (("mistake", p.mistakes, MIN_MISTAKES),
                                 ("correct", p.correct, MIN_CORRECT)):  # fmt: skip
         cases = sorted((root / folder).glob(f"*/{ex.file}"))
         if len(cases) < least:
@@ -126,8 +148,8 @@ MISSING = (
     "holds (`course new exercise` makes every file)"
 )
 FEW_CASES = (
-    "exercise {id} has {n} {kind} case(s), at least {least} are needed: one folder per case, "
-    "each holding {file} with its `# corpus:` header (CONTRIBUTING.md, step 6)"
+    "exercise {id} has {n} {kind} case(s) here and needs at least {least}: one folder per "
+    "case, each holding {file} with its `# corpus:` header (CONTRIBUTING.md, step 7)"
 )
 STRAY_FOLDER = "no exercise in course.yaml has this id: rename it, add the exercise, or delete it"
 STRAY_FILE = (

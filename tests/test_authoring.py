@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from course.cli import main
-from courseware.content import approve_starters
+from courseware.content import approve_starters, load_module
 from tests.helpers import fresh_clone
 
 
@@ -36,22 +36,24 @@ def test_the_repository_has_every_part_of_every_exercise(repo):
 
 
 def test_new_exercise_scaffolds_every_part_and_validate_lists_what_is_left(repo):
+    new_id = f"{len(load_module(repo).exercises) + 1:02d}_padding"
     result = new("padding", "--objective", "shapes", "--points", "6")
     assert result.exit_code == 0, result.output
-    for rel in ("exercises/06_padding/README.md", "exercises/06_padding/padding.py",
-                "solutions/06_padding/padding.py", "grader/checks/check_06_padding.py",
+    for rel in (f"exercises/{new_id}/README.md", f"exercises/{new_id}/padding.py",
+                f"solutions/{new_id}/padding.py", f"grader/checks/check_{new_id}.py",
                 "grader/probes/padding.py"):  # fmt: skip
         assert (repo / rel).is_file(), rel
-    assert "  - id: 06_padding\n" in (repo / "course.yaml").read_text()
-    assert any("starters.lock has no approved starter padding.py" in line for line in validate())
-    approve_starters(repo)
-    problems = validate()
-    assert any("06_padding: this hint is still the template's TODO" in p for p in problems)
+    assert f"  - id: {new_id}\n" in (repo / "course.yaml").read_text()
+    problems = validate()  # every part still missing is listed at once
+    assert any(f"{new_id}: starters.lock has no approved starter padding.py" in p for p in problems)
+    assert any(f"{new_id}: this hint is still the template's TODO" in p for p in problems)
     assert any(
-        p.startswith("tests/corpus/06_padding/mistakes:1: exercise 06_padding has 0 mistakes")
+        p.startswith(f"tests/corpus/{new_id}/mistakes:1: exercise {new_id} has 0 mistake case")
         for p in problems
     )
-    assert any("has 0 correct case(s), at least 2" in p for p in problems)
+    assert any("has 0 correct case(s) here and needs at least 2" in p for p in problems)
+    approve_starters(repo)
+    assert not any("no approved starter" in p for p in validate())
 
 
 def test_an_exercise_without_a_probe_fails_validate(repo):
@@ -85,7 +87,7 @@ def test_stray_files_are_named(repo):
 def test_new_exercise_refuses_bad_requests(repo, args, message):
     result = new(*args)
     assert result.exit_code == 2 and message in result.output
-    assert not (repo / "exercises" / "06_padding").exists()
+    assert not list((repo / "exercises").glob("*_padding"))
 
 
 def test_new_exercise_outside_the_authors_repository(tmp_path, monkeypatch):
