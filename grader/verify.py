@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from courseware.content import Module, edited_starters
@@ -70,8 +70,11 @@ def corpus(module: Module) -> list[CorpusCase]:
     return cases
 
 
-def verify(module: Module) -> Iterator[Finding]:
-    """Yield every finding, in order, as it is established."""
+def verify(module: Module, only: tuple[str, ...] = ()) -> Iterator[Finding]:
+    """Yield every finding, in order, as it is established; `only` names the exercises to
+    prove (all when empty)."""
+    if only:
+        module = replace(module, exercises=tuple(module.exercise(e) for e in only))
     zygote = Zygote.start()
     try:
         yield from starter_findings(module)
