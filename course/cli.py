@@ -132,6 +132,11 @@ def validate() -> None:
     "--regrade", is_flag=True, help="Batch: grade again learners already in the gradebook."
 )
 @click.option(
+    "--unsafe-no-isolation",
+    is_flag=True,
+    help="Batch: grade even where learner code cannot be fully confined (reports say so).",
+)
+@click.option(
     "--feedback-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Batch: write each learner's report (ID.txt and ID.json) here, to hand back.",

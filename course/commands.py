@@ -41,7 +41,13 @@ def _grade_options(options: dict):
     limits = replace(
         Limits(), request_seconds=options["timeout"], memory_bytes=options["memory"] << 20
     )
-    return GradeOptions(exercises=options["exercises"], device=options["device"], limits=limits)
+    return GradeOptions(
+        exercises=options["exercises"],
+        device=options["device"],
+        limits=limits,
+        require_isolation=options["batch"],  # a class: only with every isolation level
+        allow_unsafe=options.get("unsafe_no_isolation", False),
+    )
 
 
 def _grade_one(path: Path, options: dict) -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib
 import os
 import platform
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -16,7 +14,7 @@ from unittest import mock
 
 from courseware.content import Exercise, Module
 from courseware.errors import CourseError
-from courseware.files import read_learner_file
+from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
 from courseware.starters import is_starter
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
 from grader.sandbox import Limits
@@ -36,6 +34,24 @@ NOT_ATTEMPTED_MESSAGE = (
     "then run `course grade {file}` again."
 )
 MISSING_MESSAGE = "Not attempted: no file named {name} under {target}."
+TOO_MANY_ENTRIES = (
+    "{folder} holds more than {limit} files and folders: point `course grade` at the folder "
+    "of your exercises (e.g. exercises/), not a whole disk."
+)
+
+
+class IsolationMissing(CourseError):
+    """Batch grading needs every isolation level, and a runner here lacks one."""
+
+
+ISOLATION_MISSING = (
+    "batch grading confines each learner's code completely, and here a runner lacks: "
+    "{missing}.{notes}\nRun as root, or where the kernel lets ordinary users create user "
+    "namespaces (on Debian and Ubuntu: sysctl kernel.unprivileged_userns_clone=1 and, on "
+    "Ubuntu 24.04, kernel.apparmor_restrict_unprivileged_userns=0; in a container: allow "
+    "unshare and mount), or pass --unsafe-no-isolation to grade anyway (every report then "
+    "says what was missing)."
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,8 @@ class GradeOptions:
     device: str = "auto"  # auto | cpu | cuda
     limits: Limits = field(default_factory=Limits)
     treat_starters_as_attempts: bool = False  # `course verify` grades starters for real
+    require_isolation: bool = False  # batch: refuse (exit 2) where runners lack a level
+    allow_unsafe: bool = False  # --unsafe-no-isolation: grade anyway; reports say what lacked
 
 
 def grade(
@@ -110,11 +128,15 @@ def _run_checks(
         import pytest
         import torch
 
-        # What an optimizer's first step imports (1 s): imported beside the first checks, which
-        # mostly wait for runners, rather than in the middle of a training check.
-        threading.Thread(target=importlib.import_module, args=("torch._dynamo",)).start()
+        # What an optimizer's constructor imports (1.2 s), imported while the zygote boots and
+        # never on a thread: pytest rewrites assertions with `ast`, which CPython 3.11 does not
+        # make safe across threads ("AST constructor recursion depth mismatch").
+        importlib.import_module("torch._dynamo")
 
         from grader.plugin import GradeConfig, GradePlugin
+
+        if options.require_isolation and not options.allow_unsafe:
+            require_isolation(zygote.isolation(options.limits))
 
         torch.set_num_threads(1)  # the same arithmetic as the single-threaded runners
         devices = _devices(options.device, torch.cuda.is_available())
@@ -163,14 +185,26 @@ def _devices(choice: str, cuda: bool) -> tuple[str, ...]:
     ]
 
 
+def require_isolation(isolation: dict) -> None:
+    """Refuse to grade (exit 2) when a runner's hello shows a level missing: a class is
+    graded only with every level in force, unless the instructor says otherwise."""
+    missing = isolation.get("missing", ["(the runner did not say what it has)"])
+    if missing:
+        notes = "".join(f"\n  ({note})" for note in isolation.get("notes", []))
+        raise IsolationMissing(ISOLATION_MISSING.format(missing=", ".join(missing), notes=notes))
+
+
 def _hidden(module: Module, target: Path) -> tuple[str, ...]:
-    """Folders the runner must not see: references, checks, the corpus and the learner's own
-    folder (in a class, other learners' files). Never one that holds Python itself."""
-    root, here = module.root, target if target.is_dir() else target.parent
-    folders = {root / "solutions", root / "grader" / "checks", root / "tests", here}
-    needed = [Path(sys.prefix).resolve(), Path(__file__).resolve().parent]  # Python, grader
-    keep = [f.resolve() for f in folders if f.is_dir()]
-    return tuple(sorted(str(f) for f in keep if not any(f == n or f in n.parents for n in needed)))
+    """What the runner must not see even inside a folder it is shown (Python's, torch's): the
+    course folder (its .git, the references, checks and corpus, a built _site), the content
+    package wherever it is installed, the learner's folder and the one holding it (in a class:
+    the other learners, and the gradebook beside them). The runner sees nothing else of the
+    host anyway: its view is an allowlist (grader/sandbox.py)."""
+    import courseware
+
+    here = target if target.is_dir() else target.parent
+    folders = {module.root, Path(courseware.__file__).parent, here, here.parent}
+    return tuple(sorted({str(f.resolve()) for f in folders}))
 
 
 def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
@@ -191,11 +225,12 @@ def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
         return {ex: target}
     for ex in module.exercises:
         if target.resolve().name == ex.id:  # an exercise folder: that exercise only
-            path = target / ex.file
-            return {ex: path if path.is_file() else None}
+            path = target / ex.file  # whatever it is: the safe reader says what is wrong
+            return {ex: path if os.path.lexists(path) else None}
     found: dict[Exercise, Path | None] = {}
+    named = _find(target, {ex.file for ex in module.exercises})
     for ex in module.exercises:
-        matches = _find(target, ex.file)
+        matches = named.get(ex.file, [])
         if len(matches) > 1:
             listed = "\n  ".join(str(m) for m in matches[:5])
             listed += f"\n  … and {len(matches) - 5} more" if len(matches) > 5 else ""
@@ -207,12 +242,18 @@ def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
     return found
 
 
-def _find(folder: Path, name: str) -> list[Path]:
-    hits = []
+def _find(folder: Path, names: set[str]) -> dict[str, list[Path]]:
+    """The paths of the files called one of `names` under `folder`, in one walk that follows
+    no link and stops past MAX_LEARNER_ENTRIES entries (a learner's folder, not a disk)."""
+    hits: dict[str, list[Path]] = {}
+    seen = 0
     for dirpath, dirnames, filenames in os.walk(folder):
+        seen += len(dirnames) + len(filenames)
+        if seen > MAX_LEARNER_ENTRIES:
+            raise CourseError(TOO_MANY_ENTRIES.format(folder=folder, limit=MAX_LEARNER_ENTRIES))
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
-        if name in filenames:
-            hits.append(Path(dirpath) / name)
+        for name in names.intersection(filenames):
+            hits.setdefault(name, []).append(Path(dirpath) / name)
     return hits
 
 

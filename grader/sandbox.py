@@ -48,11 +48,13 @@ DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc
 DEV_LINKS |= {"stderr": "/proc/self/fd/2"}
 # the folders of sys.path (Python, torch), these files of the grader (what runs in a runner),
 RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "probes")
+OWN_PACKAGES = ("grader", "course", "courseware", "__main__")  # only RUNNER_SIDE of these
+LIBRARY_NAMES = ("site-packages", "dist-packages")
 # and private tmpfs where it may write. The course's content package is hidden wherever it is
 # installed (a wheel puts the references and checks in site-packages/courseware/data).
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
 CONTENT_PACKAGE = "courseware"
-ORDER = {"bind": 0, "link": 0, "tmpfs": 1, "hide": 2}  # at equal depth
+ORDER = {"bind": 0, "link": 0, "tmpfs": 1, "scaffold": 1, "hide": 2}  # at equal depth
 ALLOWLIST_VIEW = (
     "allowlist: system libraries, Python, torch and the grader's runner side, read-only; "
     "private /tmp, /var/tmp and /dev/shm"
@@ -167,21 +169,61 @@ class Mount:
 
     path: str
     kind: str  # bind: the host's `source`, read-only; link: a symlink to `source`;
-    #            tmpfs: private and writable; hide: empty and read-only
+    #            tmpfs: private and writable; hide, scaffold: empty and read-only
     source: str = ""
 
 
 def runner_paths() -> list[str]:
-    """What the runner needs to read besides the system: the folders of sys.path (the
-    standard library, site-packages with torch) and the runner's side of the grader."""
+    """What the runner needs to read besides the system: Python's library folders (the
+    standard library, site-packages with torch), any other package it has imported (say a
+    torch built from source), and the runner's side of the grader. Never a folder that is on
+    sys.path only for an editable install: that is a course folder, with its .git."""
     import sys
 
-    import grader
-
-    here = os.path.dirname(os.path.abspath(grader.__file__))
+    prefixes = _library_prefixes()
+    entries = (os.path.abspath(p) for p in sys.path if p)
+    libraries = [p for p in entries if os.path.exists(p) and _is_library(p, prefixes)]
+    loaded = [p for p in _imported() if not _inside(p, libraries)]
+    here = os.path.dirname(os.path.abspath(sys.modules["grader"].__file__))
     mine = [os.path.join(here, name) for name in RUNNER_SIDE]
-    found = [os.path.abspath(p) for p in sys.path if p and os.path.isdir(p)]
-    return [*found, *(p for p in mine if os.path.exists(p))]
+    return list(dict.fromkeys([*libraries, *loaded, *(p for p in mine if os.path.exists(p))]))
+
+
+def _library_prefixes() -> list[str]:
+    import site
+    import sys
+
+    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    found.update(site.getsitepackages())
+    if site.ENABLE_USER_SITE:
+        found.add(site.getusersitepackages())
+    return [os.path.abspath(p) for p in found]
+
+
+def _imported() -> list[str]:
+    """Where each imported top-level module lives (its package folders, or its file), but the
+    project's own packages: of those the runner gets RUNNER_SIDE alone."""
+    import sys
+
+    found = []
+    for name, module in list(sys.modules.items()):
+        if "." in name or name in OWN_PACKAGES or module is None:
+            continue
+        paths = [p for p in getattr(module, "__path__", None) or () if type(p) is str]
+        file = getattr(module, "__file__", None)
+        paths = paths or ([file] if type(file) is str else [])
+        found += [os.path.abspath(p) for p in paths if os.path.exists(p)]
+    return found
+
+
+def _is_library(path: str, prefixes: list[str]) -> bool:
+    """A folder of Python's installation, or any folder named like one (a site-packages that
+    a .pth file adds); never a project's folder put on sys.path by an editable install."""
+    return _inside(path, prefixes) or os.path.basename(path) in LIBRARY_NAMES
+
+
+def _inside(path: str, folders: list[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
 def plan_view(shown: list[str], hidden: list[str], cuda: bool) -> list[Mount]:
@@ -195,6 +237,7 @@ def plan_view(shown: list[str], hidden: list[str], cuda: bool) -> list[Mount]:
     hides = _seen_at(binds, [*hidden, *content])
     wanted = [m for m in binds if m.path not in hides] + [Mount(p, "tmpfs") for p in WRITABLE]
     wanted += [Mount(p, "hide") for p in hides]
+    wanted += [Mount(p, "scaffold") for p in _scaffolds(wanted)]
     steps: list[Mount] = []
     done: dict[str, str] = {}
     for m in sorted(wanted, key=lambda m: (m.path.count("/"), ORDER[m.kind])):
@@ -204,6 +247,21 @@ def plan_view(shown: list[str], hidden: list[str], cuda: bool) -> list[Mount]:
         done[m.path] = m.kind
         steps.append(m)
     return steps
+
+
+def _scaffolds(wanted: list[Mount]) -> list[str]:
+    """Where a bind lies inside a private tmpfs (Python in a CI clone under /tmp), the folders
+    leading to it sit on a tmpfs of their own, read-only like the rest: the runner may write
+    in its /tmp, not beside its Python."""
+    binds = {m.path for m in wanted if m.kind in ("bind", "link")}
+    found = []
+    for path in sorted(binds):
+        for place in WRITABLE:
+            if path.startswith(place + "/"):
+                first = place + "/" + path[len(place) + 1 :].split("/")[0]
+                if first not in binds:
+                    found.append(first)
+    return list(dict.fromkeys(found))
 
 
 def _system(cuda: bool) -> list[Mount]:
@@ -306,8 +364,10 @@ def _step(root: str, m: Mount, source: int | None, tmp_bytes: int) -> None:
         os.makedirs(target, exist_ok=True)
         options = f"size={tmp_bytes},mode=1777".encode()
         _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options)
-    elif os.path.isdir(target):  # hide a folder under an empty tmpfs
-        _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"size=4k,mode=755")
+    elif m.kind == "scaffold" or os.path.isdir(target):  # an empty tmpfs, read-only later
+        os.makedirs(target, exist_ok=True)
+        flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+        _mount(b"tmpfs", target, b"tmpfs", flags, b"size=64k,mode=755")
     else:  # hide a file under an empty one
         _mount(f"{root}/.empty".encode(), target, None, MS_BIND)
 

@@ -4,6 +4,8 @@ for broken files, and how `course grade` finds files, writes JSON and exits."""
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -213,3 +215,70 @@ def test_a_symbolic_link_is_not_followed(module, zygote, tmp_path):
 def test_a_huge_file_is_refused(grade_source):
     result = grade_source(EX1, "x = 1\n" * 300_000)
     assert "cannot read the file: larger than 1024 KiB" in failed_messages(result)
+
+
+def test_a_fifo_in_place_of_the_file_does_not_hang(module, zygote, tmp_path):
+    from grader.grade import grade
+
+    folder = tmp_path / EX1
+    folder.mkdir()
+    os.mkfifo(folder / "lstm_network.py")  # nobody ever writes: a blocking read hangs forever
+    (ex,) = grade(module, folder, zygote=zygote).exercises
+    assert ex.score == 0 and "cannot read the file: not a regular file" in failed_messages(ex)
+
+
+def test_a_link_to_dev_zero_is_not_read(module, zygote, tmp_path):
+    from grader.grade import grade
+
+    folder = tmp_path / EX1
+    folder.mkdir()
+    (folder / "lstm_network.py").symlink_to("/dev/zero")
+    (ex,) = grade(module, folder, zygote=zygote).exercises
+    assert ex.score == 0 and "cannot read the file: it is a symbolic link" in failed_messages(ex)
+
+
+def test_a_folder_whose_name_is_not_utf8_is_graded(module, zygote, tmp_path):
+    from grader.grade import grade
+    from grader.report import terminal
+
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9 \xff"))
+    folder.mkdir()
+    (folder / "lstm_network.py").write_text(solution(module, EX1))
+    report = grade(module, folder, zygote=zygote)
+    by_id = {e.id: e for e in report.exercises}
+    assert by_id[EX1].complete
+    terminal(report).encode("utf-8")  # printable: no lone surrogate reaches the terminal
+
+
+def test_an_unknown_probe_is_the_graders_error_not_the_learners(module, zygote, tmp_path):
+    """An author's typo in a probe's name (or arguments) is reported as the grader's
+    failure; the runner goes on serving."""
+    from grader.learner import GraderError, Learner
+    from grader.sandbox import Limits
+
+    path = tmp_path / "lstm_network.py"
+    path.write_text(solution(module, EX1))
+    learner = Learner(EX1, path, zygote, Limits(), hidden=())
+    try:
+        with pytest.raises(GraderError, match=r"no probe named 'lstm_network\.bulid'"):
+            learner.probe("lstm_network.bulid", "Your LSTMNetwork", sizes=[3, 4, 1, 2])
+        with pytest.raises(GraderError, match=r"probe lstm_network\.build called wrongly"):
+            learner.probe("lstm_network.build", "Your LSTMNetwork", size=[3, 4, 1, 2])
+        assert learner.probe("lstm_network.build", "Your LSTMNetwork", sizes=[3, 4, 1, 2])
+    finally:
+        learner.close()
+
+
+def test_grading_starts_no_thread(module, zygote, monkeypatch):
+    """pytest rewrites assertions with `ast`, which CPython 3.11 does not make safe across
+    threads ("AST constructor recursion depth mismatch"): nothing may import on a thread
+    while the checks are collected."""
+    import threading
+
+    from grader.grade import grade
+
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda thread: started.append(thread.name))
+    path = module.exercise("02_training_step").solution
+    (ex,) = grade(module, path, zygote=zygote).exercises
+    assert ex.complete and started == []
