@@ -209,7 +209,7 @@ def test_a_learner_editing_starters_in_a_clone_keeps_every_command_working(cours
 
 def test_approve_starters_rewrites_the_lock(course, monkeypatch):
     monkeypatch.setenv("COURSE_ROOT", str(course))
-    monkeypatch.setattr("grader.verify.verify", lambda module: iter(()))
+    monkeypatch.setattr("grader.verify.verify", lambda *a: pytest.fail("approving only"))
     path = course / "exercises" / "02_training_step" / "training.py"
     path.write_text(path.read_text() + "# TODO: one more thing\n")
     result = CliRunner().invoke(main, ["verify", "--approve-starters"])
@@ -218,6 +218,26 @@ def test_approve_starters_rewrites_the_lock(course, monkeypatch):
     module = load_module(course)
     assert module.exercise("02_training_step").starter.text.endswith("# TODO: one more thing\n")
     assert all(f.ok for f in starter_findings(module))
+
+
+@pytest.mark.parametrize(("ok", "code", "verdict"), [(True, 0, "All verified"),
+                                                    (False, 1, "1 claim(s) failed")])  # fmt: skip
+def test_verify_reports_each_claim_and_what_it_could_not_check(monkeypatch, ok, code, verdict):
+    from grader.verify import Finding
+
+    seen = {}
+
+    def fake(module, only):
+        seen["only"] = only
+        yield Finding("solutions/06_x", "scores full marks", ok, "why it failed")
+        yield Finding("case a", "is caught", False, skipped="not checked: it needs CUDA")
+
+    monkeypatch.setattr("grader.verify.verify", fake)
+    result = CliRunner().invoke(main, ["verify", "--exercise", "06_x"])
+    assert result.exit_code == code and seen["only"] == ("06_x",)
+    assert "– case a is caught\n    not checked: it needs CUDA" in result.output
+    assert f"{verdict} (1 not checked on this machine)." in result.output
+    assert ("why it failed" in result.output) is not ok
 
 
 def test_no_course_root_is_a_clear_error(tmp_path, monkeypatch):
