@@ -117,7 +117,8 @@ class GradePlugin:
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.monotonic()
         marker = item.get_closest_marker("depends")
-        for name in marker.args if marker else ():
+        absent = _device(item) not in (None, *self.config.devices)  # not run, whatever it needs
+        for name in marker.args if marker and not absent else ():
             key = (item.module.__name__, name)
             states = self._outcomes.get(key, [])
             if not states or any(s not in (PASSED, NOT_RUN) for s in states):
@@ -156,6 +157,7 @@ class GradePlugin:
             score, points = 0.0, (points if state == BLOCKED else 0.0)
         elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailure):
             state, score, message = FAILED, 0.0, call.excinfo.value.message
+            detail = call.excinfo.value.detail
         else:
             state, score, message = ERROR, 0.0, INTERNAL
             detail = "".join(traceback.format_exception(call.excinfo.value)) if call.excinfo else ""

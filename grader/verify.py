@@ -15,7 +15,7 @@ from pathlib import Path
 
 from courseware.content import Module, edited_starters
 from grader.grade import GradeOptions, grade
-from grader.results import NOT_ATTEMPTED, PASSED
+from grader.results import NOT_ATTEMPTED, NOT_RUN, PASSED
 from grader.zygote import Zygote
 
 CORPUS = Path("tests") / "corpus"
@@ -24,7 +24,7 @@ DRIFT = (
     "`course verify --approve-starters`. A learner working in a clone: that is your work, and "
     "verify (an authors' command) reports it; `course reset` puts the starter back."
 )
-HEADER = re.compile(r"^# (corpus|catches|says|expects|needs): (.*)$", re.MULTILINE)
+HEADER = re.compile(r"^# (corpus|catches|says|must not say|expects|needs): (.*)$", re.MULTILINE)
 NEEDS = ("cuda",)  # what a corpus case may need: `# needs: cuda`, a mistake seen only there
 NO_CUDA = "not checked: it needs CUDA, and this machine has none"
 
@@ -50,6 +50,7 @@ class CorpusCase:
     catches: str | None  # the check that must fail (None: a correct solution)
     says: str | None  # a phrase the failure message must contain
     needs: str | None = None  # "cuda": the claim holds only where CUDA runs
+    must_not_say: str | None = None  # a plausible wrong diagnosis no message may contain
 
 
 def corpus(module: Module) -> list[CorpusCase]:
@@ -65,6 +66,7 @@ def corpus(module: Module) -> list[CorpusCase]:
                     fields.get("catches"),
                     fields.get("says"),
                     fields.get("needs"),
+                    fields.get("must not say"),
                 )
             )
     return cases
@@ -131,16 +133,32 @@ def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
         return Finding(subject, NO_CUDA, True, skipped=NO_CUDA)
     report = grade(module, case.path, zygote=zygote)
     (ex,) = report.exercises
+    if problem := _message_problem(case, ex.checks):
+        return Finding(subject, "gives messages that are short and not misleading", False, problem)
     if case.catches is None:
         wrong = [f"{c.title}: {c.message}" for c in ex.checks if c.state != PASSED and c.max_score]
         return Finding(subject, "scores full marks", ex.complete, "\n".join(wrong))
-    target = [c for c in ex.checks if c.name.split("[")[0] == case.catches and c.max_score]
-    caught = [c for c in target if c.state not in (PASSED,)]
+    target = [c for c in ex.checks if c.name.split("[")[0] == case.catches and c.state != NOT_RUN]
+    caught = [c for c in target if c.state != PASSED]
     claim = f"is caught by {case.catches} saying '{case.says}'"
     if not caught:
         return Finding(subject, claim, False, f"{case.catches} passed or did not run")
     says = all(case.says.lower() in c.message.lower() for c in caught)
-    return Finding(subject, claim, says and not ex.complete, caught[0].message)
+    advice = all(c.max_score == 0 for c in target)  # a check worth no points: advice only
+    return Finding(subject, claim, says and (advice or not ex.complete), caught[0].message)
+
+
+def _message_problem(case: CorpusCase, checks) -> str:
+    """A message longer than the cap, or one that says what the case's header says it must
+    not; "" if there is none."""
+    from grader.checking import MESSAGE_CAP, MORE  # imports torch: only where grading ran
+
+    for c in checks:
+        if len(c.message) > MESSAGE_CAP or c.message.endswith(MORE):
+            return f"{c.title}: a message longer than {MESSAGE_CAP} characters:\n{c.message}"
+        if case.must_not_say and case.must_not_say.lower() in c.message.lower():
+            return f"{c.title} says '{case.must_not_say}':\n{c.message}"
+    return ""
 
 
 def _cuda_available() -> bool:

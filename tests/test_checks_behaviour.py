@@ -84,19 +84,33 @@ def test_the_source_check_leaves_the_learners_own_code_alone(checks):
     assert torch_uses(source, checks("03_lstm_cell").FORBIDDEN) == []
 
 
-def test_torchs_lstm_code_is_rejected_with_the_reason(grade_source):
+def with_fused_call(call: str) -> str:
+    """The reference cell with its last two formulas replaced by `call`, giving h and c."""
     source = (REPO / "solutions/03_lstm_cell/lstm_cell.py").read_text()
-    fused = "h, c = torch.lstm_cell(x, (h, c), *self.parameters())"
-    source = source.replace("        c = f * c + i * g\n", f"        {fused}\n")
-    source = source.replace("        h = o * torch.tanh(c)\n", "")
+    source = source.replace("        c = f * c + i * g\n", f"        {call}\n")
+    return source.replace("        h = o * torch.tanh(c)\n", "")
+
+
+def test_torchs_lstm_code_is_named_as_advice_worth_no_points(grade_source):
+    source = with_fused_call("h, c = torch.lstm_cell(x, (h, c), *self.parameters())")
     result = grade_source("03_lstm_cell", source)
     rule = check(result, "test_builds_its_own_gates")
     line = source.splitlines().index(next(s for s in source.splitlines() if "lstm_cell(" in s))
-    assert rule.state == "failed"
+    assert rule.state == "failed" and rule.max_score == 0
     assert f"torch.lstm_cell at line {line + 1}" in rule.message
-    assert "build the gates yourself" in rule.message and "not allowed" in rule.message
-    assert check(result, "test_matches_lstm_cell").state == "blocked"
-    assert result.score == 1  # the parameters are right; nothing else counts
+    assert "build the gates yourself" in rule.message and "advice" in rule.message
+    assert check(result, "test_matches_lstm_cell").state == "passed"  # it blocks nothing
+    assert result.score == result.max_score == 12
+
+
+def test_code_can_hide_torchs_lstm_code_which_is_why_the_rule_is_advice(grade_source):
+    hidden = (
+        "with torch._C.DisableTorchFunction():\n"
+        "            h, c = getattr(torch, 'lstm' + '_cell')(x, (h, c), *self.parameters())"
+    )
+    result = grade_source("03_lstm_cell", with_fused_call(hidden))
+    assert check(result, "test_builds_its_own_gates").state == "passed"  # not seen: advice
+    assert result.score == result.max_score  # and it never could be worth points
 
 
 # --------------------------------------------------------------------- exercise 4
@@ -149,9 +163,9 @@ def test_a_forecast_that_reads_past_its_history_is_caught(grade_source):
         """
     )
     result = grade_source("04_forecasting", source)
-    ahead = check(result, "test_forecast_uses_only_history")
+    ahead = check(result, "test_forecast_feeds_back")
     assert ahead.state == "failed" and "reads past the end of the history" in ahead.message
-    assert check(result, "test_forecast_feeds_back").state == "failed"
+    assert check(result, "test_forecast_leaves_history").state == "blocked"
 
 
 def test_the_statement_states_the_budget_the_checks_use(checks):
@@ -205,3 +219,174 @@ def test_leaving_the_models_gradients_dirty_is_named(grade_source):
     result = grade_source("05_vanishing_gradients", source)
     assert result.score == 6, failed_messages(result)
     assert "torch.autograd.grad" in check(result, "test_leaves_model_as_found").message
+
+
+# --------------------------------------------------------------------- points for solving
+
+ZERO_STUBS = {  # the right names, layers and shapes, and zeros for every result
+    "01_lstm_network": """
+import torch
+import torch.nn as nn
+
+
+class LSTMNetwork(nn.Module):
+    def __init__(self, input_size, hidden_size, num_layers, output_size):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+        self.fc = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        return x.new_zeros(*x.shape[:-2], self.fc.out_features)
+""",
+    "02_training_step": """
+def train_step(model, inputs, targets, criterion, optimizer):
+    model.train()
+    model(inputs)
+    return 0.0
+""",
+    "03_lstm_cell": """
+import torch
+import torch.nn as nn
+
+
+class LSTMCell(nn.Module):
+    def __init__(self, input_size, hidden_size):
+        super().__init__()
+        self.weight_ih = nn.Parameter(torch.zeros(4 * hidden_size, input_size))
+        self.weight_hh = nn.Parameter(torch.zeros(4 * hidden_size, hidden_size))
+        self.bias_ih = nn.Parameter(torch.zeros(4 * hidden_size))
+        self.bias_hh = nn.Parameter(torch.zeros(4 * hidden_size))
+
+    def forward(self, x, state=None):
+        zeros = x.new_zeros(*x.shape[:-1], self.weight_hh.shape[1])
+        return zeros, zeros.clone()
+""",
+    "04_forecasting": """
+import torch
+import torch.nn as nn
+
+
+class Zeros(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(1, 4, batch_first=True)
+
+    def forward(self, x):
+        return x.new_zeros(x.shape[0], 1)
+
+
+def make_windows(series, window):
+    if len(series) <= window:
+        raise ValueError(f"a series of {len(series)} values is too short for window={window}")
+    n = len(series) - window
+    return series.new_zeros(n, window, 1), series.new_zeros(n, 1)
+
+
+def fit(series, window=20, epochs=100, seed=0):
+    torch.manual_seed(seed)
+    return Zeros()
+
+
+def forecast(model, history, steps, window=20):
+    return history.new_zeros(steps)
+""",
+    "05_vanishing_gradients": """
+def input_gradient_norms(model, inputs):
+    return inputs.new_zeros(inputs.shape[1])
+""",
+}
+
+
+@pytest.mark.parametrize("exercise", sorted(ZERO_STUBS))
+def test_code_that_returns_zeros_scores_nothing(grade_source, exercise):
+    result = grade_source(exercise, ZERO_STUBS[exercise])
+    passed = [c.title for c in result.checks if c.state == "passed" and c.max_score]
+    assert result.score == 0, passed
+
+
+def test_a_step_that_never_steps_and_returns_nan_does_not_return_the_loss(grade_source):
+    source = "def train_step(model, inputs, targets, criterion, optimizer):\n"
+    source += "    model.train()\n    model(inputs)\n    return float('nan')\n"
+    result = grade_source("02_training_step", source)
+    assert check(result, "test_returns_the_loss").state == "failed"
+    assert "returned nan" in check(result, "test_returns_the_loss").message
+    assert result.score == 0
+
+
+def test_the_returned_loss_is_the_learners_own_even_after_a_wrong_update(grade_source):
+    path = REPO / "tests/corpus/02_training_step/mistakes/zero_grad_after_step/training.py"
+    result = grade_source("02_training_step", path.read_text())
+    assert check(result, "test_sgd_momentum_mse").state == "failed"
+    assert check(result, "test_returns_the_loss").state == "passed"
+
+
+def test_a_forecaster_cannot_read_the_next_windows_target(grade_source):
+    source = (REPO / "solutions/04_forecasting/forecasting.py").read_text()
+    cheat = textwrap.dedent(
+        """
+        class NextRow(nn.Module):  # row i + 1 of a batch of consecutive windows ends at target i
+            def __init__(self):
+                super().__init__()
+                self.lstm = nn.LSTM(1, 4, batch_first=True)
+
+            def forward(self, x):
+                return torch.cat([x[1:, -1], x[-1:, -1]])
+
+
+        def fit(series, window=20, epochs=100, seed=0):
+            torch.manual_seed(seed)
+            return NextRow()
+
+
+        """
+    )
+    before, rest = source.split("def fit(")
+    source = before + cheat + rest[rest.index("def forecast(") :]
+    result = grade_source("04_forecasting", source)
+    learns = check(result, "test_fit_learns")
+    assert learns.state == "failed" and "never called loss.backward()" in learns.message
+    assert check(result, "test_fit_deterministic").state == "blocked"
+
+
+# --------------------------------------------------------------------- messages
+
+
+def test_a_long_message_is_cut_at_a_sentence_and_kept_whole_for_v():
+    from grader.checking import MESSAGE_CAP, MORE, CheckFailure, fail
+
+    long = " ".join(f"Sentence {n} says something." for n in range(100))
+    with pytest.raises(CheckFailure) as failure:
+        fail(long, "the traceback")
+    message, detail = failure.value.message, failure.value.detail
+    assert len(message) <= MESSAGE_CAP and message.endswith("." + MORE)
+    assert detail.startswith(long) and detail.endswith("the traceback")
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ({"type": "IndexError", "message": "too many indices for tensor of dimension 2"},
+         "only 2 dimensions"),
+        ({"type": "RuntimeError",
+          "message": "mat1 and mat2 shapes cannot be multiplied (3x5 and 16x5)"},
+         "inner sizes, 5 and 16"),
+        ({"type": "RuntimeError", "message": "Expected hidden[0] size (2, 7, 20), got [2, 4, 20]"},
+         "h0 has shape (2, 4, 20)"),
+        ({"type": "NameError", "message": "name 'hiden' is not defined"}, "Nothing named hiden"),
+        ({"type": "KeyError", "message": "'x'"}, "a key it does not hold"),
+        ({"type": "OddError", "message": "?"}, "with OddError"),
+    ],
+)  # fmt: skip
+def test_an_exception_is_explained_in_plain_words(error, says):
+    from grader.checking.errors import explain
+
+    assert says in explain(error)
+
+
+def test_an_exception_shows_its_first_line_and_v_shows_the_traceback(grade_source):
+    source = "def train_step(*args):\n    raise ValueError('a\\n' + 'b' * 900)\n"
+    result = grade_source("02_training_step", source)
+    first = check(result, "test_sgd_momentum_mse")
+    assert "raised ValueError at line 2" in first.message and "bbbb" not in first.message
+    assert "its message says which" in first.message
+    assert "Traceback" in first.detail and "b" * 900 in first.detail

@@ -4,6 +4,8 @@ cause, and every correct-but-unusual solution scores full marks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from grader.grade import GradeOptions, grade
@@ -59,6 +61,8 @@ def test_corpus_has_every_listed_mistake():
         "dirty_gradients", "h_n_vector_norm", "backward_restores_grads",
         "padded_last_step", "sorted_lengths_required", "mean_counts_padding", "lengths_on_gpu",
         "gather_last_step", "loop_per_sequence", "time_major_packed",
+        "last_sequence_batch_first", "unbatched_index", "detached_head_weight",
+        "zero_grad_after_step", "weights_not_transposed", "returns_list",
     }  # fmt: skip
     assert required <= names, required - names
 
@@ -104,5 +108,22 @@ def test_seed_network_message_teaches_batch_first(module, zygote):
     assert "Expected hidden[0] size (2, 7, 20), got [2, 4, 20]" in check.message
     assert "batch_first=True" in check.message and "4 sequences of length 7" in check.message
     assert "Traceback" not in check.message  # the raw traceback only with -v
-    blocked_or_passed = {c.state for c in ex.checks} - {"failed"}
-    assert blocked_or_passed <= {PASSED, "not_run"}
+    assert "Traceback" in check.detail  # ... which is here
+    others = [c for c in ex.checks if c.name != "test_batch_output[cpu]" and c.max_score]
+    assert {c.state for c in others} <= {PASSED, "blocked"}  # follows from it: no second failure
+
+
+def _case(name: str, **header) -> CorpusCase:
+    path = REPO / f"tests/corpus/01_lstm_network/mistakes/{name}/lstm_network.py"
+    return replace(next(c for c in _cases() if c.path == path), **header)
+
+
+def test_a_message_that_says_what_it_must_not_fails_its_case(module, zygote):
+    finding = check_case(module, _case("seed_network", must_not_say="x.size(0)"), zygote)
+    assert not finding.ok and "says 'x.size(0)'" in finding.detail
+
+
+def test_a_message_longer_than_the_cap_fails_its_case(module, zygote, monkeypatch):
+    monkeypatch.setattr("grader.checking.MESSAGE_CAP", 100)
+    finding = check_case(module, _case("first_step"), zygote)
+    assert not finding.ok and "longer than 100 characters" in finding.detail

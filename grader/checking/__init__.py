@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 import torch
 
+from grader.checking import errors
+
 if TYPE_CHECKING:
     from grader.learner import Learner
 
+MESSAGE_CAP = 600  # characters of a check's message; -v shows the details
 # An explanation of an error, from the error and the probe's reply: "" when it has none.
 Explain = Callable[[dict, dict], str]
 
@@ -38,8 +41,18 @@ class CheckFailure(Exception):
 
 
 def fail(message: str, detail: str = "") -> NoReturn:
-    """End the check as failed with `message` (and `detail`, shown with -v)."""
-    raise CheckFailure(message.strip(), detail.strip())
+    """End the check as failed with `message` (and `detail`, shown with -v). A message longer
+    than MESSAGE_CAP is cut at a sentence, and the whole of it goes to the details."""
+    message, detail = message.strip(), detail.strip()
+    if len(message) > MESSAGE_CAP:
+        message, detail = _shortened(message), f"{message}\n\n{detail}".strip()
+    raise CheckFailure(message, detail)
+
+
+def _shortened(message: str) -> str:
+    room = message[: MESSAGE_CAP - len(MORE)]
+    end = max(room.rfind(". "), room.rfind(".\n"), room.rfind(": "))
+    return (room[: end + 1] if end > 0 else room.rsplit(" ", 1)[0]) + MORE
 
 
 def call(
@@ -55,18 +68,30 @@ def call(
     """Run `probe` on the learner's code and return its reply, after failing with one message
     when the code left a TODO, raised (unless `allow_error`: then the reply holds the
     "error"), or returned the wrong kind of value (`expected` says what it should be).
-    `what` names the code in messages ("Your forward")."""
+    `what` names the code in messages ("Your forward"); `explain` gives the check's own
+    explanation of an error, where it has one."""
     reply = learner.probe(probe, what, **args)
     if error := reply.get("error"):
         if todo_left(error):
             fail(TODO_LEFT.format(function=function_of(error, learner, what)))
         if not allow_error:
             hint = explain(error, reply) if explain else ""
-            fail(raised(error, what) + (f"\n{hint}" if hint else ""), error.get("traceback", ""))
+            fail(error_message(error, what, hint), error_detail(error))
     if "wrong_type" in reply:
         call_name = reply.get("call", what)
         fail(WRONG_TYPE.format(call=call_name, got=reply["wrong_type"], expected=expected))
     return reply
+
+
+def error_message(error: dict, what: str, hint: str = "") -> str:
+    """The learner's exception: where, its first line, and what it means there (`hint`, or
+    the plain meaning of that exception)."""
+    return f"{raised(error, what)}\n{hint or errors.explain(error)}"
+
+
+def error_detail(error: dict) -> str:
+    """The whole exception, for -v."""
+    return f"{error.get('message', '')}\n\n{error.get('traceback', '')}"
 
 
 def tensor(value: Any, what: str) -> torch.Tensor:
@@ -125,12 +150,13 @@ def raised(error: dict, what: str) -> str:
     """'Your forward raised RuntimeError at line 19 (`out, _ = self.lstm(x, (h0, c0))`): …'"""
     where = f" at line {error['line']}" if error.get("line") else ""
     code = f" (`{error['code']}`)" if error.get("code") else ""
-    message = error.get("message") or "(no message)"
+    message = errors.first_line(error.get("message", ""))
     return f"{what} raised {error.get('type', 'an exception')}{where}{code}:\n    {message}"
 
 
 # --------------------------------------------------------------------- messages
 
+MORE = " (more with -v)"
 TODO_LEFT = "Your {function} still raises NotImplementedError: a TODO is left to do."
 MISSING_NAMES = "{file} defines no {missing} (it defines: {names})."
 WRONG_TYPE = "{call} returned {got}; {expected}"

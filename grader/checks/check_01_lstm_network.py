@@ -1,9 +1,12 @@
 """Checks for exercise 1: `LSTMNetwork`, a stacked LSTM with a linear head.
 
 Each forward check gives the learner's network the reference's weights (mapped by the structure
-of nn.LSTM and nn.Linear, never by attribute names) and compares outputs. When they differ, the
-reference's own layers replay the usual mistakes (time-major reading, first step, pooling, the
-bottom layer, an activation on the head) to name the cause.
+of nn.LSTM and nn.Linear, never by attribute names) and compares outputs. The runner also
+reports what the learner's network did: how each LSTM was built (batch_first) and what it was
+given, and the tensor the head was given. When the output differs, the usual mistakes are
+replayed with the reference's own layers, only those the learner's code can have made (a
+time-major reading only for an LSTM that read x time-major), to name the cause. A structure
+alone earns nothing: the points are for what the network computes.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checking import call, defines, depends, fail, points, tensor
-from grader.checking.values import close, max_difference, plural, shape, tolerance
+from grader.checking.values import close, dims, max_difference, plural, shape, tolerance
 from grader.learner import Learner
 from grader.probes.common import canonical_parameters
 
@@ -26,30 +29,28 @@ BATCH, SEQ = 4, 7  # batch != seq_len, so that confusing the two shows
 test_imports = defines("LSTMNetwork")
 
 
-@points(2)
+@points(0)
 @depends("test_imports")
 def test_structure(learner: Learner) -> None:
     """LSTMNetwork is one stacked nn.LSTM and one nn.Linear head of the right sizes"""
     for sizes in (SIZES, (3, 5, 3, 2), (6, 4, 1, 3)):
-        what = f"LSTMNetwork{sizes}"
-        reply = call(learner, "lstm_network.build", what, expected=SUBCLASS, sizes=list(sizes))
-        if problem := structure_problem(reply, sizes):
+        if problem := structure_problem(built(learner, sizes), sizes):
             fail(problem)
 
 
-@points(2)
+@points(3)
 @depends("test_structure")
 def test_batch_output(on_device: Learner, reference: ModuleType) -> None:
     """Output for a batch of 4 sequences of length 7 equals the reference's"""
     net = reference_net(reference, SIZES)
     torch.manual_seed(1)
     x = torch.randn(BATCH, SEQ, SIZES[0])
-    reply = run(on_device, net, SIZES, x, device=on_device.device)
+    reply = run(on_device, net, SIZES, x, device=on_device.device, repeat=2)
     judge(reply, net, x, f"a batch of {BATCH} sequences of length {SEQ}", on_device.device)
 
 
-@points(2)
-@depends("test_structure")
+@points(3)
+@depends("test_batch_output")
 def test_other_sizes(learner: Learner, reference: ModuleType) -> None:
     """Batch of one, one and three layers, several outputs, batch equal to length"""
     cases = [
@@ -68,7 +69,7 @@ def test_other_sizes(learner: Learner, reference: ModuleType) -> None:
 
 
 @points(1)
-@depends("test_structure")
+@depends("test_batch_output")
 def test_unbatched(learner: Learner, reference: ModuleType) -> None:
     """One unbatched sequence (seq_len, input_size) gives (output_size,)"""
     sizes = (10, 20, 2, 3)
@@ -79,7 +80,7 @@ def test_unbatched(learner: Learner, reference: ModuleType) -> None:
 
 
 @points(1)
-@depends("test_structure")
+@depends("test_batch_output")
 def test_float64(learner: Learner, reference: ModuleType) -> None:
     """float64 input gives a float64 output (states take x's dtype)"""
     net = reference_net(reference, SIZES, seed=5).double()
@@ -89,7 +90,7 @@ def test_float64(learner: Learner, reference: ModuleType) -> None:
 
 
 @points(1)
-@depends("test_structure")
+@depends("test_batch_output")
 def test_deterministic(learner: Learner, reference: ModuleType) -> None:
     """The same input gives the same output every time"""
     net = reference_net(reference, SIZES, seed=7)
@@ -100,7 +101,7 @@ def test_deterministic(learner: Learner, reference: ModuleType) -> None:
 
 
 @points(1)
-@depends("test_structure")
+@depends("test_batch_output")
 def test_gradients(on_device: Learner, reference: ModuleType) -> None:
     """Gradients reach every parameter and equal the reference's"""
     net = reference_net(reference, SIZES, seed=8)
@@ -112,11 +113,11 @@ def test_gradients(on_device: Learner, reference: ModuleType) -> None:
     net.zero_grad()
     net(x).sum().backward()
     params = canonical_parameters(net)
-    for k, (got, p) in enumerate(zip(reply["grads"], params, strict=True)):
+    for got, name, p in zip(reply["grads"], reply["names"], params, strict=True):
         if got is None or not bool(got.abs().sum() > 0):
-            fail(NO_GRADIENT.format(k=k, shape=shape(p)))
-        if type(got) is not torch.Tensor or not close(got, p.grad, *tolerance(on_device.device)):
-            fail(WRONG_GRADIENT.format(k=k, shape=shape(p)))
+            fail(NO_GRADIENT.format(name=name, shape=shape(p)))
+        if not close(got, p.grad, *tolerance(on_device.device)):
+            fail(WRONG_GRADIENT.format(name=name, shape=shape(p), diff=max_difference(got, p.grad)))
 
 
 # --------------------------------------------------------------------- helpers
@@ -127,6 +128,12 @@ def reference_net(reference: ModuleType, sizes, seed: int = 0) -> torch.nn.Modul
     return reference.LSTMNetwork(*sizes)
 
 
+def built(learner: Learner, sizes) -> dict:
+    """How the learner's LSTMNetwork(*sizes) is made (see describe_structure)."""
+    what = f"LSTMNetwork{sizes}"
+    return call(learner, "lstm_network.build", what, expected=SUBCLASS, sizes=list(sizes))
+
+
 def run(learner: Learner, net, sizes, x: torch.Tensor, **options) -> dict:
     """The learner's forward on `x` with `net`'s weights; fail with a cause on any error."""
     weights = [p.detach().clone() for p in canonical_parameters(net)]
@@ -134,7 +141,7 @@ def run(learner: Learner, net, sizes, x: torch.Tensor, **options) -> dict:
         learner,
         "lstm_network.forward",
         "Your forward",
-        explain=lambda error, _: error_hint(error, x),
+        explain=lambda error, reply: error_hint(error, reply, x),
         sizes=list(sizes),
         weights=weights,
         x=x,
@@ -142,32 +149,51 @@ def run(learner: Learner, net, sizes, x: torch.Tensor, **options) -> dict:
     )
 
 
-def error_hint(error: dict, x: torch.Tensor) -> str:
-    """What an error of forward on `x` most likely means, or ""."""
+def reading(reply: dict, x: torch.Tensor) -> str | None:
+    """How the learner's first LSTM read x, from what the runner saw: "batch_first" (time is
+    dimension 1, as asked), "time_major" (time is dimension 0), or None if it cannot tell."""
+    seen = reply.get("seen", {}).get("lstm") or [{}]
+    given, batch_first = seen[0].get("input"), seen[0].get("batch_first")
+    if x.dim() != 3 or given is None or x.size(0) == x.size(1):
+        return None
+    b, t, i = x.shape
+    if tuple(given) == (b, t, i):
+        return "batch_first" if batch_first else "time_major"
+    if tuple(given) == (t, b, i):
+        return "time_major" if batch_first else "batch_first"
+    return None
+
+
+def error_hint(error: dict, reply: dict, x: torch.Tensor) -> str:
+    """What an error of forward on `x` means, given what the learner built; or ""."""
     text = error.get("message", "")
-    if x.dim() == 3 and "Expected hidden" in text and f"{x.size(1)}" in text:
+    built = reply.get("built", {}).get("batch_first") or [None]
+    if x.dim() == 3 and "Expected hidden" in text and built[0] is False:
         b, t, i = x.shape
         return SEED_STATES.format(
             b=b, t=t, i=i, sequences=plural(b, "sequence"), steps=plural(b, "time step")
         )
     if x.dim() == 2 and ("2-D" in text or "unbatched" in text.lower()):
         return UNBATCHED_STATES.format(x=shape(x))
-    if (x.dtype != torch.float32 and "dtype" in text.lower()) or "scalar type" in text:
+    if x.dim() == 2 and "[:," in error.get("code", "").replace(" ", ""):
+        return UNBATCHED_INDEX.format(x=shape(x), t=x.size(0))
+    if x.dtype != torch.float32 and ("dtype" in text.lower() or "scalar type" in text):
         return DTYPE.format(dtype=str(x.dtype).replace("torch.", ""))
     return ""
 
 
-def mistakes(net, x: torch.Tensor) -> dict[str, torch.Tensor]:
-    """What the usual mistakes compute, replayed with the reference's own layers."""
+def mistakes(net, x: torch.Tensor, how: str | None) -> dict[str, torch.Tensor]:
+    """What the usual mistakes compute, replayed with the reference's own layers: only those
+    that go with how the learner's LSTM read x (`how`, see reading())."""
     lstm, fc = net.lstm, net.fc
+    if how == "time_major":
+        time_major = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, lstm.num_layers)
+        time_major.to(x.dtype).load_state_dict(lstm.state_dict())
+        out_tm, _ = time_major(x)  # x read as (seq, batch, input)
+        return {"time_major": fc(out_tm[:, -1])}
     out, (h_n, _) = lstm(x)  # (batch, seq, hidden); h_n (layers, batch, hidden)
-    time_major = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, lstm.num_layers).to(x.dtype)
-    time_major.load_state_dict(lstm.state_dict())
-    out_tm, _ = time_major(x)  # x read as (seq, batch, input)
     right = fc(out[:, -1])
-    return {
-        "time_major": fc(out_tm[:, -1]),
-        "time_major_rows": fc(out_tm[-1]),
+    found = {
         "first_step": fc(out[:, 0]),
         "mean": fc(out.mean(1)),
         "max": fc(out.max(1).values),
@@ -177,46 +203,78 @@ def mistakes(net, x: torch.Tensor) -> dict[str, torch.Tensor]:
         "tanh": torch.tanh(right),
         "relu": F.relu(right),
     }
+    if lstm.num_layers == 1:
+        del found["bottom_layer"]  # the same as the right answer
+    return found
+
+
+def head_input(net, x: torch.Tensor) -> torch.Tensor:
+    """What the head must be given: the top layer's output at the last time step."""
+    out, _ = net.lstm(x)
+    return out[..., -1, :]
 
 
 def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> None:
     """Fail with the most specific message unless the learner's output equals the reference's."""
     y = tensor(reply["y"][0], "Your forward")
     atol, rtol = tolerance(device, x.dtype)
+    how = reading(reply, x)
     with torch.no_grad():
         expected = net(x)
-        replayed = mistakes(net, x) if x.dim() == 3 else {}
+        replayed = mistakes(net, x, how) if x.dim() == 3 else {}
+        wanted = head_input(net, x)
     if y.shape != expected.shape:
-        fail(shape_message(y, expected, x, replayed))
+        fail(shape_message(y, expected, x, how, reply))
     if y.dtype != expected.dtype:
         fail(WRONG_DTYPE.format(case=case, got=y.dtype, x=x.dtype, want=expected.dtype))
     if not close(y, expected, atol, rtol):
         for cause, candidate in replayed.items():
-            if cause in CAUSES and candidate.shape == y.shape and close(y, candidate, atol, rtol):
-                if cause == "bottom_layer" and net.lstm.num_layers == 1:
-                    continue
+            if candidate.shape == y.shape and close(y, candidate, atol, rtol):
                 fail(CAUSES[cause].format(b=x.size(0), t=x.size(1)))
-        fail(WRONG_VALUES.format(case=case, shape=shape(y), diff=max_difference(y, expected)))
+        if any(
+            type(other) is not torch.Tensor or not torch.equal(other, y) for other in reply["y"]
+        ):
+            fail(NOT_DETERMINISTIC)
+        fail(values_message(y, expected, case, reply["seen"]["head"], wanted, (atol, rtol)))
     if reply.get("mutated"):
         fail(MUTATED.format(case=case))
 
 
-def shape_message(y, expected, x, replayed) -> str:
+def values_message(y, expected, case: str, given, wanted: torch.Tensor, tol) -> str:
+    """The message for an output of the right shape that matches no usual mistake, saying
+    what the head was given."""
+    diff = max_difference(y, expected)
+    if type(given) is torch.Tensor and close(given, wanted, *tol):
+        return HEAD_GOT_RIGHT.format(case=case, diff=diff)
+    got = head_shape({"seen": {"head": given}})
+    return WRONG_VALUES.format(case=case, shape=shape(y), diff=diff, head=got, want=shape(wanted))
+
+
+def shape_message(y, expected, x, how: str | None, reply: dict) -> str:
     got = shape(y)
     if x.dim() == 2:
         return UNBATCHED_SHAPE.format(x=shape(x), got=got, want=shape(expected))
     b, t = x.size(0), x.size(1)
     o = expected.size(-1)
-    if "time_major_rows" in replayed and y.shape == replayed["time_major_rows"].shape and t != b:
+    if how == "time_major" and tuple(y.shape) == (t, o):
         return TIME_MAJOR_SHAPE.format(b=b, t=t, got=got, o=o)
+    if how == "batch_first" and tuple(y.shape) == (t, o):
+        return LAST_SEQUENCE.format(b=b, t=t, got=got, o=o, head=head_shape(reply))
     base = BATCH_SHAPE.format(b=b, t=t, got=got, o=o)
+    also = TIME_MAJOR_TOO if how == "time_major" else ""
     if y.dim() == 3 and y.shape[:2] == (b, t):
-        return base + EVERY_STEP
-    if y.dim() == 2 and y.shape[0] == b and y.shape[1] != o:
-        return base + NO_HEAD_APPLIED.format(n=y.shape[1])
+        return base + EVERY_STEP + also
+    if reply["seen"]["head"] is None:
+        return base + HEAD_NOT_CALLED
     if y.dim() == 3 and y.shape[1] == b:
         return base + ALL_LAYERS
-    return base
+    return base + also
+
+
+def head_shape(reply: dict) -> str:
+    """The shape of what the learner's head was given, for a message."""
+    given = reply["seen"]["head"]
+    return shape(given) if type(given) is torch.Tensor else dims(given) if given else "nothing"
 
 
 def structure_problem(reply: dict, sizes) -> str | None:
@@ -304,6 +362,22 @@ TIME_MAJOR_SHAPE = (
     "output covers the {t} 'sequences' it thinks it saw. Build the LSTM with batch_first=True; "
     "the result must be ({b}, {o})."
 )
+UNBATCHED_INDEX = (
+    "For one unbatched sequence of shape {x}, nn.LSTM returns out without a batch dimension, "
+    "({t}, hidden_size), so an index written for (batch, seq, hidden) such as out[:, -1, :] "
+    "reads the wrong dimensions of it. out[..., -1, :] reads the last time step with or without "
+    "a batch dimension (or add one with x.unsqueeze(0) and remove it from the result)."
+)
+LAST_SEQUENCE = (
+    "Your output for a batch of {b} sequences of length {t} has shape {got}; expected ({b}, {o}). "
+    "Your LSTM is built with batch_first=True, so out is (batch, seq, hidden), and your head "
+    "was given a tensor of shape {head}: out[-1], the LAST SEQUENCE of the batch at every time "
+    "step. The head reads the last time step of every sequence: out[:, -1, :]."
+)
+TIME_MAJOR_TOO = " Your LSTM also reads dimension 0 of x as time: build it with batch_first=True."
+HEAD_NOT_CALLED = (
+    " Your forward never called the nn.Linear head: return self.head(...) of the last step."
+)
 UNBATCHED_STATES = (
     "Your forward fails on one unbatched sequence of shape {x}: 3-D initial states do not go "
     "with 2-D input. Either add a batch dimension (x.unsqueeze(0)) and remove it from the "
@@ -325,10 +399,16 @@ CAUSES = {
     "relu": "Your output matches the correct one passed through a ReLU: the head is a plain nn.Linear with no activation after it.",
 }
 WRONG_VALUES = (
-    "Your output for {case} has the right shape {shape} but different values (largest "
-    "difference {diff:.3g}) from the reference with the same weights. It matches none of the "
-    "usual mistakes; check the initial states (zeros), which layer and time step the head reads, "
-    "and that nothing is applied after the head."
+    "Your output for {case} has the right shape {shape} but different values from the "
+    "reference with the same weights (largest difference {diff:.3g}), and matches none of the "
+    "usual mistakes. "
+    "Your head was given a tensor of shape {head}; it takes the top layer's output at the last "
+    "time step, {want}, from an LSTM started at zero states."
+)
+HEAD_GOT_RIGHT = (
+    "Your head was given the right tensor for {case}, the top layer's output at the last time "
+    "step, but your output differs from what the head makes of it (largest difference "
+    "{diff:.3g}): return the head's output as it is, with nothing applied after it."
 )
 WRONG_DTYPE = "Your output for {case} has dtype {got}; for {x} input it must be {want}."
 MUTATED = (
@@ -343,7 +423,6 @@ BATCH_SHAPE = (
     "one row per sequence."
 )
 EVERY_STEP = " You kept every time step: apply the head to the last one only, out[:, -1, :]."
-NO_HEAD_APPLIED = " {n} columns look like the hidden state itself: apply the nn.Linear head."
 ALL_LAYERS = " The head was applied to all of h_n (every layer); use the top layer, h_n[-1]."
 NOT_DETERMINISTIC = (
     "Three calls of your forward on the same input gave different outputs. The initial "
@@ -355,6 +434,11 @@ DETACHED = (
     "parameters (.detach(), torch.no_grad() or .data)."
 )
 NO_GRADIENT = (
-    "Parameter {k} (shape {shape}) received no gradient: it does not take part in the output."
+    "Your parameter {name} (shape {shape}) received no gradient, though the output matches the "
+    "reference's: it is used outside autograd (.detach(), .data, torch.no_grad()) or not at all."
 )
-WRONG_GRADIENT = "The gradient of parameter {k} (shape {shape}) differs from the reference's."
+WRONG_GRADIENT = (
+    "The gradient of your parameter {name} (shape {shape}) differs from the reference's "
+    "(largest difference {diff:.3g}), though the output matches: is part of forward computed "
+    "outside autograd (.data, .detach(), torch.no_grad())?"
+)

@@ -2,8 +2,10 @@
 
 Each check runs several steps of the learner's function and of the reference on identical
 copies of a small LSTM model, starting with stale gradients already in `.grad`, and compares
-the parameters after every step. When they differ, the usual mistakes are replayed in the
-checker to name the cause.
+the parameters after every step. The runner also reports what each of the learner's steps did,
+in order (zero_grad, forward, loss, backward, step). When the parameters differ, the usual
+mistakes are replayed in the checker to name the cause; the loss a step returns is compared
+with the loss of the learner's own forward pass, so that a wrong update is not blamed twice.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import torch
 from grader.checking import call, defines, depends, fail, points
 from grader.checking.values import close, near
 from grader.learner import Learner
-from grader.probes.models import TinySequenceModel, setup
+from grader.probes.models import TinySequenceModel, make_criterion, setup
 
 EXERCISE = "02_training_step"
 LOSSES = {"mse": "MSELoss", "cross_entropy": "CrossEntropyLoss", "bce_logits": "BCEWithLogitsLoss"}
@@ -55,24 +57,25 @@ def test_adam_mse(learner: Learner) -> None:
 @points(2)
 @depends("test_imports")
 def test_returns_the_loss(learner: Learner) -> None:
-    """Returns this step's loss as a Python float"""
+    """Returns the loss of the step's own forward pass, as a Python float"""
     problem = make_problem("sgd_mse", seed=5)
     reply = run(learner, problem)
-    expected = replay(correct, problem)
-    after = replay(loss_after_step, problem)
-    for step, (got, want) in enumerate(zip(reply["returned"], expected["returned"], strict=True)):
+    recipe, weights, _, batches = problem
+    before = [weights, *reply["params"][:-1]]  # the parameters each step started from
+    for step, (got, (x, y)) in enumerate(zip(reply["returned"], batches, strict=True), 1):
         if "tensor" in got:
             fail(RETURNED_TENSOR.format(grad=" that requires grad" if got["requires_grad"] else ""))
         if "float" not in got:
             fail(RETURNED_OTHER.format(what=got["wrong_type"]))
-        if not near(value := got["float"], want):
-            if after and near(value, after["returned"][step]):
-                fail(RETURNED_AFTER.format(got=value, step=step + 1, want=want))
-            fail(RETURNED_WRONG.format(got=value, step=step + 1, want=want))
+        own = loss_with(recipe, before[step - 1], x, y)
+        if not near(value := got["float"], own):
+            if near(value, loss_with(recipe, reply["params"][step - 1], x, y)):
+                fail(RETURNED_AFTER.format(got=value, step=step, want=own))
+            fail(RETURNED_WRONG.format(got=value, step=step, want=own))
 
 
 @points(1)
-@depends("test_imports")
+@depends("test_adam_mse")
 def test_training_mode(learner: Learner) -> None:
     """The model is in training mode, with one forward pass per step"""
     reply = run(learner, make_problem("adam_mse", seed=6))
@@ -87,37 +90,38 @@ def test_training_mode(learner: Learner) -> None:
 
 
 def variant(
-    zero_grad: bool = True, step_first: bool = False, fresh: bool = False, swapped: bool = False
+    zero_grad: str = "before",
+    step_first: bool = False,
+    fresh: bool = False,
+    swapped: bool = False,
 ):
-    """A train_step with one of the usual mistakes (the defaults make the right step)."""
+    """A train_step with one of the usual mistakes (the defaults make the right step);
+    `zero_grad` is "before" (the forward pass), "after" (the update) or "" (never)."""
 
     def step(model, x, y, criterion, optimizer):
         if fresh:
             optimizer = type(optimizer)(model.parameters(), **optimizer.defaults)
         model.train()
-        if zero_grad:
+        if zero_grad == "before":
             optimizer.zero_grad()
         out = model(x)
         loss = criterion(y, out) if swapped else criterion(out, y)
-        for action in (
-            (optimizer.step, loss.backward) if step_first else (loss.backward, optimizer.step)
-        ):
+        order = (optimizer.step, loss.backward) if step_first else (loss.backward, optimizer.step)
+        for action in order:
             action()
+        if zero_grad == "after":
+            optimizer.zero_grad()
         return loss.item()
 
     return step
 
 
-def loss_after_step(model, x, y, criterion, optimizer):
-    correct(model, x, y, criterion, optimizer)
-    return criterion(model(x), y).item()
-
-
 correct = variant()
 # zero_grad() between backward() and step() leaves .grad empty when step() runs, exactly like
-# step() before backward(): one replay and one message name both.
+# step() before backward(): one replay names both, and the calls the runner saw say which.
 MISTAKES = {
-    "no_zero_grad": variant(zero_grad=False),
+    "no_zero_grad": variant(zero_grad=""),
+    "zero_grad_after_step": variant(zero_grad="after"),
     "step_before_backward": variant(step_first=True),
     "new_optimizer": variant(fresh=True),
     "swapped": variant(swapped=True),
@@ -151,14 +155,22 @@ def replay(step_fn, problem: tuple) -> dict | None:
     """Run `step_fn` like the probe does; None if it raises (a mistake that cannot run)."""
     recipe, weights, stale, batches = problem
     model, optimizer, criterion = setup(recipe, weights, stale)
-    returned, params = [], []
+    params = []
     try:
         for x, y in batches:
-            returned.append(step_fn(model, x.clone(), y.clone(), criterion, optimizer))
+            step_fn(model, x.clone(), y.clone(), criterion, optimizer)
             params.append([p.detach().clone() for p in model.parameters()])
     except (RuntimeError, ValueError):
         return None
-    return {"returned": returned, "params": params}
+    return {"params": params}
+
+
+def loss_with(recipe: dict, params: list[torch.Tensor], x, y) -> float:
+    """The loss of one forward pass of the recipe's model with `params` on (x, y): what the
+    learner's own step computed, whatever its earlier steps did to the parameters."""
+    model, _, _ = setup(recipe, params, [torch.zeros_like(p) for p in params])
+    with torch.no_grad():
+        return make_criterion(recipe["criterion"])(model(x), y).item()
 
 
 def run(learner: Learner, problem: tuple) -> dict:
@@ -188,20 +200,36 @@ def same_params(a, b) -> bool:
 
 
 def judge_parameters(learner: Learner, name: str, seed: int) -> None:
+    """Fail with the most specific message unless every step leaves the parameters as the
+    reference's does."""
     problem = make_problem(name, seed)
     reply = run(learner, problem)
     expected = replay(correct, problem)
     for step, (got, want) in enumerate(zip(reply["params"], expected["params"], strict=True), 1):
-        if not same_params(got, want):
-            for cause, step_fn in MISTAKES.items():
-                replayed = replay(step_fn, problem)
-                if replayed and all(
-                    same_params(g, w)
-                    for g, w in zip(reply["params"], replayed["params"], strict=True)
-                ):
-                    fail(CAUSES[cause])
-            diff = max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
-            fail(WRONG.format(step=step, steps=STEPS, recipe=described(problem[0]), diff=diff))
+        if same_params(got, want):
+            continue
+        for cause, step_fn in MISTAKES.items():
+            replayed = replay(step_fn, problem)
+            if replayed and all(map(same_params, reply["params"], replayed["params"])):
+                fail(cause_message(cause, reply["calls"]))
+        diff = max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
+        calls = ", ".join(reply["calls"][step - 1]) or "nothing"
+        fail(WRONG.format(step=step, recipe=described(problem[0]), diff=diff, calls=calls))
+
+
+def cause_message(cause: str, calls: list[list[str]]) -> str:
+    """The message of a replayed mistake, in the terms of what the learner's step called."""
+    if cause == "step_before_backward" and calls and zero_grad_between(calls[0]):
+        return ZERO_GRAD_BETWEEN
+    return CAUSES[cause]
+
+
+def zero_grad_between(calls: list[str]) -> bool:
+    """A step's calls hold a zero_grad after its backward and before its step."""
+    if "backward" not in calls:
+        return False
+    after = calls[calls.index("backward") :]
+    return "step" in after and "zero_grad" in after[: after.index("step")]
 
 
 def described(recipe: dict) -> str:
@@ -216,10 +244,15 @@ CAUSES = {
         "into .grad, so the stale gradients of earlier steps are applied again and again. Call "
         "optimizer.zero_grad() before the backward pass."
     ),
+    "zero_grad_after_step": (
+        "Your parameters match a step that calls optimizer.zero_grad() AFTER optimizer.step(): "
+        "the first step then applies the stale gradients that were already in .grad (the model "
+        "came with some) plus its own. Later steps are right only because the previous one "
+        "cleared .grad. Call optimizer.zero_grad() at the start of the step, before backward."
+    ),
     "step_before_backward": (
-        "Your step never changes the parameters: optimizer.step() finds no gradients. That "
-        "happens when step() runs BEFORE loss.backward(), or when zero_grad() runs between "
-        "backward() and step(). The order is zero_grad, forward, loss, backward, step."
+        "Your step never changes the parameters: optimizer.step() runs BEFORE loss.backward(), "
+        "so it finds no new gradients. The order is zero_grad, forward, loss, backward, step."
     ),
     "new_optimizer": (
         "Your parameters match a new optimizer created inside the step: its state (momentum, "
@@ -230,18 +263,25 @@ CAUSES = {
         "prediction first and the target second, criterion(outputs, targets)."
     ),
 }
+ZERO_GRAD_BETWEEN = (
+    "Your step never changes the parameters: it calls zero_grad() between loss.backward() and "
+    "optimizer.step(), so step() finds the gradients already erased. The order is zero_grad, "
+    "forward, loss, backward, step."
+)
 WRONG = (
-    "After step {step} of {steps} ({recipe}), your parameters differ from the reference's "
-    "(largest difference {diff:.3g}). The step should be: zero_grad, forward, "
-    "criterion(outputs, targets), backward, step."
+    "After step {step} ({recipe}) your parameters differ from the reference's (largest "
+    "difference {diff:.3g}) and match none of the usual mistakes. Your step called: {calls}. "
+    "The right order is zero_grad, forward, loss = criterion(outputs, targets), backward, step, "
+    "with the optimizer you are given."
 )
 SWAPPED_ERROR = (
     "With {criterion}, this error usually means the arguments are swapped: PyTorch losses "
     "take criterion(outputs, targets), the prediction first."
 )
 RETURNED_TENSOR = (
-    "train_step returned a tensor{grad}; return a Python float with loss.item(). A tensor that "
-    "requires grad keeps the whole graph of the step alive."
+    "train_step returned a tensor{grad}; return the loss as a Python float, loss.item(). A "
+    "caller that adds up losses (total += loss) would otherwise keep every step's tensor, and "
+    "with it each step's autograd history, alive."
 )
 RETURNED_OTHER = "train_step returned {what}; it must return the loss as a Python float."
 RETURNED_AFTER = (
@@ -249,7 +289,8 @@ RETURNED_AFTER = (
     "forward pass); return the loss of the forward pass that was backpropagated: {want:.6g}."
 )
 RETURNED_WRONG = (
-    "train_step returned {got:.6g} at step {step}; the loss of that step is {want:.6g}."
+    "train_step returned {got:.6g} at step {step}; the loss of that step's forward pass, with "
+    "the parameters the step started from, is {want:.6g}."
 )
 MODE = (
     "The model was in {mode} mode during your step{extra}. Call model.train() at the start of "

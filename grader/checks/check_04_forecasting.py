@@ -17,7 +17,7 @@ from types import ModuleType
 
 import torch
 
-from grader.checking import call, defines, depends, fail, points, raised, tensor
+from grader.checking import call, defines, depends, error_message, fail, points, tensor
 from grader.checking.values import close, max_difference, shape
 from grader.learner import Learner
 from grader.probes.models import RecordingForecaster, recording_forecaster
@@ -29,6 +29,7 @@ PERIOD, NOISE = 25.0, 0.1
 FIT_SECONDS = 30.0  # the CPU budget for one call of fit, stated in the README
 BASELINE_FRACTION = 0.5  # the test MSE must be at most half the naive forecast's
 REFERENCE_FACTOR = 1.5  # ... and at most this many times the reference's
+ONE_WINDOW = f"(1, {WINDOW}, 1)"  # the fitted model is given one window per call
 FORECAST_CASES = [  # (seed, values of history, steps, window; None: the default)
     (1, 30, 12, 8),
     (2, 8, 5, 8),  # history exactly one window long
@@ -62,7 +63,7 @@ def test_windows(learner: Learner, reference: ModuleType) -> None:
 
 
 @points(1)
-@depends("test_imports")
+@depends("test_windows")
 def test_too_short(learner: Learner) -> None:
     """A series no longer than the window raises ValueError with a message"""
     for T, w in ((20, 20), (5, 8)):
@@ -91,38 +92,26 @@ def test_too_short(learner: Learner) -> None:
 @points(2)
 @depends("test_imports")
 def test_forecast_feeds_back(learner: Learner, reference: ModuleType) -> None:
-    """forecast feeds back its own predictions, one step at a time"""
+    """forecast feeds back its own predictions, one step at a time, from the history alone"""
     for seed, known, steps, window in FORECAST_CASES:
         weights, series = forecast_problem(seed, known, steps)
         runs = run_forecast(learner, weights, series, known, steps, window)
+        a, b = (tensor(run["y"], "Your forecast") for run in runs)
+        if a.shape == b.shape and not torch.equal(a, b):
+            fail(READS_AHEAD.format(diff=max_difference(a, b)))
         judge_forecast(runs[0], weights, series[0][:known], steps, window, reference)
 
 
 @points(1)
-@depends("test_imports")
-def test_forecast_uses_only_history(learner: Learner, reference: ModuleType) -> None:
-    """forecast reads nothing after the history and leaves it unchanged"""
+@depends("test_forecast_feeds_back")
+def test_forecast_leaves_history(learner: Learner) -> None:
+    """forecast leaves the history it was given unchanged"""
     for seed, known, steps, window in FORECAST_CASES:
         weights, series = forecast_problem(seed, known, steps)
-        first, second = run_forecast(learner, weights, series, known, steps, window)
-        if first["mutated"] or second["mutated"]:
+        if any(
+            run["mutated"] for run in run_forecast(learner, weights, series, known, steps, window)
+        ):
             fail(MUTATED)
-        a, b = (tensor(run["y"], "Your forecast") for run in (first, second))
-        if a.shape != b.shape or not torch.equal(a, b):
-            diff = max_difference(a, b) if a.shape == b.shape else float("inf")
-            fail(READS_AHEAD.format(diff=diff))
-
-
-@points(1)
-@depends("test_imports")
-def test_fit_deterministic(learner: Learner, reference: ModuleType) -> None:
-    """fit gives the same model twice for the same seed"""
-    epochs = 2
-    first = run_fit(learner, reference, epochs)["y"]
-    second = run_fit(learner, reference, epochs)["y"]
-    if not close(first, second, 1e-6, 1e-6):
-        diff = max_difference(first, second)
-        fail(NOT_DETERMINISTIC.format(w=WINDOW, e=epochs, s=0, diff=diff))
 
 
 @points(3)
@@ -140,7 +129,7 @@ def test_fit_learns(learner: Learner, reference: ModuleType) -> None:
     limit = min(BASELINE_FRACTION * baseline, REFERENCE_FACTOR * ref["mse"])
     if mse <= limit:
         return
-    if mse > baseline:
+    if mse >= baseline or not trained(reply["counts"]):
         fail(not_learned(reply["counts"], y, targets, mse, baseline))
     fail(
         NOT_GOOD_ENOUGH.format(
@@ -153,6 +142,18 @@ def test_fit_learns(learner: Learner, reference: ModuleType) -> None:
             budget=FIT_SECONDS,
         )
     )
+
+
+@points(1)
+@depends("test_fit_learns")
+def test_fit_deterministic(learner: Learner, reference: ModuleType) -> None:
+    """fit gives the same model twice for the same seed"""
+    epochs = 2
+    first = run_fit(learner, reference, epochs)["y"]
+    second = run_fit(learner, reference, epochs)["y"]
+    if not close(first, second, 1e-6, 1e-6):
+        diff = max_difference(first, second)
+        fail(NOT_DETERMINISTIC.format(w=WINDOW, e=epochs, s=0, diff=diff))
 
 
 # --------------------------------------------------------------------- data
@@ -293,21 +294,27 @@ def run_fit(learner: Learner, reference: ModuleType, epochs: int | None = None) 
         **options,
     )
     if "forward_error" in reply:
-        what = f"Your fitted model, given windows of shape ({inputs.shape[0]}, {WINDOW}, 1),"
-        fail(raised(reply["forward_error"], what))
+        error = reply["forward_error"]
+        fail(error_message(error, f"Your fitted model, given a window of shape {ONE_WINDOW},"))
     if not reply["lstm"]:
         fail(NO_LSTM.format(kinds=", ".join(reply["modules"]) or "no layers at all"))
-    y = tensor(reply["y"], "Your fitted model")
-    if tuple(y.shape) != (inputs.shape[0], 1):
-        fail(FIT_OUTPUT.format(n=inputs.shape[0], w=WINDOW, got=shape(y)))
-    return reply
+    ys = [tensor(y, "Your fitted model") for y in reply["y"]]
+    if wrong := next((y for y in ys if tuple(y.shape) != (1, 1)), None):
+        fail(FIT_OUTPUT.format(window=ONE_WINDOW, got=shape(wrong)))
+    return reply | {"y": torch.cat(ys)}
+
+
+def trained(counts: dict) -> bool:
+    """fit computed a gradient (by backward or autograd.grad) at least once."""
+    return counts["backward"] + counts["grad"] > 0
 
 
 def not_learned(counts: dict, y, targets, mse: float, baseline: float) -> str:
-    """Why a model that does worse than the naive forecast has not learned."""
-    if counts["backward"] + counts["grad"] == 0:
-        if counts["steps"]:
-            return NO_BACKWARD.format(mse=mse, baseline=baseline, steps=counts["steps"])
+    """Why a model that does no better than the naive forecast, or was never trained, has
+    not learned."""
+    if not trained(counts):
+        if counts["step"]:
+            return NO_BACKWARD.format(mse=mse, baseline=baseline, steps=counts["step"])
         return NO_TRAINING.format(mse=mse, baseline=baseline)
     std, target_std = float(y.std()), float(targets.std())
     constant = CONSTANT.format(std=std, target_std=target_std) if std < 0.2 * target_std else ""
@@ -443,8 +450,8 @@ NO_LSTM = (
     "for an LSTM-based forecaster: nn.LSTM(1, hidden_size, batch_first=True), or nn.LSTMCell."
 )
 FIT_OUTPUT = (
-    "Your fitted model maps {n} windows of shape ({n}, {w}, 1) to {got}; it must give ({n}, 1), "
-    "one prediction per window."
+    "Your fitted model maps one window of shape {window} to {got}; it must give (1, 1), one "
+    "prediction per window: (batch, window, 1) to (batch, 1)."
 )
 NOT_DETERMINISTIC = (
     "Two calls of fit(series, window={w}, epochs={e}, seed={s}) gave models with different "

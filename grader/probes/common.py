@@ -9,11 +9,13 @@ from the learner's code are the runner's business: it replies `{"error": ...}`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
 import torch.nn as nn
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 MAX_DESCRIPTION = 120  # characters of a description of a value
 
@@ -74,6 +76,34 @@ def load_weights(
         p.grad = g.to(p.dtype).clone()
 
 
+@contextlib.contextmanager
+def training_calls(events: list[str]) -> Iterator[list[str]]:
+    """Append to `events`, while the block runs, each "zero_grad" (of any optimizer or
+    module), "backward" (torch.autograd.backward, which loss.backward() calls), "grad"
+    (torch.autograd.grad) and "step" (of any optimizer), in the order they happen."""
+    backward, grad = torch.autograd.backward, torch.autograd.grad
+    optimizer_zero, module_zero = torch.optim.Optimizer.zero_grad, nn.Module.zero_grad
+
+    def recorded(name: str, function):
+        def call(*args, **kwargs):
+            events.append(name)
+            return function(*args, **kwargs)
+
+        return call
+
+    hook = register_optimizer_step_post_hook(lambda *_: events.append("step"))
+    torch.autograd.backward = recorded("backward", backward)
+    torch.autograd.grad = recorded("grad", grad)
+    torch.optim.Optimizer.zero_grad = recorded("zero_grad", optimizer_zero)
+    nn.Module.zero_grad = recorded("zero_grad", module_zero)
+    try:
+        yield events
+    finally:
+        torch.autograd.backward, torch.autograd.grad = backward, grad
+        torch.optim.Optimizer.zero_grad, nn.Module.zero_grad = optimizer_zero, module_zero
+        hook.remove()
+
+
 def recurrent_and_linear(model: nn.Module) -> tuple[list[nn.LSTM], list[nn.Linear]]:
     """The model's nn.LSTM and nn.Linear modules, in registration order (names do not matter)."""
     modules = list(model.modules())
@@ -100,6 +130,15 @@ def describe_structure(model: nn.Module) -> dict:
         "shapes": [list(p.shape) for p in canonical_parameters(model)],
         "other_parameters": [list(p.shape) for p in model.parameters() if id(p) not in canonical],
     }
+
+
+def built_model(make, name: str, sizes: list[int]) -> dict:
+    """`make(*sizes)` (a learner's class), described by describe_structure, or what it made
+    instead of an nn.Module."""
+    model = make(*sizes)
+    if not isinstance(model, nn.Module):
+        return wrong_type(model, f"{name}{tuple(sizes)}")
+    return describe_structure(model)
 
 
 def _lstm_settings(m: nn.LSTM) -> dict:

@@ -4,15 +4,13 @@ and forecast with its forecast on a trusted model that records every window it i
 
 from __future__ import annotations
 
-import contextlib
 import time
 import types
 
 import torch
 import torch.nn as nn
-from torch.optim.optimizer import register_optimizer_step_post_hook
 
-from grader.probes.common import reply_value, wrong_type
+from grader.probes.common import reply_value, training_calls, wrong_type
 from grader.probes.models import recording_forecaster
 from grader.runner import describe
 
@@ -33,14 +31,17 @@ def fit(
     seed: int,
     epochs: int | None = None,
 ) -> dict:
-    """fit(series, window, [epochs,] seed), then the fitted model's predictions for `inputs`
-    in evaluation mode, how long fit took and how often it ran backward and optimizer steps."""
+    """fit(series, window, [epochs,] seed), then the fitted model's prediction for each window
+    of `inputs` in evaluation mode, how long fit took and how often it ran backward and
+    optimizer steps. The windows go one per call, in time order, and each prediction is copied
+    when it is made: in a batch of consecutive windows a model could read a row's target in the
+    next row, and no later call can change an earlier prediction."""
     options = {"window": window, "seed": seed} | ({} if epochs is None else {"epochs": epochs})
-    counts = {"backward": 0, "grad": 0, "steps": 0}
     start = time.perf_counter()
-    with _counting(counts):
+    with training_calls([]) as events:
         model = learner.fit(series.clone(), **options)
     seconds = time.perf_counter() - start
+    counts = {name: events.count(name) for name in ("backward", "grad", "step")}
     if not isinstance(model, nn.Module):
         return wrong_type(model, "fit")
     kinds = sorted({type(m).__name__ for m in model.modules() if m is not model})
@@ -48,42 +49,16 @@ def fit(
     model.eval()
     try:
         with torch.no_grad():
-            y = model(inputs.clone())
+            ys = [reply_value(model(window[None].clone())) for window in inputs]
     except Exception as exc:  # the model's fault, not fit's: say so
         return {"forward_error": describe(exc, learner.__file__), "counts": counts}
     return {
-        "y": reply_value(y),
+        "y": ys,
         "seconds": seconds,
         "counts": counts,
         "lstm": recurrent,
         "modules": kinds,
     }
-
-
-@contextlib.contextmanager
-def _counting(counts: dict):
-    """Count calls of torch.autograd.backward (loss.backward() goes through it),
-    torch.autograd.grad and every optimizer's step() while the block runs."""
-    backward, grad = torch.autograd.backward, torch.autograd.grad
-
-    def counted_backward(*args, **kwargs):
-        counts["backward"] += 1
-        return backward(*args, **kwargs)
-
-    def counted_grad(*args, **kwargs):
-        counts["grad"] += 1
-        return grad(*args, **kwargs)
-
-    def stepped(optimizer, args, kwargs):
-        counts["steps"] += 1
-
-    hook = register_optimizer_step_post_hook(stepped)
-    torch.autograd.backward, torch.autograd.grad = counted_backward, counted_grad
-    try:
-        yield
-    finally:
-        torch.autograd.backward, torch.autograd.grad = backward, grad
-        hook.remove()
 
 
 def forecast(

@@ -1,5 +1,6 @@
 """Probe for exercise 2: run the learner's train_step for several steps on a small model and
-report what it returned and the parameters after each step."""
+report, for each step, what it returned, the parameters after it, the mode of each forward
+pass, and what the step did in order (zero_grad, forward, loss, backward, step)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import types
 
 import torch
 
-from grader.probes.common import reply_value
+from grader.probes.common import described, training_calls
 from grader.probes.models import setup
 
 
@@ -19,16 +20,22 @@ def steps(
     batches: list[list[torch.Tensor]],
 ) -> dict:
     """Call train_step once per (inputs, targets) batch; after each, record the returned
-    value, the parameters, and the mode of each forward pass it made."""
+    value, the parameters, the mode of each forward pass and the step's calls in order."""
     model, optimizer, criterion = setup(recipe, weights, stale)
-    returned, params, modes = [], [], []
+    returned, params, modes, calls = [], [], [], []
+    events: list[str] = []
+    model.register_forward_pre_hook(lambda *_: events.append("forward"))
+    criterion.register_forward_hook(lambda *_: events.append("loss"))
     for inputs, targets in batches:
         model.modes.clear()
-        value = learner.train_step(model, inputs.clone(), targets.clone(), criterion, optimizer)
+        events.clear()
+        with training_calls(events):
+            value = learner.train_step(model, inputs.clone(), targets.clone(), criterion, optimizer)
         returned.append(_returned(value))
         params.append([p.detach().clone() for p in model.parameters()])
         modes.append(list(model.modes))
-    return {"returned": returned, "params": params, "modes": modes}
+        calls.append(list(events[:50]))
+    return {"returned": returned, "params": params, "modes": modes, "calls": calls}
 
 
 def _returned(value) -> dict:
@@ -38,4 +45,4 @@ def _returned(value) -> dict:
     if type(value) is torch.Tensor:
         number = float(value.detach().reshape(-1)[0]) if value.numel() else None
         return {"tensor": number, "requires_grad": bool(value.requires_grad)}
-    return reply_value(value)
+    return {"wrong_type": described(value)}

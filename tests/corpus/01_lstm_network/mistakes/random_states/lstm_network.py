@@ -1,5 +1,5 @@
 # corpus: random initial states
-# catches: test_deterministic
+# catches: test_batch_output
 # says: zeros
 import torch
 import torch.nn as nn

@@ -1,6 +1,6 @@
 # corpus: zero_grad between backward and step
 # catches: test_sgd_momentum_mse
-# says: between backward() and step()
+# says: between loss.backward() and optimizer.step()
 
 
 def train_step(model, inputs, targets, criterion, optimizer):
