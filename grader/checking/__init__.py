@@ -86,7 +86,8 @@ def call(
 def error_message(error: dict, what: str, hint: str = "") -> str:
     """The learner's exception: where, its first line, and what it means there (`hint`, or
     the plain meaning of that exception)."""
-    return f"{raised(error, what)}\n{hint or errors.explain(error)}"
+    message = errors.first_line(error.get("message", ""))
+    return f"{raised(error, what, message)}\n{hint or errors.explain(error)}"
 
 
 def error_detail(error: dict) -> str:
@@ -146,11 +147,12 @@ def function_of(error: dict, learner: Learner, default: str) -> str:
     return names[-1] if names else default.removeprefix("Your ")
 
 
-def raised(error: dict, what: str) -> str:
-    """'Your forward raised RuntimeError at line 19 (`out, _ = self.lstm(x, (h0, c0))`): …'"""
+def raised(error: dict, what: str, message: str | None = None) -> str:
+    """'Your forward raised RuntimeError at line 19 (`out, _ = self.lstm(x, (h0, c0))`): …',
+    with the exception's whole message unless `message` is given."""
     where = f" at line {error['line']}" if error.get("line") else ""
     code = f" (`{error['code']}`)" if error.get("code") else ""
-    message = errors.first_line(error.get("message", ""))
+    message = message or error.get("message") or "(no message)"
     return f"{what} raised {error.get('type', 'an exception')}{where}{code}:\n    {message}"
 
 
