@@ -230,7 +230,7 @@ def test_tensor_subclass_and_equal_to_anything(hostile):
         "return Anything() if x.dim() == 2 else torch.zeros(shape).as_subclass(Liar)",
     )
     result = hostile(source)
-    assert result.score == 2  # only the structure check passes
+    assert result.score == 0  # a structure alone earns nothing
     assert "returned a Liar" in failed_messages(result) or "not a tensor" in failed_messages(result)
 
 
@@ -444,10 +444,8 @@ def test_checker_work_overlaps_the_runner_and_a_failure_there_restarts_it(zygote
     try:
         runner.hello(30)
         seen = []
-        start = time.monotonic()
-        reply = runner.request(load, 5, while_waiting=lambda: (time.sleep(0.3), seen.append(1)))
-        assert reply["names"] == ["time", "X"] and seen == [1]
-        assert time.monotonic() - start < 0.55  # the two waits overlapped
+        reply = runner.request(load, 5, while_waiting=lambda: seen.append("checker work ran"))
+        assert reply["names"] == ["time", "X"] and seen == ["checker work ran"]
 
         def broken():
             raise RuntimeError("a bug in the checker")
