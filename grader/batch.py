@@ -24,7 +24,7 @@ from courseware.content import Module
 from courseware.errors import CourseError
 from courseware.files import write_atomically
 from grader.archive import ArchiveError, extract
-from grader.grade import GradeOptions
+from grader.grade import GradeOptions, require_isolation
 from grader.gradebook import Gradebook
 from grader.results import GradeReport, not_graded
 from grader.sanitize import Sanitised, clean_id, id_flags, shown
@@ -202,6 +202,8 @@ def _round(module: Module, todo: list, jobs: int, options: GradeOptions):
         slots.put(i)
     queue = list(reversed(todo))
     try:
+        if options.require_isolation and not options.allow_unsafe:  # before anyone is graded
+            require_isolation(zygotes[0].isolation(options.limits))
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_init_worker, initargs=(zygotes, slots)
         ) as pool:

@@ -218,3 +218,20 @@ def test_the_exercises_chosen_set_the_columns_and_the_resume_check(tmp_path):
     with open(table) as f:
         header, ada, _ = list(csv.reader(f))
     assert header[1:3] == ["01_lstm_network", "02_training_step"] and ada[3:5] == ["20", "20"]
+
+
+def test_a_class_is_not_graded_where_a_runner_would_lack_a_level(tmp_path, monkeypatch):
+    """Where the runners here would lack an isolation level, the batch stops before anyone is
+    graded (exit 2, naming it); --unsafe-no-isolation grades anyway."""
+    monkeypatch.setattr(
+        "grader.zygote.Zygote.isolation",
+        lambda self, limits, namespaces=True: {"missing": ["a network namespace"], "notes": []},
+    )
+    subs = tmp_path / "subs"
+    learner(subs, "ada", *SOLUTIONS)
+    book = tmp_path / "book.sqlite"
+    args = ["grade", str(subs), "--batch", "--jobs", "1", "--gradebook", str(book)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2, refused.output
+    assert "a network namespace" in refused.output and "--unsafe-no-isolation" in refused.output
+    assert not book.exists() or recorded(book) == 0
