@@ -18,8 +18,8 @@ class SequenceClassifier(nn.Module):
 
     def forward(self, x, lengths):
         # x: (B, T, input_size), padded; lengths: (B,) CPU int64, in any order
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, (h_n, _) = self.lstm(packed)  # h_n: (num_layers, B, hidden), each at its own end
+        sequences = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(sequences)  # h_n: (num_layers, B, hidden), each at its own end
         return self.head(h_n[-1])  # the top layer -> (B, num_classes) scores
 
 
