@@ -40,6 +40,11 @@ def entry() -> None:
     os._exit(code)
 
 
+def exercise_option(help: str):
+    """`--exercise ID` (repeatable, into `exercises`), as every command that takes it spells it."""
+    return click.option("--exercise", "exercises", multiple=True, metavar="ID", help=help)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="course")
 def main() -> None:
@@ -85,13 +90,7 @@ def validate() -> None:
     show_default=True,
     help="auto: CPU, and CUDA as well when a GPU is present.",
 )
-@click.option(
-    "--exercise",
-    "exercises",
-    multiple=True,
-    metavar="ID",
-    help="Grade only this exercise (repeatable), e.g. 01_lstm_network.",
-)
+@exercise_option("Grade only this exercise (repeatable), e.g. 01_lstm_network.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -158,12 +157,8 @@ def grade(path: Path, **options) -> None:
     raise SystemExit(run(path, **options))
 
 
-EXERCISE_CHOICE = click.option(
-    "--exercise",
-    "exercises",
-    multiple=True,
-    metavar="ID",
-    help="Count only this exercise (repeatable) [default: every exercise].",
+EXERCISE_CHOICE = exercise_option(
+    "Count only this exercise (repeatable) [default: every exercise]."
 )
 
 
@@ -230,13 +225,7 @@ def export_classroom(output: Path, grader: str, exercises: tuple[str, ...]) -> N
     is_flag=True,
     help="Only write starters.lock from the starters in exercises/ (after changing one).",
 )
-@click.option(
-    "--exercise",
-    "exercises",
-    multiple=True,
-    metavar="ID",
-    help="Prove only this exercise (repeatable).",
-)
+@exercise_option("Prove only this exercise (repeatable).")
 def verify(approve_starters: bool, exercises: tuple[str, ...]) -> None:
     """Prove the exercises: solutions pass, starters fail, the mistake corpus is caught.
 

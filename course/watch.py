@@ -67,13 +67,13 @@ class Watcher:
         except click.ClickException as exc:
             if self.interrupted.is_set():  # pytest turns Ctrl-C into "could not run"
                 raise KeyboardInterrupt from None
-            self._say(f"{ex.id}  could not be graded: {exc.format_message()}")
+            click.echo(f"{ex.id}  could not be graded: {exc.format_message()}")
             return
         except Exception as exc:  # the grader's own failure: restart it on the next save
             if self.interrupted.is_set():
                 raise KeyboardInterrupt from None
             self._restart()
-            self._say(f"{ex.id}  grader error ({type(exc).__name__}: {exc}); save again to retry")
+            click.echo(f"{ex.id}  grader error ({type(exc).__name__}: {exc}); save again to retry")
             return
         if self.interrupted.is_set():
             raise KeyboardInterrupt
@@ -119,9 +119,6 @@ class Watcher:
                 return ex
         return None
 
-    def _say(self, text: str) -> None:
-        click.echo(text)
-
     # ------------------------------------------------------------ keys
 
     def key(self, key: str) -> bool:
@@ -136,9 +133,9 @@ class Watcher:
                 if shown is None
                 else learning.hint_block(self.current.id, shown[0], len(hints), shown[1])
             )
-            self._say(text)
+            click.echo(text)
         elif key == "l":
-            self._say(table(progress(self.module, self.workspace)))
+            click.echo(table(progress(self.module, self.workspace)))
         elif key == "n":
             now = progress(self.module, self.workspace)
             self.current = self._next(now) or self.current
