@@ -176,9 +176,9 @@ def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions) -> I
     time, and the one whose worker dies alone gets a grader-error row."""
     import importlib
 
-    import torch  # noqa: F401  (imported once, before the workers fork: they start warm)
+    from grader import lazy_dynamo
 
-    importlib.import_module("torch._dynamo")
+    lazy_dynamo.install()  # imports torch once, before the workers fork: they start warm
     importlib.import_module("grader.plugin")
     waiting = list(todo)
     while waiting:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import platform
 import time
@@ -128,11 +127,9 @@ def _run_checks(
         import pytest
         import torch
 
-        # What an optimizer's constructor imports (1.2 s), imported while the zygote boots and
-        # never on a thread: pytest rewrites assertions with `ast`, which CPython 3.11 does not
-        # make safe across threads ("AST constructor recursion depth mismatch").
-        importlib.import_module("torch._dynamo")
+        from grader import lazy_dynamo
 
+        lazy_dynamo.install()  # an optimizer's step no longer imports torch._dynamo
         from grader.plugin import GradeConfig, GradePlugin
 
         if options.require_isolation and not options.allow_unsafe:

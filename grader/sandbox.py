@@ -47,7 +47,7 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1"}
 DEV_LINKS |= {"stderr": "/proc/self/fd/2"}
 # the folders of sys.path (Python, torch), these files of the grader (what runs in a runner),
-RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "probes")
+RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "lazy_dynamo.py", "probes")
 OWN_PACKAGES = ("grader", "course", "courseware", "__main__")  # only RUNNER_SIDE of these
 LIBRARY_NAMES = ("site-packages", "dist-packages")
 # and private tmpfs where it may write. The course's content package is hidden wherever it is

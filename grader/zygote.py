@@ -27,8 +27,8 @@ from grader.sandbox import Limits
 
 STATUS = struct.Struct("!ii")  # (runner pid, wait status) records on the status pipe
 HELLO_SECONDS = 30.0  # a runner's confinement, before any learner code: generous
-# torch._dynamo is what an optimizer's first step imports (1.2 s): pay it once, here.
-PRELOAD = ("torch", "torch.nn", "torch.optim", "torch._dynamo", "grader.runner")
+# Imported before the first fork; torch._dynamo only when a learner compiles (grader/lazy_dynamo).
+PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
 # One thread per runner, and no thread pools alive in the zygote when it forks.
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -293,9 +293,11 @@ def serve(ctls: list[socket.socket]) -> None:
     import pkgutil
 
     import grader.probes
+    from grader import lazy_dynamo
 
     for name in PRELOAD:
         importlib.import_module(name)
+    lazy_dynamo.install()
     for probe in pkgutil.iter_modules(grader.probes.__path__, "grader.probes."):
         importlib.import_module(probe.name)
     from grader.sandbox import die_with_parent
