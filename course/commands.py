@@ -21,9 +21,11 @@ def grade(path: Path, **options) -> int:
     """Check the option combination, then grade one learner or a whole class."""
     if options["fmt"] and not options["output"]:
         raise click.UsageError("--format needs -o FILE.")
-    batch_only = [k for k in ("jobs", "gradebook", "csv_file", "feedback_dir") if options[k]] + (
-        ["regrade"] if options["regrade"] else []
-    )
+    batch_only = [
+        k
+        for k in ("jobs", "gradebook", "csv_file", "feedback_dir", "regrade", "unsafe_no_isolation")
+        if options.get(k)
+    ]
     if batch_only and not options["batch"]:
         option = batch_only[0].replace("_file", "").replace("_", "-")
         raise click.UsageError(f"--{option} goes with --batch.")

@@ -22,14 +22,13 @@ from pathlib import Path
 
 from courseware.content import Module
 from courseware.errors import CourseError
-from courseware.files import write_atomically
+from courseware.files import learner_digest, write_atomically
 from grader.archive import ArchiveError, extract
 from grader.grade import GradeOptions, require_isolation
 from grader.gradebook import Gradebook
 from grader.results import GradeReport, not_graded
 from grader.sanitize import Sanitised, clean_id, id_flags, shown
 
-MAX_HASHED_BYTES = 100 << 20
 GRADER_ERROR = (
     "grader error, not your fault: {what}. Your work was not graded; the instructor will run "
     "the grader again."
@@ -39,6 +38,9 @@ DUPLICATE = (
     "{n} submissions for one learner id: {names}. Neither was graded: keep one and run the "
     "batch again."
 )
+UNREADABLE = "{name} cannot be read safely ({why}): submit a folder or a .zip of plain files."
+FEEDBACK_FAILED = "the feedback file for {learner} could not be written ({why})"
+MAX_FEEDBACK_NAME = 120  # bytes of a learner id kept in a feedback file's name
 GRADEBOOK_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".csv")
 
 
@@ -73,6 +75,7 @@ class BatchSummary:
     graded: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     flags: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # none of them stopped the class
     seconds: float = 0.0
 
 
@@ -102,18 +105,14 @@ def _stem(entry: Path) -> str:
 
 
 def content_hash(submission: Submission, exercises: tuple[str, ...] = ()) -> str:
-    """A digest of the submission's bytes and of the exercises it counts, so that a changed
-    submission, or another choice of exercises, is graded again."""
+    """A digest of the submission's files, read as every learner file is read (no links, no
+    FIFOs or devices, a cap on bytes), and of the exercises it counts, so that a changed
+    submission, or another choice of exercises, is graded again. OSError where an entry
+    cannot be read that way (a .zip that is a link, say)."""
     digest = hashlib.sha256(" ".join(exercises).encode())
-    budget = MAX_HASHED_BYTES
     for entry in submission.entries:
-        paths = [entry] if entry.is_file() else sorted(p for p in entry.rglob("*") if p.is_file())
-        for path in paths:
-            digest.update(os.fsencode(path.relative_to(entry.parent)))
-            with open(path, "rb") as f:
-                data = f.read(budget)
-            budget -= len(data)
-            digest.update(data)
+        name = os.fsencode(entry.name)
+        digest.update(len(name).to_bytes(4, "big") + name + learner_digest(entry).encode())
     return digest.hexdigest()
 
 
@@ -134,20 +133,26 @@ def grade_batch(
     found = submissions(folder)
     summary = BatchSummary(flags=id_flags({s.learner: map(_stem, s.entries) for s in found}))
     known = gradebook.hashes()
-    todo = []
+    todo, refused = [], []
     for sub in found:
-        digest = content_hash(sub, options.exercises)
+        try:
+            digest = content_hash(sub, options.exercises)
+        except OSError as exc:  # that learner's row says why; the class goes on
+            why = UNREADABLE.format(name=shown(sub.path.name), why=exc.strerror or exc)
+            refused.append(_error(sub, "", why, module, options))
+            continue
         if not regrade and known.get(sub.learner) == digest:
             summary.skipped.append(sub.learner)
         else:
             todo.append((sub, digest))
-    on_start(len(todo), len(summary.skipped))
+    on_start(len(todo) + len(refused), len(summary.skipped))
     clashes = [_clash(sub, digest, module, options) for sub, digest in todo if sub.clash]
     gradable = [(sub, digest) for sub, digest in todo if not sub.clash]
-    for outcome in chain(clashes, _run_pool(module, gradable, jobs, options) if gradable else ()):
+    graded = _run_pool(module, gradable, jobs, options) if gradable else ()
+    for outcome in chain(refused, clashes, graded):
         gradebook.record(outcome)
         if feedback is not None:
-            write_feedback(feedback, outcome)
+            _hand_back(feedback, outcome, summary)
         summary.graded.append(outcome)
         progress(outcome)
     gradebook.set_flags({s.learner: summary.flags.get(s.learner, []) for s in found})
@@ -160,9 +165,30 @@ def write_feedback(folder: Path, outcome: Outcome) -> None:
     from grader.formats import write_report
     from grader.report import terminal
 
-    name = outcome.learner.replace(os.sep, "_")
+    name = feedback_name(outcome.learner)
     write_atomically(folder / f"{name}.txt", terminal(outcome.report, colour=False) + "\n")
     write_report(outcome.report, "json", folder / f"{name}.json")
+
+
+def _hand_back(folder: Path, outcome: Outcome, summary: BatchSummary) -> None:
+    """write_feedback, where a failure (a full disk, a folder not writable) is noted in the
+    summary: the gradebook holds the grade already, and the class goes on."""
+    try:
+        write_feedback(folder, outcome)
+    except (OSError, CourseError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        summary.problems.append(FEEDBACK_FAILED.format(learner=shown(outcome.learner), why=why))
+
+
+def feedback_name(learner: str) -> str:
+    """The file name (without suffix) of a learner's feedback: the id where it makes a safe,
+    short name, else its first characters and a digest (distinct ids, distinct files)."""
+    name = learner.replace(os.sep, "_").replace(os.altsep or os.sep, "_")
+    if len(os.fsencode(name)) <= MAX_FEEDBACK_NAME and name not in (".", ".."):
+        return name
+    digest = hashlib.sha256(learner.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    short = os.fsencode(name)[: MAX_FEEDBACK_NAME - 13].decode("utf-8", "ignore")
+    return f"{short}-{digest}"
 
 
 def _clash(sub: Submission, digest: str, module: Module, options: GradeOptions) -> Outcome:
@@ -318,7 +344,23 @@ def describe(summary: BatchSummary, gradebook: Gradebook) -> str:
     if summary.flags:
         lines.append(f"{len(summary.flags)} learner id(s) to check (graded, never merged):")
         lines += [f"  {shown(i)}: {'; '.join(f)}" for i, f in sorted(summary.flags.items())]
+    lines += [f"Note: {problem}." for problem in summary.problems]
+    if lacking := unconfined(summary):
+        lines.append(
+            UNCONFINED.format(n=len(lacking), missing=", ".join(sorted(set(chain(*lacking)))))
+        )
     return "\n".join(lines)
+
+
+UNCONFINED = (
+    "WARNING: {n} learner(s) graded with --unsafe-no-isolation, their code NOT confined by: "
+    "{missing}. Their scores are only as trustworthy as their code."
+)
+
+
+def unconfined(summary: BatchSummary) -> list[list[str]]:
+    """The isolation levels missing for each learner graded without all of them."""
+    return [m for o in summary.graded if (m := o.report.isolation.get("missing"))]
 
 
 def default_jobs() -> int:

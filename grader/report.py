@@ -93,7 +93,9 @@ def _isolation_summary(report: GradeReport) -> str:
     if not report.isolation:
         return f"devices: {devices}"
     on = [word for key, word in ISOLATION_WORDS.items() if _in_force(report.isolation.get(key))]
-    return f"devices: {devices}; sandbox: {', '.join(on) or 'none'}"
+    missing = report.isolation.get("missing")
+    lacking = f"; NOT confined by: {', '.join(missing)}" if missing else ""
+    return f"devices: {devices}; sandbox: {', '.join(on) or 'none'}{lacking}"
 
 
 def _in_force(level) -> bool:

@@ -4,6 +4,7 @@ counting anyone twice, opens zips safely and is not stopped by a hostile submiss
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
 import sqlite3
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from click.testing import CliRunner
 
 from course.cli import main
 from grader.archive import MAX_TOTAL_BYTES, ArchiveError, extract
+from grader.zygote import Zygote
 from tests.conftest import REPO
 from tests.test_sandbox import assert_nothing_left
 
@@ -235,3 +238,22 @@ def test_a_class_is_not_graded_where_a_runner_would_lack_a_level(tmp_path, monke
     assert refused.exit_code == 2, refused.output
     assert "a network namespace" in refused.output and "--unsafe-no-isolation" in refused.output
     assert not book.exists() or recorded(book) == 0
+
+    # Anyway, with runners that really lack namespaces: the summary and each report say so.
+    spawn = Zygote.spawn
+    monkeypatch.setattr(Zygote, "spawn", lambda z, spec: spawn(z, replace(spec, namespaces=False)))
+    feedback = tmp_path / "feedback"
+    unsafe = [*args, "--unsafe-no-isolation", "--feedback-dir", str(feedback)]
+    graded = CliRunner().invoke(main, [*unsafe, "--exercise", "01_lstm_network"])
+    assert graded.exit_code == 0, graded.output
+    assert recorded(book) == 1
+    assert "WARNING: 1 learner(s) graded with --unsafe-no-isolation" in graded.output
+    assert "NOT confined by: " in graded.output and "a PID namespace" in graded.output
+    report = json.loads((feedback / "ada.json").read_text())
+    assert "a network namespace" in report["isolation"]["missing"]
+    assert "NOT confined by: " in (feedback / "ada.txt").read_text()
+
+
+def test_unsafe_no_isolation_goes_with_batch(tmp_path):
+    result = CliRunner().invoke(main, ["grade", str(tmp_path), "--unsafe-no-isolation"])
+    assert result.exit_code == 2 and "--unsafe-no-isolation goes with --batch" in result.output

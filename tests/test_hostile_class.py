@@ -16,6 +16,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from course.cli import main
+from grader.batch import feedback_name
 from tests.conftest import REPO
 from tests.test_sanitize import unsafe
 
@@ -30,7 +31,8 @@ def train_step(*args):
     raise ValueError("\\ud800\\x00\\x1b[31m=1+1 \\u202e")
 """
 FORMULA = '=HYPERLINK("evil.example","click")'
-HONEST = ["ada", "\u0430da", "ada\u200b", "mal", FORMULA, "sur\ufffd"]  # full marks, all
+LONG = "l" * 250  # a legal folder name; its feedback file's name would not be
+HONEST = ["ada", "\u0430da", "ada\u200b", "mal", FORMULA, "sur\ufffd", LONG]  # full marks, all
 
 
 def folder(subs: Path, name: str | bytes, *files: Path) -> None:
@@ -47,7 +49,7 @@ def zipped(subs: Path, name: str, *files: Path) -> None:
 
 
 def hostile_class(subs: Path) -> None:
-    for name in ("ada", "\u0430da", "ada\u200b", "\x1b]0;owned\x07\x1b[2Jmal", FORMULA):
+    for name in ("ada", "\u0430da", "ada\u200b", "\x1b]0;owned\x07\x1b[2Jmal", FORMULA, LONG):
         folder(subs, name, *SOLUTIONS)
     folder(subs, b"sur\xff", *SOLUTIONS)  # a name that is not UTF-8
     folder(subs, "bob", MISTAKE)  # honest, and wrong
@@ -59,6 +61,7 @@ def hostile_class(subs: Path) -> None:
     zipped(subs, "Jos\u00e9", *SOLUTIONS)  # NFC: the same id
     folder(subs, "crash", *SOLUTIONS)
     folder(subs, "dies", *SOLUTIONS)
+    (subs / "link.zip").symlink_to("/dev/zero")  # unzipped by hand: endless bytes
 
 
 def inject_grader_faults(monkeypatch) -> None:
@@ -95,7 +98,7 @@ def test_a_hostile_class_finishes_and_every_learner_gets_a_row(tmp_path, monkeyp
             r[0]: r[1:] for r in db.execute("SELECT id, score, error, content_hash FROM learners")
         }
         exercise_rows = dict(db.execute("SELECT learner, COUNT(*) FROM exercises GROUP BY learner"))
-    ids = {*HONEST, "bob", "loud", "dup", "Jos\u00e9", "crash", "dies"}
+    ids = {*HONEST, "bob", "loud", "dup", "Jos\u00e9", "crash", "dies", "link"}
     assert set(learners) == ids and set(exercise_rows.values()) == {2}
     assert {i: learners[i][:2] for i in HONEST} == {i: (20.0, None) for i in HONEST}
     assert learners["bob"][0] < 10 and learners["loud"][0] < 10
@@ -106,6 +109,8 @@ def test_a_hostile_class_finishes_and_every_learner_gets_a_row(tmp_path, monkeyp
         assert learners[fault][0] == 0 and "not your fault" in learners[fault][1]
         assert learners[fault][2] == ""  # graded again by the next run
     assert "stopped while grading" in learners["dies"][1]
+    assert learners["link"][:2] == (0, "'link.zip' cannot be read safely (a symbolic link): "
+                                       "submit a folder or a .zip of plain files.")  # fmt: skip
 
     with open(table, newline="") as f:
         rows = {r["learner"]: r for r in csv.DictReader(f)}
@@ -116,10 +121,12 @@ def test_a_hostile_class_finishes_and_every_learner_gets_a_row(tmp_path, monkeyp
     assert "learner id(s) to check" in result.output and "could not be graded" in result.output
 
     assert {p.stem for p in feedback.glob("*.json")} == {p.stem for p in feedback.glob("*.txt")}
-    assert {unicodedata.normalize("NFC", p.stem) for p in feedback.glob("*.txt")} == ids
+    names = {unicodedata.normalize("NFC", p.stem) for p in feedback.glob("*.txt")}
+    assert names == {feedback_name(i) for i in ids} and len(names) == len(ids)
+    assert feedback_name(LONG).startswith("l" * 100) and len(feedback_name(LONG)) <= 120
     loud = (feedback / "loud.txt").read_text()
     assert unsafe(loud) == [] and "ValueError" in loud
     assert json.loads((feedback / "loud.json").read_text())["score"] == learners["loud"][0]
 
     again = CliRunner().invoke(main, args)  # the grader errors are tried again, nobody else
-    assert "Graded 2 learner(s)" in again.output and "skipped 10" in again.output
+    assert "Graded 3 learner(s)" in again.output and "skipped 11" in again.output
