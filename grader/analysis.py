@@ -2,13 +2,17 @@
 given names of torch, through imports, attributes or `getattr` with a constant name.
 
 This is advice, not enforcement: code can always reach a name in ways no reading of the
-source sees (a name built at run time, `__import__`, `exec`)."""
+source sees (a name built at run time, `__import__`, `exec`). And since the source is the
+learner's, reading it may fail (null bytes, nesting deeper than the parser takes, more nodes
+than memory holds): then it says nothing rather than fail in the checker."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Collection
 from typing import NamedTuple
+
+MAX_SOURCE = 1 << 20  # characters: what the runner is given at most (courseware.files)
 
 
 class Use(NamedTuple):
@@ -22,6 +26,15 @@ class Use(NamedTuple):
 def torch_uses(source: str, names: Collection[str]) -> list[Use]:
     """Where `source` uses torch's `names` (one use per line, the most specific). Code under
     `if __name__ == "__main__":` is the learner's own test, not the graded code: left alone."""
+    if type(source) is not str or len(source) > MAX_SOURCE:
+        return []
+    try:
+        return _torch_uses(source, names)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        return []
+
+
+def _torch_uses(source: str, names: Collection[str]) -> list[Use]:
     tree = ast.parse(source)
     aside = {id(n) for block in _main_blocks(tree) for s in block for n in ast.walk(s)}
     torch_names, imported = _torch_imports(tree, names)

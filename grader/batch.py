@@ -289,7 +289,11 @@ def _graded(module: Module, sub: Submission, options: GradeOptions) -> GradeRepo
             target = Path(workdir) / "submission"
             target.mkdir()
             extract(sub.path, target)
-        return grade(module, target, options, zygote=_zygote)
+        try:
+            return grade(module, target, options, zygote=_zygote)
+        except CourseError as exc:  # paths as the instructor knows them, from the submission
+            exc.message = exc.message.replace(str(target), sub.path.name)
+            raise
 
 
 def _what(exc: BaseException) -> str:

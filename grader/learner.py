@@ -29,6 +29,11 @@ DIED = (
     "{what} ended the grader's runner: {how}. "
     "Calls such as exit() or os._exit(), or a crash, do this."
 )
+FORGED_LOAD = (
+    "Importing your file gave the grader a reply no import gives ({why}): something in your "
+    "file wrote on the grader's channel or changed the runner."
+)
+MAX_IMPORT_MESSAGE = 4000  # characters of the exception's message: what a runner sends at most
 BUDGET = (
     "The time budget for this exercise ({seconds:g} s) is used up; "
     "the remaining checks did not run."
@@ -103,7 +108,16 @@ class Learner:
             "filename": str(self.path),
             "module": self.path.stem,
         }
-        return self._request(message, "Importing your file")
+        reply = self._request(message, "Importing your file")
+        names = reply.get("names")
+        if "error" not in reply and (
+            reply.get("ok") is not True
+            or type(names) is not list
+            or not all(type(n) is str for n in names)
+        ):
+            why = "no list of the names it defines"
+            return {"error": {"type": "RunnerError", "message": FORGED_LOAD.format(why=why)}}
+        return reply
 
     def _request(
         self, message: dict, what: str, timeout: float | None = None, while_waiting=None
@@ -129,12 +143,13 @@ class Learner:
 
     def _import_message(self, error: dict) -> str:
         name = self.path.name
+        error = {**error, "message": _cut(error.get("message", ""), MAX_IMPORT_MESSAGE)}
         if error.get("type") == "SyntaxError" or error.get("type") == "IndentationError":
             return (
                 f"{name} line {error.get('line', '?')}: {error['type']}: {error['message']}\n"
                 f"    {error.get('code', '')}\nPython cannot read the file; fix this line first."
             )
-        if error.get("type") in ("UnicodeDecodeError", "OSError"):
+        if error.get("type") in ("UnicodeDecodeError", "OSError", "RunnerError"):
             return f"{name}: {error['message']}"
         return (
             raised(error, f"Importing {name}")
@@ -150,6 +165,10 @@ class Learner:
             self._remember_output()
             self._runner.close()
             self._runner = None
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _undecodable(exc: UnicodeDecodeError) -> str:

@@ -22,6 +22,7 @@ from grader.results import BLOCKED, ERROR, FAILED, NOT_RUN, PASSED, CheckResult
 from grader.sandbox import Limits
 from grader.zygote import Zygote
 
+MAX_DETAIL = 20_000  # characters of a check's detail (-v): its start and its end are kept
 NO_CUDA = "not run: no CUDA device on this machine"
 CUDA_OFF = "not run: CUDA not selected (--device cpu)"
 INTERNAL = (
@@ -175,7 +176,7 @@ class GradePlugin:
                 score=round(score, 4),
                 max_score=round(points, 4),
                 message=message,
-                detail=detail.strip(),
+                detail=capped(detail.strip()),
                 device=device,
                 seconds=round(
                     time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 3
@@ -201,3 +202,12 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def capped(detail: str, limit: int = MAX_DETAIL) -> str:
+    """`detail` cut to about `limit` characters: its start and its end (a traceback's last
+    frames, the last lines printed), with how much was left out between them."""
+    if len(detail) <= limit:
+        return detail
+    half = limit // 2
+    return f"{detail[:half]}\n… ({len(detail) - 2 * half} characters left out) …\n{detail[-half:]}"

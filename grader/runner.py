@@ -28,6 +28,8 @@ from grader.sandbox import (
 )
 
 MAX_TEXT = 4000  # characters of any message or traceback sent back
+MAX_NAME = 200  # characters of an exception's type name or a quoted line
+MAX_NAMES = 1000  # names of the learner's module listed after the load
 EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the runner could not confine itself
 
 
@@ -75,23 +77,27 @@ def _serve(chan: socket.socket, probes: dict[str, Callable[..., Any]]) -> None:
         except (channel.ChannelClosed, channel.BadFrame):
             return
         op = request.get("op") if type(request) is dict else None
+        number = request.get("id") if type(request) is dict else None
         if op == "load":
             learner, reply = _load(request["source"], request["filename"], request["module"])
         elif op == "probe" and learner is not None:
             reply = _probe(probes, learner, request["name"], request.get("args", {}))
         else:
             reply = grader_error(f"unexpected request {op!r}")
-        _reply(chan, reply)
+        _reply(chan, number, reply)
 
 
-def _reply(chan: socket.socket, reply: dict) -> None:
-    """Send `reply`, encoded (copied) at once: nothing the learner's code can still reach or
-    change is sent. A reply that is not plain data is the grader's error (a probe must reply
-    with copies of plain values), not the learner's."""
+def _reply(chan: socket.socket, number: Any, reply: dict) -> None:
+    """Send `reply` to request `number`, encoded (copied) at once: nothing the learner's code
+    can still reach or change is sent. The envelope names the request it answers, so the
+    checker can tell a reply from a frame learner code wrote on the channel. A reply that is
+    not plain data is the grader's error (a probe must reply with copies of plain values),
+    not the learner's."""
     try:
-        data = channel.encode(reply)
+        data = channel.encode({"id": number, "reply": reply})
     except Exception as exc:
-        data = channel.encode(grader_error(f"the reply could not be sent: {_safe_text(exc)}"))
+        error = grader_error(f"the reply could not be sent: {_safe_text(exc)}")
+        data = channel.encode({"id": number, "reply": error})
     channel.send_frame(chan, data)
 
 
@@ -127,8 +133,8 @@ def _load(source: str, filename: str, name: str) -> tuple[types.ModuleType | Non
         exec(code, module.__dict__)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         return None, {"error": describe(exc, filename)}
-    names = [n for n in vars(module) if not n.startswith("_")]
-    return module, {"ok": True, "names": names}
+    names = [n for n in list(vars(module)) if type(n) is str and not n.startswith("_")]
+    return module, {"ok": True, "names": [n for n in names if len(n) <= MAX_NAME][:MAX_NAMES]}
 
 
 def _probe(
@@ -150,20 +156,29 @@ def _probe(
 
 
 def describe(exc: BaseException, filename: str) -> dict[str, Any]:
-    """An exception as plain data: its type, message, the learner's line, the traceback."""
-    info: dict[str, Any] = {"type": _safe(lambda: type(exc).__name__, "Exception")}
+    """An exception as plain data: its type, message, the learner's line, the traceback.
+    Whatever the exception holds (a SyntaxError's fields are the learner's to set), this is
+    a dict of short strings and one small int, and it never raises."""
+    try:
+        return _described(exc, filename)
+    except BaseException:
+        return {"type": "Exception", "message": "(the exception could not be described)"}
+
+
+def _described(exc: BaseException, filename: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"type": _safe(lambda: type(exc).__name__, "Exception")[:MAX_NAME]}
     info["message"] = _safe(lambda: str(exc), "(the exception could not be printed)")[:MAX_TEXT]
     line, text = None, ""
-    if isinstance(exc, SyntaxError) and exc.filename == filename:
-        line, text = exc.lineno, (exc.text or "").strip()
-        info["message"] = exc.msg
+    if isinstance(exc, SyntaxError) and _safe(lambda: exc.filename, "") == filename:
+        line, text = exc.lineno, _safe(lambda: (exc.text or "").strip(), "")
+        info["message"] = _safe(lambda: exc.msg, info["message"])[:MAX_TEXT]
     else:
         for frame in traceback.extract_tb(exc.__traceback__):
             if frame.filename == filename:
                 line, text = frame.lineno, (frame.line or "").strip()
-    if line is not None:
-        info["line"] = int(line)
-        info["code"] = text[:200]
+    if type(line) is int and 0 < line < 1 << 31:
+        info["line"] = line
+        info["code"] = text[:MAX_NAME]
     tb = _safe(lambda: "".join(traceback.format_exception(exc)), "")
     info["traceback"] = tb[-MAX_TEXT:]
     return info

@@ -68,7 +68,7 @@ class Limits:
     memory_bytes: int = 4 * GiB  # address space on CPU; resident set on CUDA (polled)
     cpu_seconds: int = 300
     file_bytes: int = 64 * MiB  # largest file it may write (stdout included)
-    tmp_bytes: int = 128 * MiB  # size of its private /tmp, where it works
+    tmp_bytes: int = 128 * MiB  # size of its private /tmp, where it works (/var/tmp, /dev/shm: 1/8)
     open_files: int = 256
     processes: int = 64  # threads count too
     request_seconds: float = 10.0  # one call into the learner's code (per request)
@@ -362,7 +362,8 @@ def _step(root: str, m: Mount, source: int | None, tmp_bytes: int) -> None:
         _mount(f"/proc/self/fd/{source}".encode(), target, None, MS_BIND | MS_REC)
     elif m.kind == "tmpfs":
         os.makedirs(target, exist_ok=True)
-        options = f"size={tmp_bytes},mode=1777".encode()
+        size = tmp_bytes if m.path == "/tmp" else tmp_bytes // 8  # all of it is host memory
+        options = f"size={size},mode=1777".encode()
         _mount(b"tmpfs", target, b"tmpfs", MS_NOSUID | MS_NODEV, options)
     elif m.kind == "scaffold" or os.path.isdir(target):  # an empty tmpfs, read-only later
         os.makedirs(target, exist_ok=True)

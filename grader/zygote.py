@@ -27,6 +27,11 @@ from grader.sandbox import Limits
 
 STATUS = struct.Struct("!ii")  # (runner pid, wait status) records on the status pipe
 HELLO_SECONDS = 30.0  # a runner's confinement, before any learner code: generous
+# What the checker accepts of a reply's text, whatever the runner sends: the runner itself cuts
+# each message and traceback at 4,000 characters, so only a forged reply comes near these.
+MAX_REPLY_TEXT = 8000  # characters of any one string in a reply
+MAX_REPLY_TEXT_TOTAL = 256_000  # characters of all its strings together
+ERROR_FIELDS = {"type": str, "message": str, "traceback": str, "code": str, "line": int}
 # Imported before the first fork; torch._dynamo only when a learner compiles (grader/lazy_dynamo).
 PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
 # One thread per runner, and no thread pools alive in the zygote when it forks.
@@ -131,6 +136,37 @@ class Zygote:
         self.proc.wait()
 
 
+def malformed(reply: object) -> str:
+    """Why `reply` is not what any runner of this grader sends, or "": a dict whose "error",
+    if any, is an exception as the runner describes one, and whose strings are short. The
+    checker reads no reply that fails this, so no forged one can reach a message or a
+    gradebook with megabytes of text or fields of the wrong type."""
+    if type(reply) is not dict:
+        return "not a mapping"
+    if "error" in reply:
+        error = reply["error"]
+        if type(error) is not dict or not {"type", "message"} <= error.keys():
+            return "an error that is not an exception's description"
+        for key, value in error.items():
+            if ERROR_FIELDS.get(key) is not type(value):
+                return f"an error whose {key!r} is not what the runner sends"
+    total, pending, seen = 0, [reply], 0
+    while pending:
+        value = pending.pop()
+        seen += 1
+        if type(value) is str:
+            if len(value) > MAX_REPLY_TEXT:
+                return f"a text of {len(value)} characters"
+            total += len(value)
+            if total > MAX_REPLY_TEXT_TOTAL:
+                return f"more than {MAX_REPLY_TEXT_TOTAL} characters of text"
+        elif type(value) is dict:
+            pending += [*value.keys(), *value.values()]
+        elif type(value) in (list, tuple):
+            pending += value
+    return ""
+
+
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
@@ -152,6 +188,7 @@ class RunnerProcess:
         self.output, self.memory_cap = output, memory_cap
         self.runner_pid: int | None = None
         self.alive = True
+        self.requests = 0  # the number of the last request sent; its reply must name it
 
     def request(
         self, message: dict, timeout: float, while_waiting: Callable[[], None] | None = None
@@ -160,14 +197,17 @@ class RunnerProcess:
         runner works (on another core); the runner's time still counts from the send."""
         if not self.alive:
             raise RunnerDied("the runner had already stopped", self.output_tail())
+        self.requests += 1
         try:
-            channel.send(self.chan, message)
+            if self._pending():  # a frame that answers nothing: written after the last reply
+                self._unasked()
+            channel.send(self.chan, {**message, "id": self.requests})
             sent = time.monotonic()
             if while_waiting is not None:
                 self._meanwhile(while_waiting)
             left = max(timeout - (time.monotonic() - sent), 0.1)
             watch = self._watch_memory if self.memory_cap else None
-            reply = channel.recv(self.chan, timeout=left, watch=watch)
+            envelope = channel.recv(self.chan, timeout=left, watch=watch)
         except MemoryExceeded as exc:
             self.kill()
             raise RunnerDied(str(exc), self.output_tail()) from None
@@ -182,10 +222,34 @@ class RunnerProcess:
             raise RunnerDied(
                 f"the runner sent something that is not plain data: {exc}", self.output_tail()
             ) from None
-        if type(reply) is not dict:
+        if type(envelope) is not dict or envelope.keys() != {"id", "reply"}:
+            self._unasked()
+        if type(envelope["id"]) is not int or envelope["id"] != self.requests:
+            self._unasked()
+        reply = envelope["reply"]
+        if why := malformed(reply):
             self.kill()
-            raise RunnerDied("the runner sent a malformed reply", self.output_tail())
+            raise RunnerDied(f"the runner sent a malformed reply ({why})", self.output_tail())
         return reply
+
+    def _pending(self) -> bool:
+        """Whether bytes wait on the channel (not merely its end, when the runner is gone)."""
+        if not select.select([self.chan], [], [], 0)[0]:
+            return False
+        try:
+            return bool(self.chan.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except OSError:  # BlockingIOError included: nothing after all
+            return False
+
+    def _unasked(self) -> None:
+        """A frame on the channel that is no reply to the request in flight: learner code
+        wrote on the grader's socket (or the runner answered twice). Nothing it says is read."""
+        self.kill()
+        raise RunnerDied(
+            "something in the runner wrote on the grader's channel a message that answers no "
+            "request (your code must not use the runner's sockets or file descriptors)",
+            self.output_tail(),
+        )
 
     def _meanwhile(self, work: Callable[[], None]) -> None:
         try:

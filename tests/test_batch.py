@@ -50,6 +50,9 @@ def class_of(folder: Path) -> Path:
     (subs / "eve.zip").write_bytes(b"this is not a zip")
     hang = learner(subs, "fay")
     (hang / "training.py").write_text("def train_step(*args):\n    while True:\n        pass\n")
+    with zipfile.ZipFile(subs / "gil.zip", "w") as zf:  # two copies: which one to grade?
+        zf.write(SOLUTIONS[0], f"gil/{SOLUTIONS[0].name}")
+        zf.write(SOLUTIONS[0], f"gil/old/{SOLUTIONS[0].name}")
     return subs
 
 
@@ -85,25 +88,29 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
         "dee": 20,
         "eve": 0,
         "fay": 0,
+        "gil": 0,
     }
     assert scores["bob"] < 10 and scores["cyd"] < 10
     (error,) = rows(book, "SELECT error FROM learners WHERE id = 'eve'")[0]
     assert "not a valid zip archive" in error
+    (error,) = rows(book, "SELECT error FROM learners WHERE id = 'gil'")[0]
+    assert "found 2 files named lstm_network.py under gil.zip" in error, error
+    assert "course-batch-" not in error  # the grader's temporary folder means nothing to anyone
     assert "Checks the class failed most:" in first.output and "Scores out of 20" in first.output
     with open(table) as f:
         table_rows = list(csv.DictReader(f))
-    assert [r["learner"] for r in table_rows] == ["ada", "bob", "cyd", "dee", "eve", "fay"]
+    assert [r["learner"] for r in table_rows] == ["ada", "bob", "cyd", "dee", "eve", "fay", "gil"]
     assert table_rows[0]["01_lstm_network"] == "10" and table_rows[0]["total"] == "20"
 
     again = CliRunner().invoke(main, args)
-    assert "skipped 6 already graded" in again.output
+    assert "skipped 7 already graded" in again.output
     (subs / "bob/lstm_network.py").write_bytes(SOLUTIONS[0].read_bytes())
     changed = CliRunner().invoke(main, args)
-    assert "Graded 1 learner(s)" in changed.output and "skipped 5" in changed.output
+    assert "Graded 1 learner(s)" in changed.output and "skipped 6" in changed.output
     assert dict(rows(book, "SELECT id, score FROM learners"))["bob"] == 10
     regrade = CliRunner().invoke(main, [*args, "--regrade"])
-    assert "Graded 6 learner(s)" in regrade.output
-    assert rows(book, "SELECT COUNT(*) FROM learners") == [(6,)]
+    assert "Graded 7 learner(s)" in regrade.output
+    assert rows(book, "SELECT COUNT(*) FROM learners") == [(7,)]
     assert_nothing_left()
 
 

@@ -16,6 +16,7 @@ from grader.checking import errors
 if TYPE_CHECKING:
     from grader.learner import Learner
 
+SHOWN_NAMES = 12  # of the names a learner's file defines, when the one wanted is not there
 MESSAGE_CAP = 600  # characters of a check's message; -v shows the details
 # An explanation of an error, from the error and the probe's reply: "" when it has none.
 Explain = Callable[[dict, dict], str]
@@ -123,7 +124,10 @@ def require_names(learner: Learner, *required: str) -> None:
     """Import the learner's file; fail unless it defines every name in `required`."""
     names = learner.load()["names"]
     if missing := [n for n in required if n not in names]:
-        defined = ", ".join(names) or "nothing"
+        shown = ", ".join(names[:SHOWN_NAMES]) or "nothing"
+        defined = shown + (
+            f", and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES else ""
+        )
         fail(
             MISSING_NAMES.format(
                 file=learner.path.name, missing=" or ".join(missing), names=defined

@@ -55,13 +55,18 @@ def test_adam_mse(learner: Learner) -> None:
 
 
 @points(2)
-@depends("test_imports")
+@depends("test_sgd_momentum_mse")
 def test_returns_the_loss(learner: Learner) -> None:
     """Returns the loss of the step's own forward pass, as a Python float"""
     problem = make_problem("sgd_mse", seed=5)
     reply = run(learner, problem)
     recipe, weights, _, batches = problem
-    before = [weights, *reply["params"][:-1]]  # the parameters each step started from
+    # the loss counts only for a step that trains: the parameters each step started from are
+    # the reference's, which the learner's step must have reached too
+    trajectory = replay(correct, problem)["params"]
+    if not all(map(same_params, reply["params"], trajectory)):
+        fail(NOT_TRAINED)
+    before = [weights, *trajectory[:-1]]
     for step, (got, (x, y)) in enumerate(zip(reply["returned"], batches, strict=True), 1):
         if "tensor" in got:
             fail(RETURNED_TENSOR.format(grad=" that requires grad" if got["requires_grad"] else ""))
@@ -69,7 +74,7 @@ def test_returns_the_loss(learner: Learner) -> None:
             fail(RETURNED_OTHER.format(what=got["wrong_type"]))
         own = loss_with(recipe, before[step - 1], x, y)
         if not near(value := got["float"], own):
-            if near(value, loss_with(recipe, reply["params"][step - 1], x, y)):
+            if near(value, loss_with(recipe, trajectory[step - 1], x, y)):
                 fail(RETURNED_AFTER.format(got=value, step=step, want=own))
             fail(RETURNED_WRONG.format(got=value, step=step, want=own))
 
@@ -221,6 +226,11 @@ def cause_message(cause: str, calls: list[list[str]]) -> str:
     """The message of a replayed mistake, in the terms of what the learner's step called."""
     if cause == "step_before_backward" and calls and zero_grad_between(calls[0]):
         return ZERO_GRAD_BETWEEN
+    if cause == "step_before_backward" and calls and not {"backward", "step"} <= set(calls[0]):
+        missing = [name for name in ("backward", "step") if name not in calls[0]]
+        return NEVER_CALLED.format(what=" or ".join(CALL_NAMES[name] for name in missing))
+    if cause == "step_before_backward" and calls and in_order(calls[0]):
+        return NO_GRADIENT_REACHED
     return CAUSES[cause]
 
 
@@ -230,6 +240,11 @@ def zero_grad_between(calls: list[str]) -> bool:
         return False
     after = calls[calls.index("backward") :]
     return "step" in after and "zero_grad" in after[: after.index("step")]
+
+
+def in_order(calls: list[str]) -> bool:
+    """A step's calls hold a backward and, after it, a step."""
+    return "backward" in calls and "step" in calls[calls.index("backward") :]
 
 
 def described(recipe: dict) -> str:
@@ -268,6 +283,17 @@ ZERO_GRAD_BETWEEN = (
     "optimizer.step(), so step() finds the gradients already erased. The order is zero_grad, "
     "forward, loss, backward, step."
 )
+CALL_NAMES = {"backward": "loss.backward()", "step": "optimizer.step()"}
+NEVER_CALLED = (
+    "Your step never changes the parameters: it never calls {what}. One step is zero_grad, "
+    "forward, loss = criterion(outputs, targets), loss.backward(), optimizer.step()."
+)
+NO_GRADIENT_REACHED = (
+    "Your step never changes the parameters, though it calls loss.backward() and then "
+    "optimizer.step(): no gradient reaches the parameters. Is the loss computed from a "
+    "detached output (.detach(), .item(), torch.no_grad())? Use loss = criterion(model(inputs), "
+    "targets) as it is."
+)
 WRONG = (
     "After step {step} ({recipe}) your parameters differ from the reference's (largest "
     "difference {diff:.3g}) and match none of the usual mistakes. Your step called: {calls}. "
@@ -282,6 +308,11 @@ RETURNED_TENSOR = (
     "train_step returned a tensor{grad}; return the loss as a Python float, loss.item(). A "
     "caller that adds up losses (total += loss) would otherwise keep every step's tensor, and "
     "with it each step's autograd history, alive."
+)
+NOT_TRAINED = (
+    "Your train_step's parameters differ from the reference's on this problem (SGD with "
+    "momentum, MSELoss): the loss it returns counts only for a step that trains the model. "
+    "Make the parameter checks pass first."
 )
 RETURNED_OTHER = "train_step returned {what}; it must return the loss as a Python float."
 RETURNED_AFTER = (

@@ -28,6 +28,7 @@ from grader.probes.lstm_cell import FUSED, PARAMETERS
 
 EXERCISE = "03_lstm_cell"
 SIZES = (5, 4)  # input_size, hidden_size: 4H = 16 rows of weights
+OTHER_SIZES = (3, 7)  # another cell, so that sizes written into the code show
 BATCH = 3
 OPEN = 30.0  # a gate bias of +30 holds the gate at 1; -30 holds it at 0 (in float64)
 EXACT = (1e-9, 1e-7)  # float64 with a gate held at exactly 0 or 1
@@ -68,7 +69,7 @@ def test_parameters(learner: Learner) -> None:
 def test_builds_its_own_gates(learner: Learner) -> None:
     """Advice, worth no points: the cell computes its own gates, without torch's LSTM code"""
     file = learner.path.name
-    if uses := torch_uses(learner.path.read_text("utf-8"), FORBIDDEN):
+    if uses := torch_uses(learner.source, FORBIDDEN):  # the file as read once, safely
         what, line, code = uses[0]
         fail(NOT_OWN.format(file=file, what=what, where=f" at line {line} (`{code}`)"))
     reply = call(learner, "lstm_cell.build", "LSTMCell", expected=SUBCLASS, sizes=list(SIZES))
@@ -85,10 +86,11 @@ def test_builds_its_own_gates(learner: Learner) -> None:
 @depends("test_parameters")
 def test_matches_lstm_cell(on_device: Learner) -> None:
     """One step from a given state equals nn.LSTMCell's with the same weights"""
-    weights, xs, state = problem(1)
-    reply = run(on_device, weights, xs, state, device=on_device.device)
-    case = f"a batch of {BATCH} with a given state"
-    judge(reply, weights, xs, state, case, tolerance(on_device.device))
+    for sizes in (SIZES, OTHER_SIZES):
+        weights, xs, state = problem(1, sizes=sizes)
+        reply = run(on_device, weights, xs, state, device=on_device.device, sizes=sizes)
+        case = f"LSTMCell{sizes} on a batch of {BATCH} with a given state"
+        judge(reply, weights, xs, state, case, tolerance(on_device.device), sizes=sizes)
 
 
 @points(3)
@@ -196,16 +198,16 @@ def test_unbatched(learner: Learner) -> None:
 # --------------------------------------------------------------------- the truth and mistakes
 
 
-def problem(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32) -> tuple:
+def problem(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32, sizes=SIZES) -> tuple:
     """Weights (made from `seed`), inputs for `steps` steps and a state (from `seed` + 1)."""
-    return make_weights(seed, dtype), *random_inputs(seed + 1, steps, batch, dtype)
+    return make_weights(seed, dtype, sizes), *random_inputs(seed + 1, steps, batch, dtype, sizes)
 
 
-def make_weights(seed: int, dtype=torch.float32) -> dict[str, torch.Tensor]:
+def make_weights(seed: int, dtype=torch.float32, sizes=SIZES) -> dict[str, torch.Tensor]:
     torch.manual_seed(seed)
     return {
         name: p.detach().to(dtype)
-        for name, p in zip(PARAMETERS, nn.LSTMCell(*SIZES).parameters(), strict=True)
+        for name, p in zip(PARAMETERS, nn.LSTMCell(*sizes).parameters(), strict=True)
     }
 
 
@@ -340,16 +342,16 @@ def also(found: str | None) -> str:
 # --------------------------------------------------------------------- the runner and verdicts
 
 
-def run(learner: Learner, weights, xs, state=None, **options) -> dict:
+def run(learner: Learner, weights, xs, state=None, sizes=SIZES, **options) -> dict:
     """The learner's cell over `xs`; fail with a cause on any error."""
     device = options.get("device", "cpu")
     return call(
         learner,
         "lstm_cell.steps",
-        "Your LSTMCell",
+        "Your LSTMCell" if tuple(sizes) == SIZES else f"Your LSTMCell{tuple(sizes)}",
         explain=lambda error, _: error_hint(error, xs[0], state, device),
         expected=PAIR,
-        sizes=list(SIZES),
+        sizes=list(sizes),
         weights=weights,
         xs=xs,
         state=state,
@@ -382,17 +384,17 @@ def like(value, expected: torch.Tensor, which: str, case: str, hint: str = "") -
     return value
 
 
-def judge(reply, weights, xs, state, case: str, tol=None) -> None:
+def judge(reply, weights, xs, state, case: str, tol=None, sizes=SIZES) -> None:
     """Fail with the most specific message unless h and c at every step equal nn.LSTMCell's."""
     tol = tol or tolerance()
-    hs, cs = truth(weights, SIZES, xs, state)
+    hs, cs = truth(weights, sizes, xs, state)
     hint = UNBATCHED if xs[0].dim() == 1 else ""
     for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
         for value, expected in zip(got, want, strict=True):
             like(value, expected, which, case, hint)
     for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
         if not all(close(a, b, *tol) for a, b in zip(got, want, strict=True)):
-            if found := cause(reply, weights, SIZES, xs, state, tol):
+            if found := cause(reply, weights, sizes, xs, state, tol):
                 fail(found)
             diff = max(max_difference(a, b) for a, b in zip(got, want, strict=True))
             fail(WRONG_VALUES.format(which=which, case=case, shape=shape(got[0]), diff=diff))
@@ -402,10 +404,10 @@ def judge(reply, weights, xs, state, case: str, tol=None) -> None:
         fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
 
 
-def random_inputs(seed: int, steps: int, batch, dtype) -> tuple[list, list]:
+def random_inputs(seed: int, steps: int, batch, dtype, sizes=SIZES) -> tuple[list, list]:
     torch.manual_seed(seed)
-    xs = [torch.randn(*batch, SIZES[0], dtype=dtype) for _ in range(steps)]
-    state = [torch.randn(*batch, SIZES[1], dtype=dtype) for _ in range(2)]
+    xs = [torch.randn(*batch, sizes[0], dtype=dtype) for _ in range(steps)]
+    state = [torch.randn(*batch, sizes[1], dtype=dtype) for _ in range(2)]
     return xs, state
 
 

@@ -29,6 +29,10 @@ PERIOD, NOISE = 25.0, 0.1
 FIT_SECONDS = 30.0  # the CPU budget for one call of fit, stated in the README
 BASELINE_FRACTION = 0.5  # the test MSE must be at most half the naive forecast's
 REFERENCE_FACTOR = 1.5  # ... and at most this many times the reference's
+# The noise of each target is unknown from its window, so no honest model's test MSE falls far
+# below its variance, NOISE**2 (over 200 targets it is within about 15% of it): one that does
+# read the targets themselves (from the series regenerated, or from the other test windows).
+NOISE_FLOOR = 0.5 * NOISE**2
 ONE_WINDOW = f"(1, {WINDOW}, 1)"  # the fitted model is given one window per call
 FORECAST_CASES = [  # (seed, values of history, steps, window; None: the default)
     (1, 30, 12, 8),
@@ -127,10 +131,14 @@ def test_fit_learns(learner: Learner, reference: ModuleType) -> None:
     baseline = baseline_mse(reference)
     ref = reference_result(reference)
     limit = min(BASELINE_FRACTION * baseline, REFERENCE_FACTOR * ref["mse"])
+    if mse < NOISE_FLOOR:
+        fail(TOO_GOOD.format(mse=mse, noise=NOISE**2, sd=NOISE))
+    if mse > limit and (mse >= baseline or not trained(reply["counts"])):
+        fail(not_learned(reply["counts"], y, targets, mse, baseline))
+    if not reply["lstm_matters"]:
+        fail(LSTM_UNUSED)
     if mse <= limit:
         return
-    if mse >= baseline or not trained(reply["counts"]):
-        fail(not_learned(reply["counts"], y, targets, mse, baseline))
     fail(
         NOT_GOOD_ENOUGH.format(
             mse=mse,
@@ -528,4 +536,16 @@ READS_AHEAD = (
 )
 MUTATED = (
     "Your forecast changed the history it was given in place; leave the caller's tensor as it was."
+)
+TOO_GOOD = (
+    "Your fitted model's test MSE is {mse:.3g}, below what any forecast can reach on this "
+    "series: each target carries noise of standard deviation {sd:g} that its window cannot "
+    "tell, so the error cannot fall far below {noise:.3g}. Your model must be reading the "
+    "targets themselves (the series regenerated, or other windows than the one it is given): "
+    "predict each value from its own window only."
+)
+LSTM_UNUSED = (
+    "Your fitted model's predictions do not change when the weights of its LSTM change: the "
+    "LSTM is there but does not take part in the forecast. The model reads each window with "
+    "its nn.LSTM (or nn.LSTMCell) and predicts from what the LSTM returns."
 )

@@ -16,16 +16,83 @@ from typing import Any
 import torch
 import torch.nn as nn
 from torch.optim.optimizer import register_optimizer_step_post_hook
+from torch.utils._python_dispatch import _disable_current_modes
 
 MAX_DESCRIPTION = 120  # characters of a description of a value
+
+# What the probes read tensors with, taken when the probes are imported, before any learner
+# code runs: a learner's file that reassigns torch.equal, Tensor.detach, Tensor.clone or the
+# Tensor.grad property, or leaves a torch function or dispatch mode active, does not change
+# what a probe reports. (The C type's methods cannot be reassigned.)
+_TENSOR = torch._C.TensorBase
+_DETACH, _CLONE, _TO = _TENSOR.detach, _TENSOR.clone, _TENSOR.to
+_GRAD, _REQUIRES_GRAD = _TENSOR.grad.__get__, _TENSOR.requires_grad.__get__
+_EQUAL = torch.equal
+_NO_FUNCTION_MODES = torch._C.DisableTorchFunction
+_NO_DISPATCH_MODES = _disable_current_modes
+
+
+@contextlib.contextmanager
+def trusted() -> Iterator[None]:
+    """A block in which torch runs the probe's own operations, with no learner mode between."""
+    with _NO_FUNCTION_MODES(), _NO_DISPATCH_MODES():
+        yield
+
+
+def copied(value: torch.Tensor) -> torch.Tensor:
+    """A contiguous CPU copy of a tensor, detached, that no learner code can reach or change
+    (the channel sends contiguous tensors only: a transposed result is as right as any)."""
+    with trusted():
+        return _CLONE(_TO(_DETACH(value), "cpu"), memory_format=torch.contiguous_format)
+
+
+def grad_of(p: torch.Tensor) -> torch.Tensor | None:
+    """A copy of `p`'s .grad, or None, read past any learner's patch of Tensor.grad."""
+    with trusted():
+        grad = _GRAD(p)
+    return None if grad is None else copied(grad)
+
+
+def requires_grad(p: torch.Tensor) -> bool:
+    return bool(_REQUIRES_GRAD(p))
+
+
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """torch.equal, as it was before the learner's code ran."""
+    with trusted():
+        return bool(_EQUAL(a, b))
+
+
+def kept(value: torch.Tensor) -> torch.Tensor:
+    """A copy to compare with later, on the value's own device."""
+    with trusted():
+        return _CLONE(_DETACH(value), memory_format=torch.contiguous_format)
 
 
 def reply_value(value: Any) -> Any:
     """A learner's return value as plain data: a CPU copy of an exact tensor, a number, or
     `{"wrong_type": ...}` saying what it was instead."""
     if type(value) is torch.Tensor:
-        return value.detach().to("cpu").clone()
+        return copied(value)
+    if type(value) is int and not -(1 << 63) <= value < 1 << 63:
+        return {"wrong_type": "an int larger than 64 bits"}
     if type(value) in (int, float, bool):
+        return value
+    return {"wrong_type": described(value)}
+
+
+def plain(value: Any) -> Any:
+    """A setting the learner's code can change (an nn.LSTM's `hidden_size` is a plain
+    attribute) as plain data: an int or float within what the channel carries, a short str,
+    a bool, None; anything else as a description of what it is. A probe that sends a
+    learner's value through this never fails to encode, so the learner's code cannot make
+    the grader report its own failure."""
+    kind = type(value)
+    if kind is int and -(1 << 63) <= value < 1 << 63:
+        return value
+    if kind in (float, bool) or value is None:
+        return value
+    if kind is str and len(value) <= MAX_DESCRIPTION:
         return value
     return {"wrong_type": described(value)}
 
@@ -127,8 +194,10 @@ def describe_structure(model: nn.Module) -> dict:
     return {
         "lstms": [_lstm_settings(m) for m in lstms],
         "linears": [_linear_settings(m) for m in linears],
-        "shapes": [list(p.shape) for p in canonical_parameters(model)],
-        "other_parameters": [list(p.shape) for p in model.parameters() if id(p) not in canonical],
+        "shapes": [[int(d) for d in p.shape] for p in canonical_parameters(model)],
+        "other_parameters": [
+            [int(d) for d in p.shape] for p in model.parameters() if id(p) not in canonical
+        ],
     }
 
 
@@ -143,12 +212,12 @@ def built_model(make, name: str, sizes: list[int]) -> dict:
 
 def _lstm_settings(m: nn.LSTM) -> dict:
     return {
-        "input_size": m.input_size,
-        "hidden_size": m.hidden_size,
-        "num_layers": m.num_layers,
+        "input_size": plain(m.input_size),
+        "hidden_size": plain(m.hidden_size),
+        "num_layers": plain(m.num_layers),
         "batch_first": bool(m.batch_first),
         "bidirectional": bool(m.bidirectional),
-        "proj_size": int(m.proj_size),
+        "proj_size": plain(int(m.proj_size)),
         "bias": bool(m.bias),
         "dropout": float(m.dropout),
     }
@@ -156,7 +225,11 @@ def _lstm_settings(m: nn.LSTM) -> dict:
 
 def _linear_settings(m: nn.Linear) -> dict:
     bias = m.bias is not None
-    return {"in_features": m.in_features, "out_features": m.out_features, "bias": bias}
+    return {
+        "in_features": plain(m.in_features),
+        "out_features": plain(m.out_features),
+        "bias": bias,
+    }
 
 
 def load_canonical(model: nn.Module, weights: list[torch.Tensor]) -> None:

@@ -10,7 +10,7 @@ import types
 import torch
 import torch.nn as nn
 
-from grader.probes.common import reply_value, training_calls, wrong_type
+from grader.probes.common import copied, kept, reply_value, same, training_calls, wrong_type
 from grader.probes.models import recording_forecaster
 from grader.runner import describe
 
@@ -50,6 +50,7 @@ def fit(
     try:
         with torch.no_grad():
             ys = [reply_value(model(window[None].clone())) for window in inputs]
+            matters = _recurrent_matters(model, inputs[:PERTURBED])
     except Exception as exc:  # the model's fault, not fit's: say so
         return {"forward_error": describe(exc, learner.__file__), "counts": counts}
     return {
@@ -57,8 +58,30 @@ def fit(
         "seconds": seconds,
         "counts": counts,
         "lstm": recurrent,
+        "lstm_matters": matters,
         "modules": kinds,
     }
+
+
+PERTURBED = 4  # windows predicted again with the recurrent layers' weights changed
+
+
+def _recurrent_matters(model: nn.Module, windows: torch.Tensor) -> bool:
+    """Whether the model's predictions depend on its nn.LSTM / nn.LSTMCell at all: predict
+    `windows` again with those layers' weights changed (then put back), and compare."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.LSTM, nn.LSTMCell))]
+    params = [p for m in layers for p in m.parameters(recurse=False)]
+    saved = [kept(p) for p in params]
+    before = [copied(y) for y in (model(w[None].clone()) for w in windows)]
+    generator = torch.Generator().manual_seed(0)
+    for p in params:
+        p.add_(torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device))
+    try:
+        after = [copied(y) for y in (model(w[None].clone()) for w in windows)]
+    finally:
+        for p, s in zip(params, saved, strict=True):
+            p.copy_(s)
+    return any(a.shape != b.shape or not same(a, b) for a, b in zip(after, before, strict=True))
 
 
 def forecast(
@@ -77,7 +100,7 @@ def forecast(
     for full in series:
         model = recording_forecaster(weights)
         full = full.clone()
-        before = full.clone()
+        before = kept(full)
         history = full[:known]  # a view: the values after it exist, but are not history
         extra = {} if window is None else {"window": window}
         y = learner.forecast(model, history, steps, **extra)
@@ -85,7 +108,7 @@ def forecast(
             {
                 "y": reply_value(y),
                 "seen": model.seen,
-                "mutated": not torch.equal(full, before),
+                "mutated": not same(full, before),
             }
         )
     return {"runs": runs}

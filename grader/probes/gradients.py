@@ -9,7 +9,15 @@ import types
 import torch
 import torch.nn as nn
 
-from grader.probes.common import load_weights, reply_value
+from grader.probes.common import (
+    copied,
+    grad_of,
+    kept,
+    load_weights,
+    reply_value,
+    requires_grad,
+    same,
+)
 
 LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM}
 
@@ -44,13 +52,13 @@ def norms(
     requires_grad flags, and whether the inputs changed."""
     model = recurrent_layer(kind, sizes, weights, dtype, stale)
     x = inputs.to(getattr(torch, dtype))
-    before = x.clone()
+    before = kept(x)
+    params = list(model.parameters())  # before the learner's code can replace them
     result = learner.input_gradient_norms(model, x)
-    params = list(model.parameters())
     return {
         "norms": reply_value(result),
-        "params": [p.detach().clone() for p in params],
-        "grads": [None if p.grad is None else p.grad.detach().clone() for p in params],
-        "requires_grad": [bool(p.requires_grad) for p in params],
-        "inputs_changed": not torch.equal(x.detach(), before),
+        "params": [copied(p) for p in params],
+        "grads": [grad_of(p) for p in params],
+        "requires_grad": [requires_grad(p) for p in params],
+        "inputs_changed": not same(x, before),
     }

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from grader.probes.common import load_weights, reply_value, wrong_type
+from grader.probes.common import grad_of, kept, load_weights, reply_value, same, wrong_type
 
 PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 FUSED = {"lstm", "lstm_cell", "_thnn_fused_lstm_cell", "quantized_lstm_cell"}  # torch.<name>
@@ -71,21 +71,21 @@ def steps(
         given = tuple(
             s.to(device=device, dtype=kind).requires_grad_(upstream is not None) for s in state
         )
-    before = [x.detach().clone() for x in xs]
+    before = [kept(x) for x in xs]
     carried = given
     hs, cs, h, c, changed = [], [], None, None, None
     with Tripwire() as tripwire:
         for t, x in enumerate(xs):
-            kept = None
+            copies = None
             if carried is not None and all(type(s) is torch.Tensor for s in carried):
-                kept = [s.detach().clone() for s in carried]
+                copies = [kept(s) for s in carried]
             returned = cell(x) if carried is None else cell(x, carried)
             if type(returned) not in (tuple, list) or len(returned) != 2:
                 return wrong_type(returned, "forward") | {"used": sorted(tripwire.used)}
             h, c = returned
             hs.append(reply_value(h))  # the values as returned, before any later step
             cs.append(reply_value(c))
-            if changed is None and kept is not None and _changed(carried, kept):
+            if changed is None and copies is not None and _changed(carried, copies):
                 changed = t
             carried = (h, c)
     reply: dict = {
@@ -93,7 +93,7 @@ def steps(
         "c": cs,
         "used": sorted(tripwire.used),
         "builtin": builtin_modules(cell),
-        "mutated": any(not torch.equal(x.detach(), b) for x, b in zip(xs, before, strict=True)),
+        "mutated": any(not same(x, b) for x, b in zip(xs, before, strict=True)),
         "state_changed_at": changed,
     }
     if upstream is not None:
@@ -101,8 +101,8 @@ def steps(
     return reply
 
 
-def _changed(state, kept) -> bool:
-    return any(not torch.equal(s.detach(), k) for s, k in zip(state, kept, strict=True))
+def _changed(state, copies) -> bool:
+    return any(not same(s, k) for s, k in zip(state, copies, strict=True))
 
 
 def _gradients(cell, h, c, upstream, xs, given, device, kind) -> dict | None:
@@ -117,7 +117,4 @@ def _gradients(cell, h, c, upstream, xs, given, device, kind) -> dict | None:
     leaves.update({f"x{t}": x for t, x in enumerate(xs)})
     if given is not None:
         leaves.update({"h0": given[0], "c0": given[1]})
-    return {
-        name: None if p.grad is None else p.grad.detach().to("cpu").clone()
-        for name, p in leaves.items()
-    }
+    return {name: grad_of(p) for name, p in leaves.items()}

@@ -12,9 +12,13 @@ import torch.nn as nn
 from grader.probes.common import (
     built_model,
     canonical_parameters,
+    copied,
+    grad_of,
+    kept,
     load_canonical,
     recurrent_and_linear,
     reply_value,
+    same,
 )
 from grader.runner import describe
 
@@ -44,7 +48,7 @@ def forward(
     kind = getattr(torch, dtype)
     model.to(device=device, dtype=kind)
     x = x.to(device=device, dtype=kind)
-    before = x.clone()
+    before = kept(x)
     seen = Seen(model)
     built = {"batch_first": [bool(m.batch_first) for m in recurrent_and_linear(model)[0]]}
     try:
@@ -55,7 +59,7 @@ def forward(
     outputs += [model(x) for _ in range(repeat - 1)]
     reply = {
         "y": [reply_value(y) for y in outputs],
-        "mutated": not torch.equal(x, before),
+        "mutated": not same(x, before),
         "built": built,
         "seen": first,
     }
@@ -71,7 +75,7 @@ def _gradients(model: nn.Module) -> dict:
     names = {id(p): name for name, p in model.named_parameters()}
     params = canonical_parameters(model)
     return {
-        "grads": [None if p.grad is None else p.grad.detach().cpu().clone() for p in params],
+        "grads": [grad_of(p) for p in params],
         "names": [names.get(id(p), "?") for p in params],
     }
 
@@ -102,7 +106,7 @@ class Seen:
         if self.head is None and args and type(args[0]) is torch.Tensor:
             x = args[0]
             small = x.numel() <= HEAD_ELEMENTS
-            self.head = x.detach().to("cpu").clone() if small else _shape(x)
+            self.head = copied(x) if small else _shape(x)
 
     def done(self) -> dict:
         """Stop recording; what was seen, as plain data."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from grader.probes.common import load_weights
+from grader.probes.common import copied, load_weights
 
 
 class TinySequenceModel(nn.Module):
@@ -66,7 +66,7 @@ class RecordingForecaster(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if len(self.seen) < self.LIMIT:
-            self.seen.append(x.detach().to("cpu").clone())
+            self.seen.append(copied(x))
         out, _ = self.lstm(x)  # (batch, window, hidden)
         return x[:, -1] + self.head(out[:, -1])  # (batch, 1)
 

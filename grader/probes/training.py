@@ -8,7 +8,7 @@ import types
 
 import torch
 
-from grader.probes.common import described, training_calls
+from grader.probes.common import copied, described, training_calls
 from grader.probes.models import setup
 
 
@@ -32,7 +32,7 @@ def steps(
         with training_calls(events):
             value = learner.train_step(model, inputs.clone(), targets.clone(), criterion, optimizer)
         returned.append(_returned(value))
-        params.append([p.detach().clone() for p in model.parameters()])
+        params.append([copied(p) for p in model.parameters()])
         modes.append(list(model.modes))
         calls.append(list(events[:50]))
     return {"returned": returned, "params": params, "modes": modes, "calls": calls}

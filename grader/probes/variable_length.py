@@ -11,8 +11,11 @@ import torch
 from grader.probes.common import (
     canonical_parameters,
     describe_structure,
+    grad_of,
+    kept,
     load_canonical,
     reply_value,
+    same,
     wrong_type,
 )
 
@@ -41,16 +44,13 @@ def classify(
     load_canonical(model, weights)
     model.to(device)
     x = x.to(device)
-    given = {"x": (x, x.clone()), "lengths": (lengths, lengths.clone())}
+    given = {"x": (x, kept(x)), "lengths": (lengths, kept(lengths))}
     y = model(x, lengths)
     reply: dict = {"y": reply_value(y), "mutated": _changed(given)}
     wanted = weighting is not None and type(y) is torch.Tensor and y.shape == weighting.shape
     if wanted and y.requires_grad:
         (y * weighting.to(device)).sum().backward()
-        reply["grads"] = [
-            None if p.grad is None else p.grad.detach().to("cpu").clone()
-            for p in canonical_parameters(model)
-        ]
+        reply["grads"] = [grad_of(p) for p in canonical_parameters(model)]
     return reply
 
 
@@ -59,11 +59,11 @@ def mean(
 ) -> dict:
     """masked_mean(steps, lengths), steps on `device`, lengths on the CPU."""
     steps = steps.to(device)
-    given = {"steps": (steps, steps.clone()), "lengths": (lengths, lengths.clone())}
+    given = {"steps": (steps, kept(steps)), "lengths": (lengths, kept(lengths))}
     result = learner.masked_mean(steps, lengths)
     return {"value": reply_value(result), "mutated": _changed(given)}
 
 
 def _changed(given: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> list[str]:
     """The names of the tensors the learner's code changed in place (each: itself, a copy)."""
-    return [name for name, (now, before) in given.items() if not torch.equal(now, before)]
+    return [name for name, (now, before) in given.items() if not same(now, before)]
