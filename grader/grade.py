@@ -145,6 +145,7 @@ def _run_checks(
             limits=options.limits,
             hidden=_hidden(module, target),
             zygote=zygote,
+            secrets=_secrets(module),
         )
         plugin = GradePlugin(config)
         checks = [str(by_id[i].check) for i in files]
@@ -202,6 +203,17 @@ def _hidden(module: Module, target: Path) -> tuple[str, ...]:
     here = target if target.is_dir() else target.parent
     folders = {module.root, Path(courseware.__file__).parent, here, here.parent}
     return tuple(sorted({str(f.resolve()) for f in folders}))
+
+
+def _secrets(module: Module) -> tuple[str, ...]:
+    """What the learner's code must never read, by file, for a runner without a view to hide
+    it (no mount namespace): every reference and check module, the course's .git and the
+    content a wheel installs. The runner reports those it could read."""
+    import courseware
+
+    files = [ex.solution for ex in module.exercises] + [ex.check for ex in module.exercises]
+    folders = [module.root / ".git", Path(courseware.__file__).parent / "data"]
+    return tuple(str(p) for p in [*files, *folders] if p.exists())
 
 
 def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:

@@ -54,6 +54,7 @@ class Learner:
     limits: Limits
     hidden: tuple[str, ...]
     device: str = "cpu"
+    secrets: tuple[str, ...] = ()
     isolation: dict = field(default_factory=dict)
     output: str = ""
     source: str = ""  # the file as the runner got it, read safely once: checks quote this
@@ -95,7 +96,9 @@ class Learner:
             return {"error": {"type": "OSError", "message": f"cannot read the file: {why}"}}
         if self._runner is not None:
             self._runner.close()
-        spec = RunnerSpec(self.exercise, self.hidden, self.limits, cuda=self.device == "cuda")
+        spec = RunnerSpec(
+            self.exercise, self.hidden, self.limits, self.device == "cuda", self.secrets
+        )
         self._runner = self.zygote.spawn(spec)
         try:
             self.isolation = self._runner.hello(HELLO_SECONDS)

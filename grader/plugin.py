@@ -41,6 +41,7 @@ class GradeConfig:
     limits: Limits
     hidden: tuple[str, ...]
     zygote: Zygote
+    secrets: tuple[str, ...] = ()  # the references and checks, by file
 
 
 class GradePlugin:
@@ -92,6 +93,7 @@ class GradePlugin:
                 limits=self.config.limits,
                 hidden=self.config.hidden,
                 device=device,
+                secrets=self.config.secrets,
             )
         return self.learners[key]
 

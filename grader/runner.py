@@ -23,6 +23,7 @@ from grader.sandbox import (
     apply_limits,
     die_with_parent,
     drop_privileges,
+    exposed_secrets,
     private_filesystem,
     scrub_environment,
 )
@@ -61,6 +62,7 @@ def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.so
     os.chdir(work)
     scrub_environment(iso, work)
     drop_privileges(iso, work, spec["uid"])
+    exposed_secrets(iso, spec["secrets"])
     apply_limits(iso, limits, cuda=spec["cuda"], processes=spec["processes"])
     import torch
 

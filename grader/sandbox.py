@@ -88,6 +88,7 @@ class Isolation:
     environment_scrubbed: bool = False
     user_namespace: bool = False  # not root: root only inside a namespace of our own
     privileges_dropped: bool = False  # another uid, or no capabilities in our user namespace
+    exposed: list[str] = field(default_factory=list)  # references it could read (no view)
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -103,6 +104,7 @@ class Isolation:
             "the allowlist filesystem view": self.filesystem_view == ALLOWLIST_VIEW,
             "a scrubbed environment": self.environment_scrubbed,
             "no privileges (another uid, or no capabilities)": self.privileges_dropped,
+            f"the references out of reach ({len(self.exposed)} readable)": not self.exposed,
         }
         return [name for name, in_force in levels.items() if not in_force]
 
@@ -416,10 +418,23 @@ def _mount_points() -> list[bytes]:
 
 
 def _python_readable_by_all() -> bool:
-    """Could another user still import from every folder of sys.path?"""
+    """Could another user still import from the folders a runner reads (`runner_paths`: the
+    standard library, site-packages with torch, any other package imported)? A course folder
+    on sys.path (an editable install) need not be readable: the zygote imported the grader's
+    runner side already, and the references are there."""
     import sys
 
-    return all(_world_readable(p) for p in sys.path if os.path.isdir(p))
+    own = os.path.dirname(os.path.abspath(sys.modules["grader"].__file__))
+    folders = [p for p in runner_paths() if os.path.isdir(p) and not _inside(p, [own])]
+    return all(_world_readable(p) for p in folders)
+
+
+def exposed_secrets(iso: Isolation, secrets: list[str]) -> None:
+    """Where no view hides them (no mount namespace), note which of the references and checks
+    the runner, as the user it now is, could still read: file permissions alone must keep
+    them out of reach (the Gradescope bundle's setup.sh does that)."""
+    if iso.filesystem_view != ALLOWLIST_VIEW:
+        iso.exposed = [p for p in secrets if os.access(p, os.R_OK)]
 
 
 def _world_readable(folder: str) -> bool:

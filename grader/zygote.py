@@ -46,6 +46,7 @@ class RunnerSpec:
     hidden: tuple[str, ...]
     limits: Limits
     cuda: bool = False
+    secrets: tuple[str, ...] = ()  # files it must not read even where no view hides them
     namespaces: bool = True  # False only to exercise the fallback of kernels that refuse them
 
 

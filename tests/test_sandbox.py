@@ -460,6 +460,43 @@ def test_checker_work_overlaps_the_runner_and_a_failure_there_restarts_it(zygote
     assert_nothing_left(zygote)
 
 
+def test_without_a_view_the_runner_reports_the_references_it_can_read(zygote):
+    """No mount namespace, no view: only file permissions keep the references from the
+    runner. Its hello lists those it could read, and the level is missing; a reference only
+    its owner may read is out of reach of a runner that became another user."""
+    from grader.sandbox import Limits, _python_readable_by_all
+    from grader.zygote import RunnerSpec
+
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))  # not pytest's: its parent is the owner's only
+    open_to_all, owner_only = folder / "open.py", folder / "owner.py"
+    for path, mode in ((open_to_all, 0o644), (owner_only, 0o600)):
+        path.write_text("# a reference\n")
+        path.chmod(mode)
+    folder.chmod(0o711)
+    secrets = (str(open_to_all), str(owner_only))
+    spec = RunnerSpec("01_lstm_network", (), Limits(), namespaces=False, secrets=secrets)
+    runner = zygote.spawn(spec)
+    try:
+        iso = runner.hello(30)
+    finally:
+        runner.close()
+    switched = iso["separate_user"].startswith("uid ")
+    assert switched == (os.geteuid() == 0 and _python_readable_by_all())
+    assert iso["exposed"] == ([str(open_to_all)] if switched else list(secrets))
+    assert any(m.startswith("the references out of reach") for m in iso["missing"])
+
+    spec = RunnerSpec("01_lstm_network", (), Limits(), secrets=secrets)  # with the view
+    runner = zygote.spawn(spec)
+    try:
+        iso = runner.hello(30)
+    finally:
+        runner.close()
+    shutil.rmtree(folder)
+    if iso["filesystem_view"].startswith("allowlist"):
+        assert iso["exposed"] == [] and not any("references" in m for m in iso["missing"])
+    assert_nothing_left(zygote)
+
+
 def test_without_namespaces_the_runner_still_confines_what_it_can(zygote):
     """Where the kernel refuses namespaces (e.g. a container without CAP_SYS_ADMIN), the
     runner keeps its limits, scrubbed environment and session, switches user when Python is
