@@ -8,6 +8,7 @@ Order matters: namespaces first (they need privileges), then mounts, then the us
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
@@ -17,6 +18,7 @@ import resource
 import signal
 import stat
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 
 CLONE_NEWNS = 0x00020000
@@ -32,6 +34,7 @@ ST_NOATIME, ST_RELATIME = 1024, 4096
 MNT_DETACH = 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
 CAPABILITY_VERSION_3 = 0x20080522
@@ -121,6 +124,44 @@ def _check(result: int, what: str) -> None:
 def die_with_parent() -> None:
     """Ask the kernel to SIGKILL this process when its parent dies."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def adopt_orphans() -> None:
+    """Make this process the subreaper of its descendants: whatever the runner starts and
+    leaves (a double fork, a new session) becomes this process's child, not init's."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def kill_descendants(seconds: float = 2.0) -> None:
+    """SIGKILL every child of this process and reap it, until none is left (or `seconds`
+    pass): with `adopt_orphans`, everything a runner started dies with it even where there
+    is no PID namespace to end them all at once."""
+    me, deadline = os.getpid(), time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid in children(me):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return  # no child left
+        time.sleep(0.005)
+
+
+def children(parent: int) -> list[int]:
+    """The pids whose parent is `parent`, read from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == parent:
+                found.append(int(entry))
+    return found
 
 
 def unshare_namespaces(iso: Isolation) -> None:

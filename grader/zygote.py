@@ -27,6 +27,7 @@ from grader.sandbox import Limits
 
 STATUS = struct.Struct("!ii")  # (runner pid, wait status) records on the status pipe
 HELLO_SECONDS = 30.0  # a runner's confinement, before any learner code: generous
+SUPERVISOR_SECONDS = 3.0  # for supervisors to kill what their runners left, before the zygote goes
 # What the checker accepts of a reply's text, whatever the runner sends: the runner itself cuts
 # each message and traceback at 4,000 characters, so only a forged reply comes near these.
 MAX_REPLY_TEXT = 8000  # characters of any one string in a reply
@@ -130,9 +131,14 @@ class Zygote:
         return self._isolation[key]
 
     def close(self) -> None:
-        """Stop the zygote at once, for every handle it serves: it holds no state worth a
-        graceful exit, and its runners have been killed already."""
+        """Stop the zygote, for every handle it serves, once its supervisors have cleaned up
+        after their runners (killed already): it holds no state worth more."""
+        from grader.sandbox import children
+
         self.ctl.close()
+        deadline = time.monotonic() + SUPERVISOR_SECONDS
+        while children(self.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.005)
         self.proc.kill()
         self.proc.wait()
 
@@ -322,15 +328,15 @@ class RunnerProcess:
         return None
 
     def kill(self) -> None:
-        """Kill the supervisor's process group and the runner; the runner is PID 1 of its
-        namespace, so everything it started dies with it."""
+        """Kill the runner: PID 1 of its namespace, it takes everything it started along,
+        and where there is no namespace its supervisor, their subreaper, kills what is left.
+        Before the runner's pid is known: the supervisor's process group, runner included."""
         self.alive = False
         if self.runner_pid is None:
             self._status(wait=0)
-        for kill, pid in ((os.killpg, self.supervisor), (os.kill, self.runner_pid)):
-            if pid:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    kill(pid, signal.SIGKILL)
+        kill, pid = (os.kill, self.runner_pid) if self.runner_pid else (os.killpg, self.supervisor)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
 
     def output_tail(self, limit: int = 2000) -> str:
         """The last `limit` bytes the runner printed (stdout and stderr together)."""
@@ -397,7 +403,9 @@ def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
     from grader import runner
     from grader.sandbox import (
         Isolation,
+        adopt_orphans,
         die_with_parent,
+        kill_descendants,
         process_allowance,
         runner_uid,
         unshare_namespaces,
@@ -406,6 +414,7 @@ def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
     try:
         os.setsid()
         die_with_parent()
+        adopt_orphans()
         iso = Isolation(own_session=True)
         spec["uid"] = runner_uid(os.getpid())  # the host pid: unique among live runners
         spec["processes"] = process_allowance(Limits(**spec["limits"]))  # host view, so first
@@ -421,7 +430,9 @@ def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int) -> None:
         os.close(out_fd)
         os.write(status_fd, STATUS.pack(pid, 0))
         _, status = os.waitpid(pid, 0)
-        os.write(status_fd, STATUS.pack(pid, status))
+        with contextlib.suppress(OSError):  # the checker may have closed its end already
+            os.write(status_fd, STATUS.pack(pid, status))
+        kill_descendants()  # what the runner left: without a PID namespace, it is still here
     finally:
         os._exit(0)
 

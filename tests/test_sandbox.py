@@ -460,6 +460,39 @@ def test_checker_work_overlaps_the_runner_and_a_failure_there_restarts_it(zygote
     assert_nothing_left(zygote)
 
 
+DAEMON = """
+import os, time
+r, w = os.pipe()
+if os.fork() == 0:  # a double-forked daemon in a session of its own
+    os.setsid()
+    if os.fork() == 0:
+        os.write(w, str(os.getpid()).encode())
+        time.sleep(120)
+    os._exit(0)
+raise RuntimeError(f"daemon {int(os.read(r, 32))}")
+"""
+
+
+def test_without_namespaces_what_the_runner_starts_dies_with_it(zygote):
+    """No PID namespace to end them all: the supervisor, subreaper of everything the runner
+    starts, kills a daemon that left the runner's session once the runner is killed."""
+    from grader.sandbox import Limits
+    from grader.zygote import RunnerSpec
+
+    runner = zygote.spawn(RunnerSpec("01_lstm_network", (), Limits(), namespaces=False))
+    try:
+        assert not runner.hello(30)["pid_namespace"]
+        load = {"op": "load", "source": DAEMON, "filename": "d.py", "module": "d"}
+        reply = runner.request(load, 10)
+    finally:
+        runner.close()
+    daemon = int(re.search(r"daemon (\d+)", reply["error"]["message"]).group(1))
+    deadline = time.monotonic() + 5
+    while os.path.exists(f"/proc/{daemon}") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not os.path.exists(f"/proc/{daemon}")
+
+
 def test_without_a_view_the_runner_reports_the_references_it_can_read(zygote):
     """No mount namespace, no view: only file permissions keep the references from the
     runner. Its hello lists those it could read, and the level is missing; a reference only
