@@ -95,9 +95,10 @@ def test_deterministic(learner: Learner, reference: ModuleType) -> None:
     """The same input gives the same output every time"""
     net = reference_net(reference, SIZES, seed=7)
     x = torch.randn(BATCH, SEQ, SIZES[0])
-    ys = [tensor(y, "Your forward") for y in run(learner, net, SIZES, x, repeat=3)["y"]]
+    reply = run(learner, net, SIZES, x, repeat=3)
+    ys = [tensor(y, "Your forward") for y in reply["y"]]
     if not all(y.shape == ys[0].shape and torch.equal(y, ys[0]) for y in ys):
-        fail(NOT_DETERMINISTIC)
+        fail(not_deterministic(reply))
 
 
 @points(1)
@@ -234,10 +235,16 @@ def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> 
         if any(
             type(other) is not torch.Tensor or not torch.equal(other, y) for other in reply["y"]
         ):
-            fail(NOT_DETERMINISTIC)
+            fail(not_deterministic(reply))
         fail(values_message(y, expected, case, reply["seen"]["head"], wanted, (atol, rtol)))
     if reply.get("mutated"):
         fail(MUTATED.format(case=case))
+
+
+def not_deterministic(reply: dict) -> str:
+    """Why three calls on one input differ: dropout in the model, or something random."""
+    p = reply.get("built", {}).get("dropout") or 0.0
+    return DROPOUT.format(p=p) if p > 0 else NOT_DETERMINISTIC
 
 
 def values_message(y, expected, case: str, given, wanted: torch.Tensor, tol) -> str:
@@ -247,6 +254,12 @@ def values_message(y, expected, case: str, given, wanted: torch.Tensor, tol) -> 
     if type(given) is torch.Tensor and close(given, wanted, *tol):
         return HEAD_GOT_RIGHT.format(case=case, diff=diff)
     got = head_shape({"seen": {"head": given}})
+    if type(given) is torch.Tensor and given.shape == wanted.shape:
+        activation = next(
+            (name for name, f in ACTIVATIONS.items() if close(given, f(wanted), *tol)), None
+        )
+        if activation:
+            return HEAD_INPUT_ACTIVATED.format(case=case, f=activation)
     return WRONG_VALUES.format(case=case, shape=shape(y), diff=diff, head=got, want=shape(wanted))
 
 
@@ -405,6 +418,12 @@ WRONG_VALUES = (
     "Your head was given a tensor of shape {head}; it takes the top layer's output at the last "
     "time step, {want}, from an LSTM started at zero states."
 )
+ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+HEAD_INPUT_ACTIVATED = (
+    "Your head was given {f} of the top layer's output at the last time step for {case}, not "
+    "that output itself: an activation sits between the LSTM and the head. The LSTM's h is "
+    "already squashed (h = o * tanh(c)); give it to the nn.Linear head as it is."
+)
 HEAD_GOT_RIGHT = (
     "Your head was given the right tensor for {case}, the top layer's output at the last time "
     "step, but your output differs from what the head makes of it (largest difference "
@@ -428,6 +447,13 @@ NOT_DETERMINISTIC = (
     "Three calls of your forward on the same input gave different outputs. The initial "
     "states must be zeros (torch.zeros / x.new_zeros), not torch.randn or torch.empty, "
     "and nothing random may happen in forward."
+)
+DROPOUT = (
+    "Three calls of your forward on the same input gave different outputs: your network drops "
+    "units at random (dropout={p:g}, in nn.LSTM(..., dropout=...) or an nn.Dropout), and it "
+    "runs in training mode here. This network has no dropout: build nn.LSTM without the "
+    "dropout argument and leave nn.Dropout out, so that the output is the head on the top "
+    "layer's last step, the same at every call."
 )
 DETACHED = (
     "Your output does not require a gradient: something in forward detached it from the "

@@ -63,9 +63,10 @@ def test_returns_the_loss(learner: Learner) -> None:
     recipe, weights, _, batches = problem
     # the loss counts only for a step that trains: the parameters each step started from are
     # the reference's, which the learner's step must have reached too
-    trajectory = replay(correct, problem)["params"]
-    if not all(map(same_params, reply["params"], trajectory)):
+    reference = accepted(reply, problem)
+    if reference is None:
         fail(NOT_TRAINED)
+    trajectory = reference["params"]
     before = [weights, *trajectory[:-1]]
     for step, (got, (x, y)) in enumerate(zip(reply["returned"], batches, strict=True), 1):
         if "tensor" in got:
@@ -99,9 +100,12 @@ def variant(
     step_first: bool = False,
     fresh: bool = False,
     swapped: bool = False,
+    clip: float | None = None,
 ):
     """A train_step with one of the usual mistakes (the defaults make the right step);
-    `zero_grad` is "before" (the forward pass), "after" (the update) or "" (never)."""
+    `zero_grad` is "before" (the forward pass), "after" (the update) or "" (never). `clip`
+    clips the gradient norm between backward and step, as the lesson's training step does: a
+    right step too."""
 
     def step(model, x, y, criterion, optimizer):
         if fresh:
@@ -113,6 +117,8 @@ def variant(
         loss = criterion(y, out) if swapped else criterion(out, y)
         order = (optimizer.step, loss.backward) if step_first else (loss.backward, optimizer.step)
         for action in order:
+            if clip is not None and action == optimizer.step:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=clip)
             action()
         if zero_grad == "after":
             optimizer.zero_grad()
@@ -170,6 +176,24 @@ def replay(step_fn, problem: tuple) -> dict | None:
     return {"params": params}
 
 
+def gradients_changed(reply: dict, problem: tuple, step: int) -> bool:
+    """The optimizer.step() of the learner's step `step` found gradients of another norm than
+    the backward pass from the parameters that step started from: something changed .grad in
+    between."""
+    norms = reply.get("norms", [])
+    found = norms[step - 1] if len(norms) >= step else []
+    if len(found) != 1:
+        return False
+    recipe, weights, _, batches = problem
+    start = [weights, *reply["params"]][step - 1]
+    model, _, criterion = setup(recipe, start, [torch.zeros_like(w) for w in start])
+    model.train()
+    x, y = batches[step - 1]
+    criterion(model(x), y).backward()
+    norm = float(torch.stack([p.grad.norm() for p in model.parameters()]).norm())
+    return not near(found[0], norm)
+
+
 def loss_with(recipe: dict, params: list[torch.Tensor], x, y) -> float:
     """The loss of one forward pass of the recipe's model with `params` on (x, y): what the
     learner's own step computed, whatever its earlier steps did to the parameters."""
@@ -204,11 +228,30 @@ def same_params(a, b) -> bool:
     return all(close(x, y, 1e-5, 1e-4) for x, y in zip(a, b, strict=True))
 
 
+def clip_norms(reply: dict) -> list[float]:
+    """The max_norm values a learner's step may have clipped the gradients to: the norms that
+    its optimizer.step() calls found (clip_grad_norm_ leaves the norm at max_norm)."""
+    found = sorted({round(n, 4) for norms in reply.get("norms", []) for n in norms})
+    return found[:STEPS]
+
+
+def accepted(reply: dict, problem: tuple) -> dict | None:
+    """The replay of a right step that the learner's parameters match after every step: the
+    reference, or the reference clipping the gradient norm between backward and step."""
+    for step_fn in (correct, *(variant(clip=m) for m in clip_norms(reply) if m > 0)):
+        replayed = replay(step_fn, problem)
+        if replayed and all(map(same_params, reply["params"], replayed["params"])):
+            return replayed
+    return None
+
+
 def judge_parameters(learner: Learner, name: str, seed: int) -> None:
     """Fail with the most specific message unless every step leaves the parameters as the
-    reference's does."""
+    reference's does (with or without clipping the gradient norm before the update)."""
     problem = make_problem(name, seed)
     reply = run(learner, problem)
+    if accepted(reply, problem) is not None:
+        return
     expected = replay(correct, problem)
     for step, (got, want) in enumerate(zip(reply["params"], expected["params"], strict=True), 1):
         if same_params(got, want):
@@ -219,6 +262,8 @@ def judge_parameters(learner: Learner, name: str, seed: int) -> None:
                 fail(cause_message(cause, reply["calls"]))
         diff = max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
         calls = ", ".join(reply["calls"][step - 1]) or "nothing"
+        if cleared_first(reply["calls"][step - 1]) and gradients_changed(reply, problem, step):
+            fail(GRADIENTS_CHANGED.format(step=step, recipe=described(problem[0]), calls=calls))
         fail(WRONG.format(step=step, recipe=described(problem[0]), diff=diff, calls=calls))
 
 
@@ -240,6 +285,11 @@ def zero_grad_between(calls: list[str]) -> bool:
         return False
     after = calls[calls.index("backward") :]
     return "step" in after and "zero_grad" in after[: after.index("step")]
+
+
+def cleared_first(calls: list[str]) -> bool:
+    """A step's calls hold a zero_grad, then a backward and, after it, a step."""
+    return in_order(calls) and "zero_grad" in calls[: calls.index("backward")]
 
 
 def in_order(calls: list[str]) -> bool:
@@ -299,6 +349,13 @@ WRONG = (
     "difference {diff:.3g}) and match none of the usual mistakes. Your step called: {calls}. "
     "The right order is zero_grad, forward, loss = criterion(outputs, targets), backward, step, "
     "with the optimizer you are given."
+)
+GRADIENTS_CHANGED = (
+    "After step {step} ({recipe}) your parameters differ from the reference's, and the gradients "
+    "that optimizer.step() found are not those your loss.backward() computed: your step "
+    "changed .grad in between (clip_grad_value_, scaling or editing the gradients?). Your step "
+    "called: {calls}. Between backward and step only clipping the gradient NORM, "
+    "clip_grad_norm_(model.parameters(), max_norm), as the lesson does, is allowed."
 )
 SWAPPED_ERROR = (
     "With {criterion}, this error usually means the arguments are swapped: PyTorch losses "

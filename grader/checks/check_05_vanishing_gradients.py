@@ -161,6 +161,7 @@ def mistakes(model, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
             "first_step": grad_of(lambda out, h_n, c_n: out[:, 0]).norm(dim=-1),
             "all_steps": grad_of(lambda out, h_n, c_n: out).norm(dim=-1),
             "h_n_all_layers": grad_of(lambda out, h_n, c_n: h_n).norm(dim=-1),
+            "bottom_layer": grad_of(lambda out, h_n, c_n: h_n[0]).norm(dim=-1),
         }
         if lstm:
             found["cell_state"] = grad_of(lambda out, h_n, c_n: c_n[-1]).norm(dim=-1)
@@ -168,7 +169,7 @@ def mistakes(model, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
     found["l1"] = right.abs().sum(dim=-1)
     found["reversed"] = right.norm(dim=-1).flip(0)
     if model.num_layers == 1:
-        del found["h_n_all_layers"]  # the same as the right answer
+        del found["h_n_all_layers"], found["bottom_layer"]  # the same as the right answer
     return found
 
 
@@ -238,8 +239,9 @@ SHAPES = {
 DTYPE = "For {dtype} inputs your norms have dtype {got}; keep the inputs' dtype (small norms underflow in float32)."
 CAUSES = {
     "first_step": "Your norms are those of the output at the FIRST time step, out[:, 0]. The experiment asks how the LAST output, out[:, -1], depends on each input.",
-    "all_steps": "Your norms are those of the sum of the outputs at EVERY time step, out.sum(). Only the last step's output counts: out[:, -1].sum().",
+    "all_steps": "Your norms are those of the sum of the outputs at EVERY time step, as out.sum() gives (or out[-1] and out[0]: with batch_first=True and a batch of one sequence, they select that whole sequence, every step of it). Only the last step's output counts: out[:, -1].sum().",
     "h_n_all_layers": "Your norms are those of h_n summed over ALL layers. Use the top layer only: out[:, -1], or h_n[-1].",
+    "bottom_layer": "Your norms are those of h_n[0], the BOTTOM layer's final hidden state. h_n is (num_layers, batch, hidden) with the bottom layer first, so with two layers h_n[0] is not the output: use out[:, -1], or h_n[-1] (the top layer).",
     "cell_state": "Your norms are those of the final CELL state c_n. The output is the hidden state: out[:, -1] (or h_n[-1]), not c_n.",
     "squared": "Your norms are the SQUARES of the L2 norms: take the square root, or use .norm(dim=-1) / torch.linalg.vector_norm.",
     "l1": "Your norms are L1 norms (sums of absolute values); the experiment uses the L2 norm, .norm(dim=-1).",

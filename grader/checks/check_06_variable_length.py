@@ -183,6 +183,8 @@ def mistakes(net, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Ten
         "unpacked_last_step": head(unpacked[:, -1]),
         "sorted_order": right[torch.sort(lengths, descending=True, stable=True).indices],
         "softmax": right.softmax(dim=-1),
+        # out[b, lengths[b]], kept inside the batch: the first padded step, not the last real one
+        "one_past_end": head(out[torch.arange(len(lengths)), lengths.clamp(max=x.size(1) - 1)]),
     }
     if lstm.num_layers > 1:
         found["bottom_layer"] = head(h_n[0])
@@ -245,12 +247,16 @@ def mean_mistakes(steps: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch
     """What the usual wrong means compute."""
     real = torch.arange(steps.size(1)) < lengths[:, None]  # (B, T)
     real_sum = steps.masked_fill(~real[..., None], 0).sum(dim=1)
+    one_more = torch.arange(steps.size(1)) <= lengths[:, None]  # t <= lengths[b]
     n = lengths[:, None].to(steps.dtype)
     return {
         "mean_all": steps.mean(dim=1),
         "sum_all_by_length": steps.sum(dim=1) / n,
         "by_padded_length": real_sum / steps.size(1),
         "sum_only": real_sum,
+        "one_step_more": steps.masked_fill(~one_more[..., None], 0).sum(dim=1) / n,
+        "one_step_more_mean": steps.masked_fill(~one_more[..., None], 0).sum(dim=1)
+        / one_more.sum(dim=1, keepdim=True).to(steps.dtype),
     }
 
 
@@ -316,6 +322,7 @@ CAUSES = {
     "unpacked_last_step": "Your scores for {case} match the head on out[:, -1] after pad_packed_sequence: for every sequence shorter than the longest, that step is the padding pad_packed_sequence puts back (zeros), so its row is the head's bias alone. Take h_n[-1] of the packed run, or out[torch.arange(B), lengths - 1].",
     "sorted_order": "Your scores for {case} are the right rows in the wrong order: sorted by length, longest first. Row b must belong to sequence b of x. Let pack_padded_sequence(..., enforce_sorted=False) sort and restore the order, or put your rows back with y[order.argsort()].",
     "bottom_layer": "Your scores for {case} match the head on h_n[0], the BOTTOM layer's final state. h_n is (num_layers, batch, hidden): the top layer is h_n[-1].",
+    "one_past_end": "Your scores for {case} match the head on out[b, lengths[b]] for the sequences shorter than {t} steps (lengths {short}): one step past their end, the first padded step. Indices start at 0, so sequence b's last real step is at index lengths[b] - 1: out[torch.arange(B), lengths - 1].",
     "softmax": "Your scores for {case} are the right scores passed through a softmax. Return the head's raw scores (logits): nn.CrossEntropyLoss applies log-softmax itself.",
 }
 SHORT_ROWS_WRONG = (
@@ -358,6 +365,8 @@ MEAN_CAUSES = {
     "mean_all": "Your means for {case} count the padding: they equal steps.mean(dim=1), which adds the padded steps and divides every sum by {t}. Average over the real steps only: a mask torch.arange(T) < lengths[:, None] (on steps' device), the masked sum, divided by lengths.",
     "sum_all_by_length": "Your means for {case} add the padding too: they equal steps.sum(dim=1) / lengths. Zero the padded steps first (masked_fill with the mask ~(torch.arange(T) < lengths[:, None])), then sum and divide.",
     "by_padded_length": "Your means for {case} divide the sum of the real steps by the padded length {t}, so the padding still counts, as zeros. Divide by each sequence's own length, lengths[:, None].",
+    "one_step_more": "Your means for {case} count one step too many: the step at index lengths[b], the first padded one, is in each sum, as a mask t <= lengths[b] gives. Steps 0 to lengths[b] - 1 are the real ones: torch.arange(T) < lengths[:, None].",
+    "one_step_more_mean": "Your means for {case} count one step too many: the step at index lengths[b], the first padded one, is in each mean, as a mask t <= lengths[b] gives. Steps 0 to lengths[b] - 1 are the real ones: torch.arange(T) < lengths[:, None].",
     "sum_only": "Your result for {case} is the sum over the real steps, not their mean: divide by each sequence's length, lengths[:, None].",
 }
 MEAN_WRONG = (

@@ -50,7 +50,10 @@ def forward(
     x = x.to(device=device, dtype=kind)
     before = kept(x)
     seen = Seen(model)
-    built = {"batch_first": [bool(m.batch_first) for m in recurrent_and_linear(model)[0]]}
+    built = {
+        "batch_first": [bool(m.batch_first) for m in recurrent_and_linear(model)[0]],
+        "dropout": _dropout(model),
+    }
     try:
         outputs = [model(x)]
     except Exception as exc:  # the learner's error, with what it had done so far
@@ -68,6 +71,18 @@ def forward(
         y.sum().backward()
         reply |= _gradients(model)
     return reply
+
+
+def _dropout(model: nn.Module) -> float:
+    """The largest dropout probability in the model: of an nn.LSTM between its layers, or of a
+    dropout module (0.0 when nothing drops anything)."""
+    found = [0.0]
+    for m in model.modules():
+        if isinstance(m, nn.LSTM) and m.num_layers > 1:
+            found.append(float(m.dropout))
+        elif isinstance(m, nn.modules.dropout._DropoutNd):
+            found.append(float(m.p))
+    return max(found)
 
 
 def _gradients(model: nn.Module) -> dict:

@@ -20,22 +20,34 @@ def steps(
     batches: list[list[torch.Tensor]],
 ) -> dict:
     """Call train_step once per (inputs, targets) batch; after each, record the returned
-    value, the parameters, the mode of each forward pass and the step's calls in order."""
+    value, the parameters, the mode of each forward pass, the step's calls in order and the
+    total norm of the gradients each optimizer.step() found (a step that clips the gradient
+    norm, as the lesson does, is replayed with the same max_norm)."""
     model, optimizer, criterion = setup(recipe, weights, stale)
-    returned, params, modes, calls = [], [], [], []
+    returned, params, modes, calls, norms = [], [], [], [], []
+    seen: list[float] = []
+    optimizer.register_step_pre_hook(lambda *_: seen.append(_grad_norm(model)))
     events: list[str] = []
     model.register_forward_pre_hook(lambda *_: events.append("forward"))
     criterion.register_forward_hook(lambda *_: events.append("loss"))
     for inputs, targets in batches:
         model.modes.clear()
         events.clear()
+        seen.clear()
         with training_calls(events):
             value = learner.train_step(model, inputs.clone(), targets.clone(), criterion, optimizer)
         returned.append(_returned(value))
         params.append([copied(p) for p in model.parameters()])
         modes.append(list(model.modes))
         calls.append(list(events[:50]))
-    return {"returned": returned, "params": params, "modes": modes, "calls": calls}
+        norms.append(list(seen[:5]))
+    return {"returned": returned, "params": params, "modes": modes, "calls": calls, "norms": norms}
+
+
+def _grad_norm(model: torch.nn.Module) -> float:
+    """The total L2 norm of the model's gradients, as clip_grad_norm_ computes it."""
+    grads = [p.grad.detach().norm() for p in model.parameters() if p.grad is not None]
+    return float(torch.stack(grads).norm()) if grads else 0.0
 
 
 def _returned(value) -> dict:
