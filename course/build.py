@@ -42,6 +42,10 @@ NOT_A_BUILD = (
     "{out} is not empty and was not made by `course build` (it has no {marker} file), so it "
     "is left as it is. Choose an empty or new folder with -o DIR."
 )
+INSIDE_EXERCISES = (
+    "{out} is inside {folder}: the site's copies of the starters would be graded with your "
+    "files. Build somewhere else (the default, _site/, is beside exercises/)."
+)
 INSTRUCTIONS = {
     "single": "Choose one answer.",
     "multiple": "Choose every answer that is right.",
@@ -130,16 +134,34 @@ def build(
 
     module = load_module(root)
     workspace = learner_workspace(module)
-    out = (output or (workspace.root if workspace else Path.cwd()) / DEFAULT_OUTPUT).resolve()
+    out = output or (workspace.root if workspace else Path.cwd()) / DEFAULT_OUTPUT
+    try:
+        out = out.resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop (RuntimeError before 3.13)
+        raise CourseError(f"-o {out}: cannot be used as a folder ({exc}).") from None
+    for folder in {module.root / "exercises", *([workspace.exercises] if workspace else [])}:
+        try:
+            inside = out == folder.resolve() or folder.resolve() in out.parents
+        except (OSError, RuntimeError):  # a link loop where exercises/ should be: not inside
+            inside = False
+        if inside:
+            raise CourseError(INSIDE_EXERCISES.format(out=out, folder=folder))
     files = render_site(module, with_solutions)
-    _prepare(out)
-    for rel, content in files.items():
-        target = out / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, target)
-        else:
-            target.write_text(content, encoding="utf-8")
+    try:
+        _prepare(out)
+        marker = files.pop(MARKER)
+        (out / MARKER).write_text(marker, encoding="utf-8")  # first: a half build is still one
+        for rel, content in files.items():
+            target = out / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                shutil.copyfile(content, target)
+            else:
+                target.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        from course.oserror import os_error
+
+        raise CourseError(f"cannot build the site: {os_error(exc)}") from None
     pages = sum(1 for rel in files if rel.endswith(".html"))
     kind = "instructor build, with solutions" if with_solutions else "no solutions"
     return f"Built {pages} pages ({kind}) into {out}. Open {out / 'index.html'} in a browser."

@@ -10,13 +10,19 @@ from pathlib import Path
 import click
 
 from course import __version__
+from course.oserror import os_error
+from courseware.errors import EXIT_USAGE, CourseError
 from grader.formats import FORMATS
+
+EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
 
 def entry() -> None:
     """The console script. After a command that imported torch, leave with os._exit once the
     output is flushed: tearing torch down at exit costs about a second and saves nothing (every
     file is already written and closed, every runner already killed)."""
+    if sys.stdin is None:  # started with stdin closed: every question gets "end of input"
+        sys.stdin = open(os.devnull)  # noqa: SIM115 (for the life of the process)
     try:
         code = main.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -24,20 +30,40 @@ def entry() -> None:
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
-    except (click.Abort, EOFError):
-        click.echo("Aborted!", err=True)
-        code = 1
-    except KeyboardInterrupt:
-        click.echo("\nInterrupted.", err=True)
-        code = 130
+    except (click.Abort, EOFError, KeyboardInterrupt) as exc:
+        code = _stopped(exc)
     except SystemExit as exc:
         code = exc.code
+    except OSError as exc:  # a file or folder the command needed, past every nearer handler
+        click.echo(f"Error: {os_error(exc)}", err=True)
+        code = EXIT_USAGE
     code = code if isinstance(code, int) else 0
     if "torch" not in sys.modules:
         sys.exit(code)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def _stopped(exc: BaseException) -> int:
+    """Ctrl-C (which click turns into Abort) exits with 130; a declined or unanswered prompt
+    with 1."""
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(exc, KeyboardInterrupt) or isinstance(cause, KeyboardInterrupt):
+        click.echo("Interrupted.", err=True)
+        return EXIT_INTERRUPTED
+    if isinstance(exc, EOFError) or isinstance(cause, EOFError):
+        click.echo("Aborted: the input ended before an answer.", err=True)
+    else:
+        click.echo("Aborted.", err=True)
+    return 1
+
+
+def _finite(param: click.Parameter, value: float | None) -> float | None:
+    """click's FloatRange lets NaN through (no comparison with it is true)."""
+    if value is not None and value != value:
+        raise click.BadParameter("not a number; give seconds, such as 10.", param=param)
+    return value
 
 
 def exercise_option(help: str):
@@ -53,6 +79,16 @@ def main() -> None:
     Learners: `course quiz`, `course grade exercises/`. Authors: `course validate`,
     `course verify`. Run `course COMMAND --help` for the details of each.
     """
+    try:
+        os.getcwd()
+    except OSError:
+        raise CourseError(NO_CWD) from None
+
+
+NO_CWD = (
+    "the current folder no longer exists (it was deleted or moved). "
+    "`cd` into your workspace again, then run the command."
+)
 
 
 @main.command()
@@ -93,14 +129,15 @@ def validate() -> None:
 @exercise_option("Grade only this exercise (repeatable), e.g. 01_lstm_network.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=click.FloatRange(min=0.1, max=3600),
+    callback=lambda ctx, param, value: _finite(param, value),
     default=10.0,
     show_default=True,
     help="Seconds allowed for each call into the learner's code.",
 )
 @click.option(
     "--memory",
-    type=click.IntRange(min=256),
+    type=click.IntRange(min=256, max=1 << 20),  # 1 TiB: beyond that, no limit can be set
     default=4096,
     show_default=True,
     help="Memory cap of the learner's code, in MiB.",
@@ -266,7 +303,9 @@ def build(output: Path | None, with_solutions: bool) -> None:
 @main.command()
 @click.argument("bank", required=False)
 @click.option(
-    "--seed", type=int, help="Seed for shuffling and drawing: the same seed, the same quiz."
+    "--seed",
+    type=click.IntRange(-(2**63), 2**63 - 1),  # it is kept in the history's INTEGER column
+    help="Seed for shuffling and drawing: the same seed, the same quiz.",
 )
 @click.option(
     "--shuffle/--no-shuffle",

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from courseware.content import load_module
-from courseware.errors import EXIT_FAILED, CourseError
+from courseware.errors import EXIT_FAILED, EXIT_USAGE, CourseError
 
 GRADER_FAILED = (
     "The grader itself failed; this is not your fault. Please report it with the output of "
@@ -29,6 +29,15 @@ def grade(path: Path, **options) -> int:
     if batch_only and not options["batch"]:
         option = batch_only[0].replace("_file", "").replace("_", "-")
         raise click.UsageError(f"--{option} goes with --batch.")
+    from course.workspace import check_report_target
+
+    if options["json_file"]:
+        check_report_target(options["json_file"], "--json", (".json",))
+    if options["fmt"]:
+        suffixes = (".xml",) if options["fmt"] == "junit" else (".json",)
+        check_report_target(options["output"], "-o", suffixes)
+    if options.get("csv_file"):
+        check_report_target(options["csv_file"], "--csv", (".csv",))
     if options["batch"]:
         if path is None:
             raise click.UsageError("--batch needs SUBMISSIONS, the folder of the class's work.")
@@ -70,7 +79,8 @@ def _grade_one(path: Path, options: dict) -> int:
         try:
             report = run(module, target, _grade_options(options), zygote=zygote)
         except Exception as exc:  # the files asked for still say what happened
-            _write_reports(_failed(module, target, options, exc), options)
+            for problem in _write_reports(_failed(module, target, options, exc), options):
+                click.echo(f"Warning: {problem}", err=True)
             if isinstance(exc, CourseError):
                 exc.message = clean(exc.message)  # it may quote a learner's file names
                 raise
@@ -78,28 +88,51 @@ def _grade_one(path: Path, options: dict) -> int:
     finally:
         zygote.close()
     learning.remember(module, workspace, target, report, before)
-    _write_reports(report, options)  # first: a platform gets its results whatever happens next
+    problems = _write_reports(report, options)  # first: a platform gets its results at once
     click.echo(terminal(report, verbose=options["verbose"]))
     if options["hints"] or options["all_hints"]:
-        click.echo(learning.hints_text(module, workspace, report, options["all_hints"]))
+        try:
+            click.echo(learning.hints_text(module, workspace, report, options["all_hints"]))
+        except CourseError as exc:  # the data folder: the grade stands, the hints wait
+            click.echo(f"Warning: no hints this time: {exc.format_message()}", err=True)
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    if problems:
+        return EXIT_USAGE
     return 0 if report.all_passed else EXIT_FAILED
 
 
-def _write_reports(report, options: dict) -> None:
-    """The files asked for with --json and --format."""
+def _write_reports(report, options: dict) -> list[str]:
+    """Write the files asked for with --json and --format, each whole or not at all; return
+    what could not be written (the grade itself stands and is printed)."""
+    from course.oserror import os_error
     from grader.formats import write_report
 
+    wanted = []
     if options["json_file"]:
-        write_report(report, "json", options["json_file"])
+        wanted.append(("json", options["json_file"]))
     if options["fmt"]:
-        write_report(report, options["fmt"], options["output"])
+        wanted.append((options["fmt"], options["output"]))
+    problems = []
+    for fmt, path in wanted:
+        try:
+            write_report(report, fmt, path)
+        except OSError as exc:
+            problems.append(REPORT_NOT_WRITTEN.format(fmt=fmt, why=os_error(exc, path)))
+    return problems
+
+
+REPORT_NOT_WRITTEN = "the {fmt} report was not written: {why}"
 
 
 def _failed(module, target: Path, options: dict, exc: Exception):
     """The report of a grade that could not run: every exercise asked for at 0, and why."""
     from grader.results import not_graded
 
-    wanted = [module.exercise(e) for e in options["exercises"]] or list(module.exercises)
+    try:
+        wanted = [module.exercise(e) for e in options["exercises"]] or list(module.exercises)
+    except CourseError:  # an unknown --exercise: the report covers every exercise
+        wanted = list(module.exercises)
     return not_graded(str(target), wanted, _reason(exc))
 
 
@@ -153,10 +186,15 @@ def _grade_batch(path: Path, options: dict) -> int:
 def verify(approve_starters: bool = False, exercises: tuple[str, ...] = ()) -> int:
     """Approve the starters, or run every verification, printing each finding as it comes;
     return the exit code."""
+    from courseware.authoring import CORPUS, is_authors_repository
+    from courseware.content import PACKAGED, find_root
     from courseware.content import approve_starters as approve
     from grader.verify import verify as run
 
+    root = find_root()
     if approve_starters:
+        if PACKAGED in (root, *root.parents):  # the installed package is nobody's to edit
+            raise CourseError(NOT_AUTHORS.format(root=root))
         ids = approve()
         click.echo(f"Approved {len(ids)} starters into starters.lock; commit it with them.")
         click.echo("Then `course verify` proves them (`--exercise ID` for one exercise).")
@@ -177,14 +215,31 @@ def verify(approve_starters: bool = False, exercises: tuple[str, ...] = ()) -> i
     unchecked = f" ({skipped} not checked on this machine)" if skipped else ""
     verdict = f"{failures} claim(s) failed" if failures else "All verified"
     click.echo(f"\n{verdict}{unchecked}.")
+    if not is_authors_repository(root):
+        click.echo(NO_CORPUS.format(corpus=CORPUS))
     return EXIT_FAILED if failures else 0
+
+
+NOT_AUTHORS = (
+    "--approve-starters rewrites the course's starters.lock, and {root} is the installed "
+    "package: nothing was written. Authors run it in a clone of the course's repository."
+)
+NO_CORPUS = "The mistake corpus ({corpus}/) is not here, so it was not checked."
 
 
 def export_gradescope(output: Path, exercises: tuple[str, ...] = ()) -> str:
     """Write the autograder zip and say what to do with it."""
+    from course.workspace import check_report_target
     from grader.exports import gradescope_bundle
 
-    names = gradescope_bundle(load_module(), output, _torch_version(), exercises)
+    check_report_target(output, "-o", (".zip",))
+    module = load_module()
+    try:
+        names = gradescope_bundle(module, output, _torch_version(), exercises)
+    except OSError as exc:
+        from course.oserror import os_error
+
+        raise CourseError(f"cannot write the autograder: {os_error(exc, output)}") from None
     return f"Wrote {output} ({len(names)} files). Upload it as the autograder of the assignment."
 
 
@@ -193,17 +248,35 @@ def export_classroom(output: Path, grader: str, exercises: tuple[str, ...] = ())
     read, and the workflow that grades with the grader installed from `grader`."""
     import shutil
 
+    from course.oserror import os_error
     from course.workspace import create_workspace
     from courseware.files import write_atomically
     from grader.exports import CLASSROOM_WORKFLOW, classroom_workflow
 
+    if not grader.strip() or any(not c.isprintable() for c in grader):
+        raise click.BadParameter(BAD_REQUIREMENT, param_hint="'--grader'")
     module = load_module()
     workflow = classroom_workflow(module, grader, _torch_version(), exercises)
-    create_workspace(module, output)
-    for folder in ("lesson", "quizzes"):
-        shutil.copytree(module.root / folder, output / folder)
-    write_atomically(output / CLASSROOM_WORKFLOW, workflow)
+    try:
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            raise CourseError(CLASSROOM_NOT_EMPTY.format(output=output))
+        create_workspace(module, output)
+        for folder in ("lesson", "quizzes"):
+            shutil.copytree(module.root / folder, output / folder)
+        write_atomically(output / CLASSROOM_WORKFLOW, workflow)
+    except OSError as exc:
+        raise CourseError(f"cannot write the template: {os_error(exc, output)}") from None
     return CLASSROOM_DONE.format(output=output, grader=grader)
+
+
+BAD_REQUIREMENT = (
+    "give what pip installs the grader from, on one line: a git URL, a wheel's URL or a "
+    "package name (it is written into the workflow)."
+)
+CLASSROOM_NOT_EMPTY = (
+    "{output} already exists and is not empty, so the template is not written there (nothing "
+    "in it was touched). Name a new or empty folder with -o DIR."
+)
 
 
 CLASSROOM_DONE = (

@@ -23,7 +23,7 @@ from course.workspace import (
     upgrade_workspace,
 )
 from courseware.content import PACKAGED, Module, load_module
-from courseware.errors import CourseError
+from courseware.errors import EXIT_FAILED, CourseError
 
 
 def learner_workspace(module: Module) -> Workspace | None:
@@ -42,7 +42,15 @@ def default_target(module: Module) -> Path:
     workspace = learner_workspace(module)
     if workspace is None:
         require_workspace()  # raises the message that says what to do
+    if not workspace.exercises.is_dir():
+        raise CourseError(NO_EXERCISES.format(folder=workspace.exercises, what=_restore(workspace)))
     return workspace.exercises
+
+
+def _restore(workspace: Workspace) -> str:
+    if workspace.kind == "init":
+        return "`course init --upgrade` lays them out again (and keeps every file you edited)"
+    return "`git checkout -- exercises` in your clone brings them back"
 
 
 def fingerprints(module: Module, workspace: Workspace | None) -> dict[str, str | None]:
@@ -110,22 +118,75 @@ def init(folder: Path | None, upgrade: bool) -> str:
             raise click.UsageError("--upgrade works on the workspace you are in; give no FOLDER.")
         workspace = require_workspace()
         done = upgrade_workspace(module, workspace)
-        changed = [line for line in done if not line.startswith("kept")]
+        changed = [line for line in done if line.startswith(("added", "updated"))]
+        skipped = [line for line in done if line.startswith("skipped")]
         summary = f"{len(changed)} file(s) added or updated" if changed else "Nothing to update"
-        return "\n".join([*done, f"{summary} in {display(workspace.root)}."])
+        where = "this workspace" if display(workspace.root) == "." else display(workspace.root)
+        text = "\n".join([*done, f"{summary} in {where}."])
+        if skipped:  # the upgrade is not complete: say so, and exit 1
+            click.echo(text)
+            click.echo(SKIPPED.format(n=len(skipped)), err=True)
+            raise SystemExit(EXIT_FAILED)
+        return text
     folder = folder or Path(DEFAULT_FOLDER)
     try:
-        workspace = create_workspace(module, folder)
+        outer = _outer_workspace(folder)
+        if outer is not None:
+            then = NESTED_INIT if outer.kind == "init" else NESTED_CLONE
+            raise CourseError(NESTED.format(folder=folder, outer=outer.root, then=then))
+        existed = folder.is_dir()
     except OSError as exc:
-        raise CourseError(
-            CANNOT_WRITE.format(path=exc.filename or folder, why=exc.strerror)
-        ) from None
+        raise CourseError(cannot_write(exc, folder)) from None
+    try:
+        workspace = create_workspace(module, folder)
+    except OSError as exc:  # take back the half-made workspace: every file in it is ours
+        _take_back(folder, existed)
+        raise CourseError(cannot_write(exc, folder)) from None
     first = module.exercises[0]
     return INIT_DONE.format(
-        folder=display(workspace.root),
+        folder=shell_word(display(workspace.root)),
         count=len(module.exercises),
         statement=f"exercises/{first.id}/README.md",
     )
+
+
+def _outer_workspace(folder: Path) -> Workspace | None:
+    """The workspace that `folder` would be inside, if any (a workspace in a workspace makes
+    `course grade` there find every exercise file twice)."""
+    parent = folder.absolute().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return find_workspace(parent)
+
+
+def _take_back(folder: Path, existed: bool) -> None:
+    """Remove what a failed `course init` wrote into `folder` (missing or empty before it)."""
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        if not existed:
+            shutil.rmtree(folder)
+            return
+        for child in folder.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+
+def cannot_write(exc: OSError, path: Path) -> str:
+    """The message of a write that failed, with what to do about it."""
+    from course.oserror import os_error
+
+    return f"cannot write {os_error(exc, exc.filename or path)} Nothing of yours was lost."
+
+
+def shell_word(text: str) -> str:
+    """`text` as one word a shell takes back (quoted when it must be), with no control
+    characters that a terminal would act on."""
+    import shlex
+
+    return shlex.quote("".join(c if c.isprintable() else "?" for c in text))
 
 
 def reset(exercise_id: str, yes: bool) -> str:
@@ -136,14 +197,19 @@ def reset(exercise_id: str, yes: bool) -> str:
     kind, _ = state_of_file(workspace, ex)
     if kind == "starter":
         return f"{display(path)} is already the starter; nothing to do."
-    if not yes and not click.confirm(f"Put the starter back in place of {display(path)}?"):
-        raise click.Abort
+    if not yes:
+        question = f"Put the starter back in place of {display(path)}?"
+        try:
+            agreed = click.confirm(question)
+        except click.Abort:  # the input ended (closed, or not a terminal) before an answer
+            raise CourseError(NO_ANSWER.format(id=ex.id)) from None
+        if not agreed:
+            click.echo(DECLINED.format(path=display(path)), err=True)
+            raise SystemExit(EXIT_FAILED)
     try:
         backup = reset_exercise(workspace, ex, state.backups_dir(workspace.key))
     except OSError as exc:
-        raise CourseError(
-            CANNOT_WRITE.format(path=exc.filename or path, why=exc.strerror)
-        ) from None
+        raise CourseError(cannot_write(exc, path)) from None
     kept = f" Your version is kept in {backup}." if backup else ""
     return f"{display(path)} is the starter again.{kept}"
 
@@ -162,7 +228,22 @@ ALL_SEEN = (
     "You have seen all {n} hints of {id}; `course grade --all-hints` shows them again, and "
     "the statement's README.md says more."
 )
-CANNOT_WRITE = "cannot write {path}: {why}. Nothing was lost; check the folder's permissions."
+NESTED = (
+    "{folder} would be inside the workspace {outer}, where `course grade` would find each "
+    "exercise file twice.\nMake the new workspace elsewhere (`course init ~/lstm-course`); {then}"
+)
+NESTED_INIT = "to bring the one you are in up to date, run `course init --upgrade` in it."
+NESTED_CLONE = "or, in this clone of the course, work in its own exercises/ folder."
+NO_EXERCISES = "{folder} does not exist, so there is nothing to grade: {what}."
+NO_ANSWER = (
+    "no answer to the question (the input is not a terminal, or it ended), so nothing was "
+    "changed. Run `course reset {id} --yes` to reset without being asked."
+)
+DECLINED = "{path} was left as it is."
+SKIPPED = (
+    "{n} file(s) could not be read and were left as they are (see above): make each a regular "
+    "file you can read, or move it away, then run `course init --upgrade` again."
+)
 NO_HINTS = (
     "No hint to show: every exercise graded passes. An exercise you have not started gets its "
     "hints when you grade it alone: `course grade exercises/ID --hints`."

@@ -24,6 +24,7 @@ class ExerciseProgress:
     score: float  # what counts now: 0 unless the last grade is of the file as it is
     max_score: float
     last_score: float | None = None  # the last grade's score, even when stale
+    unreadable: bool = False  # the file is there but cannot be read (permissions, a link...)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Progress:
     exercises: tuple[ExerciseProgress, ...]
     quiz_best: float | None  # None: no finished attempt yet
     quiz_max: int
+    missing: str | None = None  # the workspace's exercises/ folder, when it is not there
 
     @property
     def exercise_score(self) -> float:
@@ -53,7 +55,8 @@ def progress(module: Module, workspace: Workspace) -> Progress:
     grades = state.last_grades(workspace.key)
     exercises = tuple(_exercise(ex, workspace, grades.get(ex.id)) for ex in module.exercises)
     best, quiz_max = _quiz(module)
-    return Progress(exercises, best, quiz_max)
+    missing = None if workspace.exercises.is_dir() else str(workspace.exercises)
+    return Progress(exercises, best, quiz_max, missing)
 
 
 def _exercise(ex, workspace: Workspace, grade: state.Grade | None) -> ExerciseProgress:
@@ -61,6 +64,8 @@ def _exercise(ex, workspace: Workspace, grade: state.Grade | None) -> ExercisePr
     last = grade.score if grade and grade.state == "graded" else None
     if kind in ("missing", "starter"):
         return ExerciseProgress(ex.id, ex.title, NOT_ATTEMPTED, 0, ex.points)
+    if kind == "unreadable":
+        return ExerciseProgress(ex.id, ex.title, STALE, 0, ex.points, last, unreadable=True)
     if grade is None or grade.fingerprint != fingerprint or grade.state != "graded":
         return ExerciseProgress(ex.id, ex.title, STALE, 0, ex.points, last)
     done = grade.score >= grade.max_score - 1e-9
@@ -101,6 +106,8 @@ def number(x: float) -> str:
 def describe(e: ExerciseProgress) -> str:
     if e.state == NOT_ATTEMPTED:
         return f"not attempted (0/{number(e.max_score)})"
+    if e.unreadable:
+        return f"cannot be read: not a regular file you can read (0/{number(e.max_score)})"
     if e.state == STALE and e.last_score is None:
         return f"edited, not graded yet (0/{number(e.max_score)})"
     if e.state == STALE:
@@ -114,6 +121,8 @@ def table(p: Progress) -> str:
     quiz = "not taken yet (0" if p.quiz_best is None else f"best ({number(p.quiz_best)}"
     lines.append(f"  {'quiz':<26} {quiz}/{p.quiz_max})")
     lines += ["", one_line(p)]
+    if p.missing:
+        lines.append(MISSING.format(folder=p.missing))
     if any(e.state == STALE for e in p.exercises):
         lines.append("Exercises changed since their last grade count 0 until `course grade`.")
     return "\n".join(lines)
@@ -128,3 +137,9 @@ def one_line(p: Progress) -> str:
         f"exercises {number(p.exercise_score)}/{number(p.exercise_max)}, "
         f"quiz {quiz}/{p.quiz_max}, total {number(score)}/{number(max_score)}"
     )
+
+
+MISSING = (
+    "{folder} is missing, so every exercise counts as not attempted; in a `course init` "
+    "workspace, `course init --upgrade` lays it out again."
+)

@@ -7,6 +7,7 @@ history (and to `--json FILE`); an interrupted one leaves both untouched.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -157,6 +158,9 @@ def _run(
     script = read_script(answers, items) if answers is not None else None
     if json_path is not None and not json_path.parent.is_dir():
         raise CourseError(f"--json {json_path}: the folder {json_path.parent} does not exist.")
+    if json_path is not None:
+        _check_json(json_path)
+    history.check_writable()  # before the first question: a finished attempt is never lost
     paint = palette()
     attempt = _take(bank, items, seed, script, paint, progress)
     _summary(module, items, attempt, paint)
@@ -191,10 +195,18 @@ def pick_bank(module: Module, ref: str | None) -> QuizBank:
             return banks[0]
         raise CourseError(CHOOSE_BANK.format(listing=listing))
     for bank in banks:
-        path = (module.root / bank.source).resolve()
-        if ref == bank.id or Path(ref).resolve() == path or (module.root / ref).resolve() == path:
+        path = _resolved(module.root / bank.source)
+        if ref == bank.id or path in (_resolved(Path(ref)), _resolved(module.root / ref)):
             return bank
     raise CourseError(UNKNOWN_BANK.format(ref=ref, listing=listing))
+
+
+def _resolved(path: Path) -> Path | None:
+    """`path` resolved, or None when it cannot be (a link loop, a name too long)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        return None
 
 
 def _seed(seed: int | None, bank: QuizBank) -> int:
@@ -387,18 +399,58 @@ def _points(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
+def _check_json(json_path: Path) -> None:
+    """--json FILE must be a file that can be written, checked before the first question."""
+    import tempfile
+
+    from course.workspace import check_report_target
+
+    check_report_target(json_path, "--json", (".json",))
+    try:
+        if json_path.is_dir():
+            raise IsADirectoryError(21, "it is a folder", str(json_path))
+        with tempfile.TemporaryFile(dir=json_path.parent):
+            pass
+    except OSError as exc:
+        why = exc.strerror or exc
+        raise CourseError(f"--json {json_path}: cannot be written ({why}); nothing was asked yet. "
+                          "Name a file in a folder you can write to.") from None  # fmt: skip
+
+
 def _save(attempt: Attempt, json_path: Path | None, progress: _Progress) -> None:
     """Write the history and the JSON report, with Ctrl-C held until both are done."""
     with history.interrupts_deferred():
-        path = history.record(attempt)
-        if json_path is not None:
-            write_atomically(json_path, json.dumps(attempt.to_dict(), indent=2) + "\n")
+        try:
+            path = history.record(attempt)
+        except CourseError as exc:  # the answers, so that the attempt can be saved later
+            exc.message += "\n" + _replay(attempt)
+            raise
         progress.saved = True
+        if json_path is not None:
+            try:
+                write_atomically(json_path, json.dumps(attempt.to_dict(), indent=2) + "\n")
+            except OSError as exc:
+                raise CourseError(JSON_FAILED.format(path=json_path, why=exc.strerror or exc,
+                                                     history=path)) from None  # fmt: skip
     say(f"Saved to the quiz history ({path}); `course quiz --history` lists attempts.")
 
 
+def _replay(attempt: Attempt) -> str:
+    """The command that takes the same quiz with the same answers."""
+    import shlex
+
+    answers = ";".join(o.given for o in attempt.questions)
+    order = "--no-shuffle" if attempt.seed is None else f"--shuffle --seed {attempt.seed}"
+    count = f"--count {len(attempt.questions)}"
+    command = f"course quiz {shlex.quote(attempt.bank)} {order} {count} --answers "
+    return f"{REPLAY}\n    {command}{shlex.quote(answers)}"
+
+
 def show_history(bank: str | None = None) -> None:
-    """List past attempts (of one bank, by id, or of all), oldest first."""
+    """List past attempts (of one bank, by id or file, or of all), oldest first."""
+    if bank is not None:  # a bank's file names its id; an id not in the module is kept as is
+        with contextlib.suppress(CourseError):
+            bank = pick_bank(load_module(), bank).id
     past = history.attempts(bank)
     if not past:
         click.echo(NO_HISTORY.format(path=history.history_file()))
@@ -435,5 +487,10 @@ CHOOSE_BANK = "this module has several quiz banks; name one, as in `course quiz 
 UNKNOWN_BANK = (
     "no quiz bank '{ref}'. Name one by id or path:\n{listing}\n"
     "A new bank must be listed under `quizzes:` in course.yaml."
+)
+REPLAY = "Your answers are not lost: once that is fixed, this saves the same attempt:"
+JSON_FAILED = (
+    "the attempt is saved in the quiz history ({history}), but --json {path} could not be "
+    "written: {why}."
 )
 NO_HISTORY = "No quiz attempts yet (history: {path}). Take one with `course quiz`."

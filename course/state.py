@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from course.history import ENV, data_dir
+from course.history import ENV, advice, data_dir, usable_data_dir
 from courseware.errors import CourseError
 
 FILENAME = "progress.sqlite3"
@@ -43,7 +43,7 @@ def backups_dir(workspace_key: str) -> Path:
     import hashlib
 
     digest = hashlib.sha256(workspace_key.encode()).hexdigest()[:16]
-    return data_dir() / "backups" / digest
+    return usable_data_dir() / "backups" / digest
 
 
 def record_grades(workspace: str, grades: list[Grade]) -> None:
@@ -62,7 +62,23 @@ def last_grades(workspace: str) -> dict[str, Grade]:
             "SELECT exercise, fingerprint, state, score, max_score FROM grades WHERE workspace = ?",
             (workspace,),
         ).fetchall()
-    return {row[0]: Grade(*row) for row in rows}
+    return {row[0]: Grade(*row) for row in rows if _is_grade(row)}
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _is_grade(row: tuple) -> bool:
+    """A row as record_grades writes it (a hand-edited one is ignored, not a crash)."""
+    exercise, fingerprint, kind, score, max_score = row
+    numbers = all(_is_number(x) for x in (score, max_score))
+    return (
+        isinstance(exercise, str)
+        and (fingerprint is None or isinstance(fingerprint, str))
+        and kind in ("graded", "not_attempted")
+        and numbers
+    )
 
 
 def hints_seen(workspace: str, exercise: str) -> int:
@@ -70,7 +86,8 @@ def hints_seen(workspace: str, exercise: str) -> int:
         row = db.execute(
             "SELECT seen FROM hints WHERE workspace = ? AND exercise = ?", (workspace, exercise)
         ).fetchone()
-    return row[0] if row else 0
+    seen = row[0] if row else 0
+    return seen if isinstance(seen, int) and not isinstance(seen, bool) and seen >= 0 else 0
 
 
 def next_hint(workspace: str, exercise: str, hints: tuple[str, ...]) -> tuple[int, str] | None:
@@ -87,17 +104,23 @@ def next_hint(workspace: str, exercise: str, hints: tuple[str, ...]) -> tuple[in
 def _open() -> closing[sqlite3.Connection]:
     path = data_dir() / FILENAME
     try:
+        if path.parent.exists() and not path.parent.is_dir():
+            why = f"the data folder {path.parent} is a file, not a folder"
+            more = f"Set {ENV} to a folder (it is made if missing), or move that file away."
+            raise CourseError(CANNOT_OPEN.format(path=path, error=why, advice=more))
         path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(path, timeout=10)
         with db:
             for statement in SCHEMA:
                 db.execute(statement)
     except (OSError, sqlite3.Error) as exc:
-        raise CourseError(CANNOT_OPEN.format(path=path, error=exc, env=ENV)) from exc
+        why = getattr(exc, "strerror", None) or exc
+        more = advice(exc) or CANNOT_OPEN_NEXT.format(env=ENV)
+        raise CourseError(CANNOT_OPEN.format(path=path, error=why, advice=more)) from exc
     return closing(db)
 
 
-CANNOT_OPEN = (
-    "could not open your progress file {path}: {error}\n"
+CANNOT_OPEN = "could not open your progress file {path}: {error}\n{advice}"
+CANNOT_OPEN_NEXT = (
     "Set {env} to a folder you can write to, or move the file away (a new one is started)."
 )

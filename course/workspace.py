@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import click
+
 from courseware.content import MANIFEST, Exercise, Module
 from courseware.errors import CourseError
 from courseware.files import read_learner_file, write_atomically
@@ -85,12 +87,29 @@ def state_of_file(workspace: Workspace, ex: Exercise) -> tuple[str, str | None]:
     return "edited", fingerprint(data.decode("utf-8", "replace"))
 
 
+def check_report_target(path: Path, option: str, suffixes: tuple[str, ...]) -> None:
+    """Refuse, before any work, to write a report over a file that is not one: an existing
+    file is replaced only when its name ends in one of `suffixes` (so that `--json
+    lstm_network.py`, typed for a flag, never turns the learner's code into a report)."""
+    try:
+        exists = path.exists() or path.is_symlink()
+    except OSError:
+        return  # the write itself will say what is wrong
+    if exists and path.suffix.lower() not in suffixes:
+        raise click.BadParameter(
+            CLOBBER.format(path=path, suffixes=" or ".join(suffixes), example=suffixes[0]),
+            param_hint=f"'{option}'",
+        )
+
+
 # ---------------------------------------------------------------- course init
 
 
 def create_workspace(module: Module, folder: Path) -> Workspace:
     """Lay out a new workspace in `folder`, which must be missing or empty."""
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if folder.exists() and not folder.is_dir():
+        raise CourseError(NOT_A_FOLDER.format(folder=folder))
+    if folder.exists() and any(folder.iterdir()):
         raise CourseError(NOT_EMPTY.format(folder=folder))
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -116,6 +135,9 @@ def upgrade_workspace(module: Module, workspace: Workspace) -> list[str]:
             current = _fingerprint_of(path)
             if current == new:
                 written[rel] = new
+                continue
+            if current == UNREADABLE_FILE:
+                done.append(f"skipped {rel}: {_why_unreadable(path)}; left as it is")
                 continue
             if current is not None and current != recorded.get(rel):
                 done.append(f"kept {rel}: you edited it")
@@ -144,13 +166,25 @@ def _files_of(module: Module, ex: Exercise) -> dict[str, str]:
     }
 
 
+UNREADABLE_FILE = "unreadable"
+
+
 def _fingerprint_of(path: Path) -> str | None:
     try:
         return fingerprint(read_learner_file(path).decode("utf-8", "replace"))
     except FileNotFoundError:
         return None
     except OSError:
-        return "unreadable"
+        return UNREADABLE_FILE
+
+
+def _why_unreadable(path: Path) -> str:
+    """Why a learner's file cannot be read, in a few words."""
+    try:
+        read_learner_file(path)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "it changed while being read"
 
 
 def _write_marker(module: Module, folder: Path, files: dict[str, str]) -> None:
@@ -169,10 +203,18 @@ def _write_marker(module: Module, folder: Path, files: dict[str, str]) -> None:
 def _read_marker(workspace: Workspace) -> dict:
     path = workspace.root / MARKER
     try:
-        marker = json.loads(path.read_text("utf-8"))
+        marker = json.loads(path.read_bytes().decode("utf-8"))
         if not isinstance(marker, dict):
-            raise ValueError("not an object")
-    except (OSError, ValueError) as exc:
+            raise ValueError("not a JSON object")
+        files = marker.get("files", {})
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise ValueError('its "files" is not an object of file names and fingerprints')
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise CourseError(UNREADABLE_MARKER.format(path=path, error=why)) from None
+    except ValueError as exc:
         raise CourseError(BAD_MARKER.format(path=path, error=exc)) from None
     return marker
 
@@ -187,7 +229,7 @@ def reset_exercise(workspace: Workspace, ex: Exercise, backups: Path) -> Path | 
     path = workspace.file(ex)
     state, _ = state_of_file(workspace, ex)
     if state == "unreadable":
-        raise CourseError(UNREADABLE.format(path=path))
+        raise CourseError(UNREADABLE.format(path=path, why=_why_unreadable(path)))
     backup = None
     if state == "edited":
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
@@ -207,9 +249,17 @@ def display(path: Path) -> str:
     return rel if len(rel) < len(str(path)) else str(path)
 
 
+CLOBBER = (
+    "{path} exists and is not a report (its name does not end in {suffixes}), so it is not "
+    "replaced: is it your work? Name a new file, e.g. results{example}."
+)
 NO_WORKSPACE = (
     "no workspace here: {cwd} is not inside a clone of the course nor a folder made by "
     "`course init`.\nRun `course init` to make one (then `cd lstm-course`), or cd into your clone."
+)
+NOT_A_FOLDER = (
+    "{folder} is a file, not a folder, and is left as it is. Name a new folder "
+    "(`course init my-lstm`)."
 )
 NOT_EMPTY = (
     "{folder} already exists and is not empty; `course init` never writes into a folder with "
@@ -225,8 +275,13 @@ BAD_MARKER = (
     "`course init NEW_FOLDER` and copy your exercise files into it."
 )
 UNREADABLE = (
-    "{path} is not a regular file that can be read (a link, a folder, a pipe?). Move it away, "
-    "then run `course reset` again."
+    "{path} is not a regular file that can be read ({why}), so it cannot be kept as a backup "
+    "and is left as it is. "
+    "Make it a regular file you can read, or move it away, then run `course reset` again."
+)
+UNREADABLE_MARKER = (
+    "{path} cannot be read ({error}). It marks this `course init` workspace: make it a "
+    "regular file you can read (check its permissions), then run the command again."
 )
 WORKSPACE_README = """\
 # {title}: your workspace
