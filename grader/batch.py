@@ -292,7 +292,9 @@ def _graded(module: Module, sub: Submission, options: GradeOptions) -> GradeRepo
         try:
             return grade(module, target, options, zygote=_zygote)
         except CourseError as exc:  # paths as the instructor knows them, from the submission
-            exc.message = exc.message.replace(str(target), sub.path.name)
+            forms = sorted({os.path.relpath(target), str(target)}, key=len, reverse=True)
+            for form in forms:  # the longer first: one may hold the other
+                exc.message = exc.message.replace(form, sub.path.name)
             raise
 
 

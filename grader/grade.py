@@ -245,7 +245,8 @@ def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
             listed += f"\n  … and {len(matches) - 5} more" if len(matches) > 5 else ""
             raise CourseError(
                 f"found {len(matches)} files named {ex.file} under {target}:\n  {listed}\n"
-                f"Grade one folder at a time, e.g. `course grade {matches[0].parent.parent}`."
+                f"Keep one copy (move the others out of {target}), or grade one file, e.g. "
+                f"`course grade {_shown(matches[0])}`."
             )
         found[ex] = matches[0] if matches else None
     return found

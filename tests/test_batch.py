@@ -96,6 +96,7 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
     (error,) = rows(book, "SELECT error FROM learners WHERE id = 'gil'")[0]
     assert "found 2 files named lstm_network.py under gil.zip" in error, error
     assert "course-batch-" not in error  # the grader's temporary folder means nothing to anyone
+    assert "`course grade gil.zip/gil/lstm_network.py`" in error
     assert "Checks the class failed most:" in first.output and "Scores out of 20" in first.output
     with open(table) as f:
         table_rows = list(csv.DictReader(f))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,18 @@ def test_cli_usage_errors_exit_two(args, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_two_copies_of_a_file_name_one_to_grade(tmp_path):
+    """The way out of "found 2 files" is a command that grades exactly one of them."""
+    for folder in ("01_lstm_network", "01_lstm_network/old"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "lstm_network.py").write_text("# a copy\n")
+    result = CliRunner().invoke(main, ["grade", str(tmp_path)])
+    assert result.exit_code == 2 and "found 2 files named lstm_network.py" in result.output
+    suggested = re.search(r"`course grade ([^`]+)`", result.output).group(1)
+    again = CliRunner().invoke(main, ["grade", suggested])
+    assert again.exit_code == 1 and "found 2 files" not in again.output, again.output
 
 
 def test_cli_exercise_filter(tmp_path):
