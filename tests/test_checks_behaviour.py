@@ -400,3 +400,20 @@ def test_an_exception_shows_its_first_line_and_v_shows_the_traceback(grade_sourc
     assert "raised ValueError at line 2" in first.message and "bbbb" not in first.message
     assert "its message says which" in first.message
     assert "Traceback" in first.detail and "b" * 900 in first.detail
+
+
+# --------------------------------------------------------------------- exercise 2, norms
+
+
+@pytest.mark.parametrize(
+    "norms",
+    [None, "x", [["x"]], [[float("nan")], [float("inf")], [True]], [[1.0]] * 50, [{"a": 1}]],
+)
+def test_clip_norms_read_only_finite_numbers(checks, norms):
+    """The norms a step saw come from the runner (the learner's process): whatever it sends,
+    the clipping replays try at most one value a step, all finite."""
+    ex2 = checks("02_training_step")
+    per_step = ex2.step_norms({"norms": norms})
+    assert len(per_step) == ex2.STEPS
+    assert all(type(n) is float and n == n and abs(n) != float("inf") for s in per_step for n in s)
+    assert len(ex2.clip_norms({"norms": norms})) <= ex2.STEPS

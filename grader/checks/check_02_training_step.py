@@ -10,6 +10,8 @@ with the loss of the learner's own forward pass, so that a wrong update is not b
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from grader.checking import call, defines, depends, fail, points
@@ -180,8 +182,7 @@ def gradients_changed(reply: dict, problem: tuple, step: int) -> bool:
     """The optimizer.step() of the learner's step `step` found gradients of another norm than
     the backward pass from the parameters that step started from: something changed .grad in
     between."""
-    norms = reply.get("norms", [])
-    found = norms[step - 1] if len(norms) >= step else []
+    found = step_norms(reply)[step - 1]
     if len(found) != 1:
         return False
     recipe, weights, _, batches = problem
@@ -231,8 +232,19 @@ def same_params(a, b) -> bool:
 def clip_norms(reply: dict) -> list[float]:
     """The max_norm values a learner's step may have clipped the gradients to: the norms that
     its optimizer.step() calls found (clip_grad_norm_ leaves the norm at max_norm)."""
-    found = sorted({round(n, 4) for norms in reply.get("norms", []) for n in norms})
+    found = sorted({round(n, 4) for norms in step_norms(reply) for n in norms})
     return found[:STEPS]
+
+
+def step_norms(reply: dict) -> list[list[float]]:
+    """For each step, the gradient norms its optimizer.step() calls found: finite numbers only
+    (the runner is the learner's process; whatever else it sends counts as none)."""
+    norms = reply.get("norms")
+    norms = norms if type(norms) is list else []
+    return [
+        [n for n in found if type(n) is float and math.isfinite(n)] if type(found) is list else []
+        for found in [*norms[:STEPS], *[[]] * (STEPS - len(norms[:STEPS]))]
+    ]
 
 
 def accepted(reply: dict, problem: tuple) -> dict | None:
