@@ -6,9 +6,11 @@ Everything it sends is plain data; the checker trusts none of it beyond its type
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import linecache
 import os
+import signal
 import socket
 import sys
 import traceback
@@ -32,6 +34,12 @@ MAX_TEXT = 4000  # characters of any message or traceback sent back
 MAX_NAME = 200  # characters of an exception's type name or a quoted line
 MAX_NAMES = 1000  # names of the learner's module listed after the load
 EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the runner could not confine itself
+EXIT_CHANNEL_LOST = 71  # learner code closed or replaced the channel's file descriptor
+EXIT_INTERRUPTED = 72  # something of the learner's raised between two requests (a thread)
+# Blocked whenever the runner's own code runs (between requests, sending a reply): a learner's
+# timer or signal handler fires inside the learner's calls only. SIGKILL and SIGSTOP cannot be
+# blocked, and the faults of a crash (SIGSEGV, SIGBUS...) are delivered all the same.
+ALL_SIGNALS = signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}
 
 
 def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
@@ -41,12 +49,19 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
     except BaseException:  # the grader's own failure: leave its traceback for the checker
         os.write(2 if out_fd < 0 else out_fd, traceback.format_exc().encode()[-MAX_TEXT:])
         os._exit(EXIT_SETUP_FAILED)
+    code = 0
     try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, ALL_SIGNALS)
+        _set_aside_handlers()  # SIGINT's KeyboardInterrupt too: the learner's alone
         probes = probe_registry()
         channel.send(chan, {"hello": iso.as_dict()})
         _serve(chan, probes)
+    except OSError:  # the channel's descriptor is gone or is no socket now
+        code = EXIT_CHANNEL_LOST
+    except BaseException:  # what a learner's thread injected (interrupt_main, async raise)
+        code = EXIT_INTERRUPTED
     finally:
-        os._exit(0)  # never run the learner's atexit hooks
+        os._exit(code)  # never run the learner's atexit hooks
 
 
 def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.socket:
@@ -76,8 +91,10 @@ def _serve(chan: socket.socket, probes: dict[str, Callable[..., Any]]) -> None:
     while True:
         try:
             request = channel.recv(chan)
-        except (channel.ChannelClosed, channel.BadFrame):
+        except channel.ChannelClosed:
             return
+        except channel.BadFrame:  # the checker sends none: learner code wrote on the channel
+            raise OSError("a frame the checker did not send") from None
         op = request.get("op") if type(request) is dict else None
         number = request.get("id") if type(request) is dict else None
         if op == "load":
@@ -129,10 +146,11 @@ def _load(source: str, filename: str, name: str) -> tuple[types.ModuleType | Non
     module.__file__ = filename
     sys.modules[name] = module
     try:
-        code = compile(source, filename, "exec")
-        # The file itself is hidden from the runner: let tracebacks quote its lines anyway.
-        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-        exec(code, module.__dict__)
+        with learner_signals():
+            code = compile(source, filename, "exec")
+            # The file itself is hidden from the runner: let tracebacks quote its lines anyway.
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            exec(code, module.__dict__)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included
         return None, {"error": describe(exc, filename)}
     names = [n for n in list(vars(module)) if type(n) is str and not n.startswith("_")]
@@ -152,9 +170,52 @@ def _probe(
     except TypeError as exc:
         return grader_error(f"probe {name} called wrongly: {exc}")
     try:
-        return probe(learner, **args)
+        with learner_signals():
+            return probe(learner, **args)
     except BaseException as exc:
         return {"error": describe(exc, learner.__file__)}
+
+
+_learner_handlers: dict[int, Any] = {}  # the learner's Python handlers, set aside meanwhile
+
+
+@contextlib.contextmanager
+def learner_signals():
+    """Signals reach the runner's main thread only inside this block, where the learner's code
+    runs: a timer or handler of the learner's that raises does so in the learner's call (its
+    error). Blocking them again runs every handler whose signal came meanwhile, still inside.
+    Outside, the learner's Python handlers are set aside (a signal that a thread of the
+    learner's takes, or interrupt_main, is dropped), and put back on the way in."""
+    for number, handler in _learner_handlers.items():
+        signal.signal(number, handler)
+    _learner_handlers.clear()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, ALL_SIGNALS)
+    try:
+        yield
+    finally:
+        try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, ALL_SIGNALS)  # may raise: the learner's
+        finally:
+            _set_aside_handlers()
+
+
+def _set_aside_handlers() -> None:
+    """Put the learner's handlers aside; a handler that a learner's thread set off meanwhile
+    may raise here once per handler still in place, so try again (they end, being set aside)."""
+    for _ in range(len(ALL_SIGNALS) + 2):
+        try:
+            for number in ALL_SIGNALS:
+                handler = signal.getsignal(number)
+                if callable(handler) and handler is not _dropped:
+                    _learner_handlers[number] = handler
+                    signal.signal(number, _dropped)
+            return
+        except BaseException:  # the learner's exception, out of its call
+            continue
+
+
+def _dropped(number: int, frame: Any) -> None:
+    """A learner's signal that came while the runner's own code ran: nothing happens."""
 
 
 def describe(exc: BaseException, filename: str) -> dict[str, Any]:

@@ -33,6 +33,14 @@ SUPERVISOR_SECONDS = 3.0  # for supervisors to kill what their runners left, bef
 MAX_REPLY_TEXT = 8000  # characters of any one string in a reply
 MAX_REPLY_TEXT_TOTAL = 256_000  # characters of all its strings together
 ERROR_FIELDS = {"type": str, "message": str, "traceback": str, "code": str, "line": int}
+# How a runner that ends by itself says why (grader.runner's exit codes), in words.
+EXITS = {
+    70: "the runner could not confine itself (the grader's failure)",
+    71: "the runner lost its channel to the grader: your code closed or replaced one of the "
+    "runner's file descriptors (such as 3)",
+    72: "the runner was interrupted between two calls of your code: a thread or signal "
+    "handler of yours raised an exception there",
+}
 # Imported before the first fork; torch._dynamo only when a learner compiles (grader/lazy_dynamo).
 PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
 # One thread per runner, and no thread pools alive in the zygote when it forks.
@@ -306,9 +314,17 @@ class RunnerProcess:
                 signal.SIGXCPU: " (it used up its CPU time)",
                 signal.SIGXFSZ: " (it wrote a file larger than allowed)",
                 signal.SIGSEGV: " (a crash in native code)",
+                signal.SIGBUS: " (a crash in native code)",
+                signal.SIGILL: " (a crash in native code)",
+                signal.SIGFPE: " (a crash in native code)",
+                signal.SIGABRT: " (a crash in native code, or os.abort())",
             }.get(sig, "")
+            crashed = sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE)
+            if crashed or sig == signal.SIGABRT:
+                return f"the runner crashed: it was killed by {sig.name}{why}"
             return f"the runner was killed by {sig.name}{why}"
-        return f"the runner exited with code {os.WEXITSTATUS(status)}"
+        code = os.WEXITSTATUS(status)
+        return EXITS.get(code, f"the runner exited with code {code}")
 
     def _status(self, wait: float) -> int | None:
         deadline = time.monotonic() + wait

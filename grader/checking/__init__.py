@@ -101,7 +101,8 @@ def tensor(value: Any, what: str) -> torch.Tensor:
     if type(value) is torch.Tensor:
         return value
     got = value["wrong_type"] if type(value) is dict and "wrong_type" in value else "no tensor"
-    fail(NOT_A_TENSOR.format(what=what, got=got))
+    message = NOT_PLAIN if type(got) is str and "tensor" in got else NOT_A_TENSOR
+    fail(message.format(what=what, got=got))
 
 
 def defines(*required: str) -> Callable[[Learner], None]:
@@ -167,3 +168,4 @@ TODO_LEFT = "Your {function} still raises NotImplementedError: a TODO is left to
 MISSING_NAMES = "{file} defines no {missing} (it defines: {names})."
 WRONG_TYPE = "{call} returned {got}; {expected}"
 NOT_A_TENSOR = "{what} returned {got}, not a tensor."
+NOT_PLAIN = "{what} returned {got}; return an ordinary (dense, strided) torch.Tensor of numbers."

@@ -73,12 +73,29 @@ def reply_value(value: Any) -> Any:
     """A learner's return value as plain data: a CPU copy of an exact tensor, a number, or
     `{"wrong_type": ...}` saying what it was instead."""
     if type(value) is torch.Tensor:
-        return copied(value)
+        unusual = _unusual(value)
+        return {"wrong_type": unusual} if unusual else copied(value)
     if type(value) is int and not -(1 << 63) <= value < 1 << 63:
         return {"wrong_type": "an int larger than 64 bits"}
     if type(value) in (int, float, bool):
         return value
     return {"wrong_type": described(value)}
+
+
+_LAYOUT, _IS_QUANTIZED = _TENSOR.layout.__get__, _TENSOR.is_quantized.__get__
+_IS_META = _TENSOR.is_meta.__get__
+
+
+def _unusual(value: torch.Tensor) -> str:
+    """What a tensor is that no probe can copy or send (sparse, quantized, meta), or ""."""
+    with trusted():
+        if _LAYOUT(value) != torch.strided:
+            return f"a tensor of layout {str(_LAYOUT(value)).removeprefix('torch.')}"
+        if _IS_QUANTIZED(value):
+            return "a quantized tensor"
+        if _IS_META(value):
+            return "a meta tensor (it holds no data)"
+    return ""
 
 
 def plain(value: Any) -> Any:
