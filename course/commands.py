@@ -30,12 +30,12 @@ def grade(path: Path, **options) -> int:
         option = batch_only[0].replace("_file", "").replace("_", "-")
         raise click.UsageError(f"--{option} goes with --batch.")
     from course.workspace import check_report_target
+    from grader.formats import SUFFIXES
 
     if options["json_file"]:
         check_report_target(options["json_file"], "--json", (".json",))
     if options["fmt"]:
-        suffixes = (".xml",) if options["fmt"] == "junit" else (".json",)
-        check_report_target(options["output"], "-o", suffixes)
+        check_report_target(options["output"], "-o", (SUFFIXES[options["fmt"]],))
     if options.get("csv_file"):
         check_report_target(options["csv_file"], "--csv", (".csv",))
     if options["batch"]:

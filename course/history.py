@@ -82,6 +82,10 @@ def history_file() -> Path:
     return data_dir() / FILENAME
 
 
+def _usable_history_file() -> Path:
+    return usable_data_dir() / FILENAME
+
+
 def usable_data_dir() -> Path:
     """The data folder, or a CourseError when something that is not a folder is in its place."""
     folder = data_dir()
@@ -107,7 +111,7 @@ def advice(exc: BaseException, env: str = ENV) -> str:
 
 def check_writable() -> Path:
     """Raise a CourseError now, before any question, when an attempt could not be saved."""
-    path = usable_data_dir() / FILENAME
+    path = _usable_history_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
@@ -127,7 +131,7 @@ def check_writable() -> Path:
 
 def record(attempt: Attempt) -> Path:
     """Append `attempt` to the history in one transaction; return the history file."""
-    path = usable_data_dir() / FILENAME
+    path = _usable_history_file()
     row = asdict(attempt)
     row["questions"] = json.dumps(row["questions"])
     insert = f"INSERT INTO attempts ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
@@ -143,7 +147,7 @@ def record(attempt: Attempt) -> Path:
 
 def attempts(bank: str | None = None) -> list[Attempt]:
     """Past attempts, oldest first, of one bank or of all."""
-    path = usable_data_dir() / FILENAME
+    path = _usable_history_file()
     query = f"SELECT {', '.join(COLUMNS)} FROM attempts"
     try:
         if not path.is_file():

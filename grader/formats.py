@@ -130,6 +130,7 @@ FORMATS: dict[str, Callable[[GradeReport], str]] = {
     "junit": junit,
     "classroom": lambda report: _json_text(classroom(report)),
 }
+SUFFIXES = {"json": ".json", "gradescope": ".json", "junit": ".xml", "classroom": ".json"}
 
 
 def write_report(report: GradeReport, fmt: str, path: Path) -> None:

@@ -41,6 +41,15 @@ EXITS = {
     72: "the runner was interrupted between two calls of your code: a thread or signal "
     "handler of yours raised an exception there",
 }
+# How a runner killed by a signal ended, in words; the faults of native code are crashes.
+CRASHES = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT}
+KILLED_BY = {
+    **dict.fromkeys(CRASHES, " (a crash in native code)"),
+    signal.SIGABRT: " (a crash in native code, or os.abort())",
+    signal.SIGKILL: " (often: it used more memory than allowed)",
+    signal.SIGXCPU: " (it used up its CPU time)",
+    signal.SIGXFSZ: " (it wrote a file larger than allowed)",
+}
 # Imported before the first fork; torch._dynamo only when a learner compiles (grader/lazy_dynamo).
 PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
 # One thread per runner, and no thread pools alive in the zygote when it forks.
@@ -165,10 +174,9 @@ def malformed(reply: object) -> str:
         for key, value in error.items():
             if ERROR_FIELDS.get(key) is not type(value):
                 return f"an error whose {key!r} is not what the runner sends"
-    total, pending, seen = 0, [reply], 0
+    total, pending = 0, [reply]
     while pending:
         value = pending.pop()
-        seen += 1
         if type(value) is str:
             if len(value) > MAX_REPLY_TEXT:
                 return f"a text of {len(value)} characters"
@@ -309,18 +317,8 @@ class RunnerProcess:
             return "the runner stopped without a word"
         if os.WIFSIGNALED(status):
             sig = signal.Signals(os.WTERMSIG(status))
-            why = {
-                signal.SIGKILL: " (often: it used more memory than allowed)",
-                signal.SIGXCPU: " (it used up its CPU time)",
-                signal.SIGXFSZ: " (it wrote a file larger than allowed)",
-                signal.SIGSEGV: " (a crash in native code)",
-                signal.SIGBUS: " (a crash in native code)",
-                signal.SIGILL: " (a crash in native code)",
-                signal.SIGFPE: " (a crash in native code)",
-                signal.SIGABRT: " (a crash in native code, or os.abort())",
-            }.get(sig, "")
-            crashed = sig in (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE)
-            if crashed or sig == signal.SIGABRT:
+            why = KILLED_BY.get(sig, "")
+            if sig in CRASHES:
                 return f"the runner crashed: it was killed by {sig.name}{why}"
             return f"the runner was killed by {sig.name}{why}"
         code = os.WEXITSTATUS(status)

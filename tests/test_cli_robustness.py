@@ -471,3 +471,9 @@ def test_approve_starters_never_writes_into_the_installed_package(tmp_path, monk
     result = run("verify", "--approve-starters")
     assert result.exit_code == 2 and "the installed package" in result.output
     assert (root / "starters.lock").read_bytes() == before
+
+
+def test_every_report_format_has_the_suffix_its_files_may_replace():
+    from grader.formats import FORMATS, SUFFIXES
+
+    assert SUFFIXES.keys() == FORMATS.keys()

@@ -243,8 +243,8 @@ def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> 
 
 def not_deterministic(reply: dict) -> str:
     """Why three calls on one input differ: dropout in the model, or something random."""
-    p = reply.get("built", {}).get("dropout") or 0.0
-    return DROPOUT.format(p=p) if p > 0 else NOT_DETERMINISTIC
+    p = reply.get("built", {}).get("dropout")
+    return DROPOUT.format(p=p) if type(p) is float and p > 0 else NOT_DETERMINISTIC
 
 
 def values_message(y, expected, case: str, given, wanted: torch.Tensor, tol) -> str:

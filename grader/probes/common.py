@@ -75,11 +75,16 @@ def reply_value(value: Any) -> Any:
     if type(value) is torch.Tensor:
         unusual = _unusual(value)
         return {"wrong_type": unusual} if unusual else copied(value)
-    if type(value) is int and not -(1 << 63) <= value < 1 << 63:
+    if type(value) is int and not _int64(value):
         return {"wrong_type": "an int larger than 64 bits"}
     if type(value) in (int, float, bool):
         return value
     return {"wrong_type": described(value)}
+
+
+def _int64(value: int) -> bool:
+    """Whether the channel carries `value` (its integers are 64-bit)."""
+    return -(1 << 63) <= value < 1 << 63
 
 
 _LAYOUT, _IS_QUANTIZED = _TENSOR.layout.__get__, _TENSOR.is_quantized.__get__
@@ -105,7 +110,7 @@ def plain(value: Any) -> Any:
     learner's value through this never fails to encode, so the learner's code cannot make
     the grader report its own failure."""
     kind = type(value)
-    if kind is int and -(1 << 63) <= value < 1 << 63:
+    if kind is int and _int64(value):
         return value
     if kind in (float, bool) or value is None:
         return value
