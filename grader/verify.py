@@ -27,6 +27,7 @@ DRIFT = (
 HEADER = re.compile(r"^# (corpus|catches|says|must not say|expects|needs): (.*)$", re.MULTILINE)
 NEEDS = ("cuda",)  # what a corpus case may need: `# needs: cuda`, a mistake seen only there
 NO_CUDA = "not checked: it needs CUDA, and this machine has none"
+FULL_MARKS = "full marks"  # the one value of `# expects:`
 
 
 @dataclass(frozen=True)
@@ -50,26 +51,33 @@ class CorpusCase:
     catches: str | None  # the check that must fail (None: a correct solution)
     says: str | None  # a phrase the failure message must contain
     needs: str | None = None  # "cuda": the claim holds only where CUDA runs
-    must_not_say: str | None = None  # a plausible wrong diagnosis no message may contain
+    must_not_say: tuple[str, ...] = ()  # plausible wrong diagnoses no message may contain
+    expects: str | None = None  # "full marks": what a correct case claims, said outright
 
 
 def corpus(module: Module) -> list[CorpusCase]:
-    cases = []
-    for ex in module.exercises:
-        for path in sorted((module.root / CORPUS / ex.id).glob(f"*/*/{ex.file}")):
-            fields = dict(HEADER.findall(path.read_text("utf-8")))
-            cases.append(
-                CorpusCase(
-                    path,
-                    ex.id,
-                    fields.get("corpus", ""),
-                    fields.get("catches"),
-                    fields.get("says"),
-                    fields.get("needs"),
-                    fields.get("must not say"),
-                )
-            )
-    return cases
+    """Every case of tests/corpus, in order."""
+    return [
+        read_case(path, ex.id)
+        for ex in module.exercises
+        for path in sorted((module.root / CORPUS / ex.id).glob(f"*/*/{ex.file}"))
+    ]
+
+
+def read_case(path: Path, exercise: str) -> CorpusCase:
+    """A corpus file and what its header says; `# must not say:` may repeat."""
+    found = HEADER.findall(path.read_text("utf-8"))
+    fields = dict(found)
+    return CorpusCase(
+        path,
+        exercise,
+        fields.get("corpus", ""),
+        fields.get("catches"),
+        fields.get("says"),
+        fields.get("needs"),
+        tuple(value.strip() for key, value in found if key == "must not say"),
+        fields.get("expects"),
+    )
 
 
 def verify(module: Module, only: tuple[str, ...] = ()) -> Iterator[Finding]:
@@ -127,8 +135,8 @@ def _starters(module: Module, folder: Path, zygote: Zygote) -> Iterator[Finding]
 def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
     """Grade one corpus file and check its header's claim."""
     subject = str(case.path.relative_to(module.root))
-    if case.needs is not None and case.needs not in NEEDS:
-        return Finding(subject, f"needs {case.needs}", False, f"`# needs:` takes one of {NEEDS}")
+    if problem := _header_problem(case):
+        return Finding(subject, "has a header verify can prove", False, problem)
     if case.needs == "cuda" and not _cuda_available():
         return Finding(subject, NO_CUDA, True, skipped=NO_CUDA)
     report = grade(module, case.path, zygote=zygote)
@@ -148,6 +156,19 @@ def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
     return Finding(subject, claim, says and (advice or not ex.complete), caught[0].message)
 
 
+def _header_problem(case: CorpusCase) -> str:
+    """What in a case's header cannot be proved as written ("" if nothing)."""
+    if case.needs is not None and case.needs not in NEEDS:
+        return f"`# needs:` takes one of {NEEDS}"
+    if case.expects is not None and (case.expects != FULL_MARKS or case.catches is not None):
+        return f"`# expects:` takes only '{FULL_MARKS}', in a case with no `# catches:`"
+    if case.catches is not None and not case.says:
+        return "`# catches:` needs a `# says:` line: a phrase its message must contain"
+    if (case.catches is None) != (case.path.parent.parent.name == "correct"):
+        return "a case in mistakes/ has a `# catches:` line; a case in correct/ has none"
+    return ""
+
+
 def _message_problem(case: CorpusCase, checks) -> str:
     """A message longer than the cap, or one that says what the case's header says it must
     not; "" if there is none."""
@@ -156,8 +177,9 @@ def _message_problem(case: CorpusCase, checks) -> str:
     for c in checks:
         if len(c.message) > MESSAGE_CAP or c.message.endswith(MORE):
             return f"{c.title}: a message longer than {MESSAGE_CAP} characters:\n{c.message}"
-        if case.must_not_say and case.must_not_say.lower() in c.message.lower():
-            return f"{c.title} says '{case.must_not_say}':\n{c.message}"
+        for phrase in case.must_not_say:
+            if phrase.lower() in c.message.lower():
+                return f"{c.title} says '{phrase}':\n{c.message}"
     return ""
 
 

@@ -8,15 +8,14 @@ from dataclasses import replace
 
 import pytest
 
+from courseware.content import load_module
 from grader.grade import GradeOptions, grade
 from grader.results import NOT_ATTEMPTED, PASSED
-from grader.verify import CorpusCase, check_case, corpus
+from grader.verify import CorpusCase, check_case, corpus, read_case
 from tests.conftest import REPO
 
 
 def _cases():
-    from courseware.content import load_module
-
     return corpus(load_module(REPO))
 
 
@@ -119,8 +118,37 @@ def _case(name: str, **header) -> CorpusCase:
 
 
 def test_a_message_that_says_what_it_must_not_fails_its_case(module, zygote):
-    finding = check_case(module, _case("seed_network", must_not_say="x.size(0)"), zygote)
+    phrases = ("a phrase no message holds", "x.size(0)")  # the second one is said
+    finding = check_case(module, _case("seed_network", must_not_say=phrases), zygote)
     assert not finding.ok and "says 'x.size(0)'" in finding.detail
+
+
+def test_must_not_say_repeats_in_a_header(tmp_path):
+    path = tmp_path / "mistakes" / "case" / "lstm_network.py"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "# corpus: two wrong diagnoses\n# catches: test_x\n# says: batch_first\n"
+        "# must not say: first\nimport torch\n# must not say:  second \n",
+        "utf-8",
+    )
+    case = read_case(path, "01_lstm_network")
+    assert case.must_not_say == ("first", "second") and case.says == "batch_first"
+    assert case.catches == "test_x" and case.expects is None
+
+
+@pytest.mark.parametrize(
+    "header, problem",
+    [
+        ({"expects": "most marks"}, "`# expects:` takes only"),
+        ({"expects": "full marks"}, "`# expects:` takes only"),  # with a `# catches:`
+        ({"says": None}, "needs a `# says:` line"),
+        ({"catches": None}, "has a `# catches:` line"),
+    ],
+)
+def test_a_header_verify_cannot_prove_fails_without_grading(module, monkeypatch, header, problem):
+    monkeypatch.setattr("grader.verify.grade", lambda *a, **k: pytest.fail("graded anyway"))
+    finding = check_case(module, _case("seed_network", **header), zygote=None)
+    assert not finding.ok and problem in finding.detail
 
 
 def test_a_message_longer_than_the_cap_fails_its_case(module, zygote, monkeypatch):
