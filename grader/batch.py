@@ -13,12 +13,13 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from courseware.content import Module
 from courseware.errors import CourseError
@@ -28,6 +29,9 @@ from grader.grade import GradeOptions, require_isolation
 from grader.gradebook import Gradebook
 from grader.results import GradeReport, not_graded
 from grader.sanitize import Sanitised, clean_id, id_flags, shown
+
+if TYPE_CHECKING:
+    from grader.zygote import Zygote
 
 GRADER_ERROR = (
     "grader error, not your fault: {what}. Your work was not graded; the instructor will run "
@@ -42,6 +46,10 @@ UNREADABLE = "{name} cannot be read safely ({why}): submit a folder or a .zip of
 FEEDBACK_FAILED = "the feedback file for {learner} could not be written ({why})"
 MAX_FEEDBACK_NAME = 120  # bytes of a learner id kept in a feedback file's name
 GRADEBOOK_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".csv")
+
+
+# Grades (submission, content hash) pairs, yielding each learner's outcome once, as it comes.
+Executor = Callable[[Module, list[tuple["Submission", str]], GradeOptions], Iterable["Outcome"]]
 
 
 @dataclass(frozen=True)
@@ -126,9 +134,11 @@ def grade_batch(
     progress: Callable[[Outcome], None] = lambda outcome: None,
     on_start: Callable[[int, int], None] = lambda todo, skipped: None,
     feedback: Path | None = None,
+    executor: Executor | None = None,
 ) -> BatchSummary:
     """Grade every submission not yet graded at its current content; record each one (and
-    write its report to `feedback`, when given). No learner can stop the others."""
+    write its report to `feedback`, when given). No learner can stop the others. `executor`
+    grades elsewhere (grader.cluster); by default, `jobs` workers of this machine."""
     started = time.monotonic()
     found = submissions(folder)
     summary = BatchSummary(flags=id_flags({s.learner: map(_stem, s.entries) for s in found}))
@@ -148,7 +158,8 @@ def grade_batch(
     on_start(len(todo) + len(refused), len(summary.skipped))
     clashes = [_clash(sub, digest, module, options) for sub, digest in todo if sub.clash]
     gradable = [(sub, digest) for sub, digest in todo if not sub.clash]
-    graded = _run_pool(module, gradable, jobs, options) if gradable else ()
+    run = executor or (lambda module, todo, options: _run_pool(module, todo, jobs, options))
+    graded = run(module, gradable, options) if gradable else ()
     for outcome in chain(refused, clashes, graded):
         gradebook.record(outcome)
         if feedback is not None:
@@ -212,7 +223,7 @@ def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions) -> I
         for sub, digest in in_flight:
             alone, _ = yield from _round(module, [(sub, digest)], 1, options)
             if alone:
-                yield _error(sub, "", GRADER_ERROR.format(what=WORKER_DIED), module, options)
+                yield grader_error(sub, WORKER_DIED, module, options)
 
 
 def _round(module: Module, todo: list, jobs: int, options: GradeOptions):
@@ -237,7 +248,8 @@ def _round(module: Module, todo: list, jobs: int, options: GradeOptions):
             while queue or pending:
                 while queue and len(pending) < jobs:
                     sub, digest = queue.pop()
-                    pending[pool.submit(_grade_one, module, sub, digest, options)] = (sub, digest)
+                    job = pool.submit(grade_submission, module, sub, digest, options)
+                    pending[job] = (sub, digest)
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     sub, digest = pending.pop(future)
@@ -246,7 +258,7 @@ def _round(module: Module, todo: list, jobs: int, options: GradeOptions):
                     except BrokenProcessPool:
                         return [(sub, digest), *pending.values()], list(reversed(queue))
                     except Exception as exc:  # the guard: nothing stops the class
-                        yield _error(sub, "", GRADER_ERROR.format(what=_what(exc)), module, options)
+                        yield grader_error(sub, _what(exc), module, options)
     finally:
         for zygote in zygotes:
             zygote.close()
@@ -264,22 +276,31 @@ def _init_worker(zygotes, slots) -> None:
     _zygote = zygotes[slots.get()]
 
 
-def _grade_one(module: Module, sub: Submission, digest: str, options: GradeOptions) -> Outcome:
-    """In a worker: unpack if needed, grade, and return the learner's outcome, whatever
-    happens (a grader error is that learner's row, never the end of the batch)."""
+def grade_submission(
+    module: Module,
+    sub: Submission,
+    digest: str,
+    options: GradeOptions,
+    zygote: Zygote | None = None,
+) -> Outcome:
+    """In a worker (this pool's, or a cluster's with its own `zygote`): unpack if needed, grade,
+    and return the learner's outcome, whatever happens (a grader error is that learner's row,
+    never the end of the batch)."""
     started = time.monotonic()
     try:
-        report = _graded(module, sub, options)
+        report = _graded(module, sub, options, zygote or _zygote)
     except (ArchiveError, CourseError) as exc:
         why = f"{sub.path.name}: {exc}" if isinstance(exc, ArchiveError) else exc.message
         return _error(sub, digest, why, module, options)
     except Exception as exc:  # the guard: nothing stops the class
-        return _error(sub, "", GRADER_ERROR.format(what=_what(exc)), module, options)
+        return grader_error(sub, _what(exc), module, options)
     report.target = sub.path.name
     return Outcome(sub.learner, digest, report, round(time.monotonic() - started, 3))
 
 
-def _graded(module: Module, sub: Submission, options: GradeOptions) -> GradeReport:
+def _graded(
+    module: Module, sub: Submission, options: GradeOptions, zygote: Zygote | None
+) -> GradeReport:
     """The report of one submission, a zip unpacked into a private folder first."""
     from grader.grade import grade
 
@@ -290,7 +311,7 @@ def _graded(module: Module, sub: Submission, options: GradeOptions) -> GradeRepo
             target.mkdir()
             extract(sub.path, target)
         try:
-            return grade(module, target, options, zygote=_zygote)
+            return grade(module, target, options, zygote=zygote)
         except CourseError as exc:  # paths as the instructor knows them, from the submission
             forms = sorted({os.path.relpath(target), str(target)}, key=len, reverse=True)
             for form in forms:  # the longer first: one may hold the other
@@ -300,6 +321,12 @@ def _graded(module: Module, sub: Submission, options: GradeOptions) -> GradeRepo
 
 def _what(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def grader_error(sub: Submission, what: str, module: Module, options: GradeOptions) -> Outcome:
+    """A learner the grader failed, through no fault of theirs: zero, and no content hash, so
+    that the next run grades them again."""
+    return _error(sub, "", GRADER_ERROR.format(what=what), module, options)
 
 
 def _error(
