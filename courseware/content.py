@@ -7,13 +7,21 @@ collected across all files and raised together as one `ContentError` (file:line:
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from courseware import starters, yamlfile
 from courseware.errors import ContentError, CourseError, Problem
@@ -30,8 +38,10 @@ NO_ROOT = (
 )
 PACKAGED = Path(__file__).resolve().parent / "data"  # where a wheel puts the content
 
+MAX_POINTS = 1000  # of one exercise: what the learner's data folder may record, too
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")]
+CheckName = Annotated[str, StringConstraints(pattern=r"^test_[a-z0-9_]+$")]
 
 
 class _Strict(BaseModel):
@@ -56,13 +66,26 @@ class ObjectiveSchema(_Strict):
     text: Text
 
 
+class HintSchema(_Strict):
+    """One rung of the hint ladder: plain text (for any failure), or its text and the checks
+    (test function names of the check module) it helps with."""
+
+    text: Text
+    checks: list[CheckName] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, value: object) -> object:
+        return {"text": value} if isinstance(value, str) else value
+
+
 class ExerciseSchema(_Strict):
     id: Annotated[str, StringConstraints(pattern=r"^\d\d_[a-z0-9_]+$")]
     title: Text
     file: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.py$")]
-    points: int = Field(ge=1)
+    points: int = Field(ge=1, le=MAX_POINTS)
     objectives: list[Slug] = Field(min_length=1)
-    hints: list[Text] = Field(min_length=1)
+    hints: list[HintSchema] = Field(min_length=1)
 
 
 class ManifestSchema(_Strict):
@@ -96,15 +119,22 @@ class Exercise:
     file: str
     points: int
     objectives: tuple[str, ...]
-    hints: tuple[str, ...]
+    hints: tuple[str, ...]  # the ladder, from a nudge to nearly the answer
     statement: Path
     starter: Starter
     solution: Path
     check: Path
+    hint_checks: tuple[tuple[str, ...], ...] = ()  # per hint, the checks it helps with
 
     @property
     def number(self) -> int:
         return int(self.id[:2])
+
+    def hint_order(self, failing: str | None) -> tuple[int, ...]:
+        """The ladder's indexes in the order to show them: the hints of the `failing` check
+        first, then the whole ladder."""
+        own = [i for i, checks in enumerate(self.hint_checks) if failing in checks]
+        return (*own, *(i for i in range(len(self.hints)) if i not in own))
 
 
 @dataclass(frozen=True)
@@ -179,6 +209,7 @@ def load_module(root: Path | None = None) -> Module:
                 problems.append(doc.problem(("exercises", i, "objectives", j), _unknown(obj)))
         at = doc.problem(("exercises", i, "id"), "")
         exercises.append(_exercise(root, ex, approved.get(ex.id), at, problems))
+        _hint_checks(exercises[-1], doc, i, problems)
 
     lesson = root / schema.lesson
     if not lesson.is_file():
@@ -227,11 +258,12 @@ def _exercise(
         file=ex.file,
         points=ex.points,
         objectives=tuple(ex.objectives),
-        hints=tuple(ex.hints),
+        hints=tuple(h.text for h in ex.hints),
         statement=root / "exercises" / ex.id / "README.md",
         starter=starter,
         solution=root / "solutions" / ex.id / ex.file,
         check=root / "grader" / "checks" / f"check_{ex.id}.py",
+        hint_checks=tuple(tuple(h.checks) for h in ex.hints),
     )
 
     for role in ("statement", "solution", "check"):
@@ -251,6 +283,37 @@ def _exercise(
                 f"{exercise.check.relative_to(root)} add up to {declared}"
             )
     return exercise
+
+
+def _hint_checks(ex: Exercise, doc: yamlfile.Document, i: int, problems: list[Problem]) -> None:
+    """Every check a hint names is a check of the exercise's module: a typo would silently
+    keep the hint from the learners who fail that check."""
+    if not any(ex.hint_checks):
+        return
+    try:
+        known = check_names(ex.check)
+    except (OSError, SyntaxError):  # reported with the check module itself
+        return
+    for j, checks in enumerate(ex.hint_checks):
+        for k, name in enumerate(checks):
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                also = f"; did you mean '{close[0]}'?" if close else ""
+                where = ("exercises", i, "hints", j, "checks", k)
+                message = f"exercise {ex.id}: '{name}' is not a check of {ex.check.name}{also}"
+                problems.append(doc.problem(where, message))
+
+
+def check_names(check_file: Path) -> set[str]:
+    """The names of the checks a check module defines (`def test_x` or `test_x = ...`), read
+    from its syntax tree."""
+    names = set()
+    for node in ast.parse(check_file.read_text("utf-8"), str(check_file)).body:
+        if isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {name for name in names if name.startswith("test_")}
 
 
 def check_points(check_file: Path) -> int:
