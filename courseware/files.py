@@ -9,6 +9,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 MAX_LEARNER_FILE = 1 << 20  # 1 MiB: far more than any exercise needs
@@ -64,7 +65,14 @@ def learner_files(folder: Path | str | bytes) -> list[bytes]:
     """The regular files under a learner's folder, as sorted paths relative to it, in bytes
     (a learner's file names need not be UTF-8). Links are neither followed nor listed, nor
     FIFOs or devices; past MAX_LEARNER_ENTRIES files and folders, OSError."""
-    root, found, pending, seen = os.fsencode(folder), [], [b""], 0
+    return sorted(name for name, e in learner_entries(folder) if e.is_file(follow_symlinks=False))
+
+
+def learner_entries(folder: Path | str | bytes) -> Iterator[tuple[bytes, os.DirEntry]]:
+    """Every entry under a learner's folder (links, FIFOs and devices included, never
+    followed), with its path relative to the folder, in bytes; past MAX_LEARNER_ENTRIES
+    files and folders, OSError."""
+    root, pending, seen = os.fsencode(folder), [b""], 0
     while pending:
         relative = pending.pop()
         with os.scandir(os.path.join(root, relative) if relative else root) as entries:
@@ -75,9 +83,7 @@ def learner_files(folder: Path | str | bytes) -> list[bytes]:
                 name = os.path.join(relative, entry.name) if relative else entry.name
                 if entry.is_dir(follow_symlinks=False):
                     pending.append(name)
-                elif entry.is_file(follow_symlinks=False):
-                    found.append(name)
-    return sorted(found)
+                yield name, entry
 
 
 def learner_digest(path: Path | str | bytes, limit: int = MAX_HASHED_BYTES) -> str:
