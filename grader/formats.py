@@ -44,6 +44,8 @@ def _json_test(case: Case) -> dict:
         entry.update(check=case.check, device=case.device, seconds=case.seconds)
     if case.detail:
         entry["detail"] = case.detail
+    if case.figures:
+        entry["figures"] = [figure.to_dict() for figure in case.figures]
     return entry
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -13,6 +14,8 @@ from unittest import mock
 
 from courseware.content import Exercise, Module
 from courseware.errors import CourseError
+from courseware.exercise_cells import SUFFIX as NOTEBOOK
+from courseware.exercise_cells import Staging
 from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
 from courseware.starters import is_starter
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
@@ -66,11 +69,23 @@ class GradeOptions:
 def grade(
     module: Module, target: Path, options: GradeOptions | None = None, zygote: Zygote | None = None
 ) -> GradeReport:
-    """Grade the learner files found at `target` (a file, an exercise folder, or any folder).
-    Pass a running `zygote` to grade many targets without importing torch again each time."""
+    """Grade the learner files found at `target` (a file, an exercise folder, or any folder;
+    a notebook's exercise cells count as the files they stand for). Pass a running `zygote`
+    to grade many targets without importing torch again each time."""
+    with tempfile.TemporaryDirectory(prefix="course-notebooks-") as folder:
+        return _grade(module, target, options, zygote, Staging(module, Path(folder)))
+
+
+def _grade(
+    module: Module,
+    target: Path,
+    options: GradeOptions | None,
+    zygote: Zygote | None,
+    notebooks: Staging,
+) -> GradeReport:
     options = options or GradeOptions()
     started = time.monotonic()
-    found = discover(module, target)
+    found = discover(module, target, notebooks)
     wanted = [module.exercise(e) for e in options.exercises] or list(found)
     files: dict[str, Path] = {}
     results: dict[str, ExerciseResult] = {}
@@ -78,7 +93,9 @@ def grade(
         if ex not in wanted or ex not in found:
             continue
         path = found[ex]
-        result = ExerciseResult(ex.id, ex.title, ex.points, _shown(path), "graded", hints=ex.hints)
+        shown = _shown(notebooks.origin(path))
+        result = ExerciseResult(ex.id, ex.title, ex.points, shown, "graded", hints=ex.hints)
+        result.notes = list(notebooks.notes.get(path, ()))
         if path is None:
             result.state, result.message = (
                 NOT_ATTEMPTED,
@@ -88,9 +105,7 @@ def grade(
             result.state = NOT_ATTEMPTED
             beside = path.parent / ex.statement.name  # the learner's copy, in a workspace
             statement = beside if beside.is_file() else ex.statement
-            result.message = NOT_ATTEMPTED_MESSAGE.format(
-                file=_shown(path), statement=_shown(statement)
-            )
+            result.message = NOT_ATTEMPTED_MESSAGE.format(file=shown, statement=_shown(statement))
         else:
             files[ex.id] = path
         results[ex.id] = result
@@ -216,14 +231,19 @@ def _secrets(module: Module) -> tuple[str, ...]:
     return tuple(str(p) for p in [*files, *folders] if p.exists())
 
 
-def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
-    """Map each exercise to the learner's file at `target` (None where there is none)."""
+def discover(
+    module: Module, target: Path, notebooks: Staging | None = None
+) -> dict[Exercise, Path | None]:
+    """Map each exercise to the learner's file at `target` (None where there is none); with
+    `notebooks`, the exercise cells of the notebooks there are staged as files and count too."""
     try:
         target.stat()
     except FileNotFoundError:
         raise CourseError(f"{target}: no such file or folder.") from None
     except OSError as exc:
         raise CourseError(f"{target}: cannot be read ({exc.strerror}).") from None
+    if notebooks is not None and target.suffix == NOTEBOOK and not target.is_dir():
+        return dict(notebooks.stage(target))
     if target.is_file():
         ex = module.by_file(target.name)
         if ex is None:
@@ -238,15 +258,19 @@ def discover(module: Module, target: Path) -> dict[Exercise, Path | None]:
             return {ex: path if os.path.lexists(path) else None}
     found: dict[Exercise, Path | None] = {}
     named = _find(target, {ex.file for ex in module.exercises})
+    for notebook in named.pop(NOTEBOOK, []) if notebooks is not None else []:
+        for ex, path in notebooks.stage(notebook).items():
+            named.setdefault(ex.file, []).append(path)
+    origin = notebooks.origin if notebooks is not None else (lambda path: path)
     for ex in module.exercises:
         matches = named.get(ex.file, [])
         if len(matches) > 1:
-            listed = "\n  ".join(str(m) for m in matches[:5])
+            listed = "\n  ".join(str(origin(m)) for m in matches[:5])
             listed += f"\n  … and {len(matches) - 5} more" if len(matches) > 5 else ""
             raise CourseError(
                 f"found {len(matches)} files named {ex.file} under {target}:\n  {listed}\n"
                 f"Keep one copy (move the others out of {target}), or grade one file, e.g. "
-                f"`course grade {_shown(matches[0])}`."
+                f"`course grade {_shown(origin(matches[0]))}`."
             )
         found[ex] = matches[0] if matches else None
     return found
@@ -264,6 +288,8 @@ def _find(folder: Path, names: set[str]) -> dict[str, list[Path]]:
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not d.startswith("."))
         for name in names.intersection(filenames):
             hits.setdefault(name, []).append(Path(dirpath) / name)
+        for name in sorted(f for f in filenames if f.endswith(NOTEBOOK)):
+            hits.setdefault(NOTEBOOK, []).append(Path(dirpath) / name)
     return hits
 
 

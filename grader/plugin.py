@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from grader.checking import CheckFailure
+from grader.figures import take_recorded
 from grader.learner import Learner
 from grader.results import BLOCKED, ERROR, FAILED, NOT_RUN, PASSED, CheckResult
 from grader.sandbox import Limits
@@ -119,6 +120,7 @@ class GradePlugin:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self._started[item.nodeid] = time.monotonic()
+        take_recorded()  # none of an earlier check's figures
         marker = item.get_closest_marker("depends")
         absent = _device(item) not in (None, *self.config.devices)  # not run, whatever it needs
         for name in marker.args if marker and not absent else ():
@@ -180,6 +182,7 @@ class GradePlugin:
                 message=message,
                 detail=capped(detail.strip()),
                 device=device,
+                figures=take_recorded(),
                 seconds=round(
                     time.monotonic() - self._started.get(item.nodeid, time.monotonic()), 3
                 ),

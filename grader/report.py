@@ -10,6 +10,7 @@ from typing import IO
 
 import click
 
+from grader.figures import text_plot
 from grader.results import BLOCKED, GRADED, NOT_RUN, PASSED, ExerciseResult, GradeReport
 
 MARKS = {PASSED: "✓", BLOCKED: "–", NOT_RUN: "·"}
@@ -21,6 +22,7 @@ ISOLATION_WORDS = {
     "limits": "limits",
 }
 NEXT_STEP = "Run with --hints for the next hint, -v for every check and the tracebacks."
+NEXT_STEP_WITH_HINTS = "Run with -v for every check and the tracebacks."
 
 
 def use_colour(stream: IO | None = None) -> bool:
@@ -30,9 +32,12 @@ def use_colour(stream: IO | None = None) -> bool:
     )
 
 
-def terminal(report: GradeReport, verbose: bool = False, colour: bool | None = None) -> str:
+def terminal(
+    report: GradeReport, verbose: bool = False, colour: bool | None = None, hints: bool = False
+) -> str:
     """The learner's view: a line per exercise, each failing check's message, the total.
-    Coloured when `colour` says so (default: when stdout wants colour)."""
+    Coloured when `colour` says so (default: when stdout wants colour); `hints` when the
+    hints follow it (then it does not advise --hints)."""
     colour = use_colour() if colour is None else colour
 
     def style(text: str, **kw) -> str:
@@ -45,7 +50,7 @@ def terminal(report: GradeReport, verbose: bool = False, colour: bool | None = N
     total = f"Total: {report.score:g}/{report.max_score:g}"
     lines.append(style(total, bold=True) + f"   ({_isolation_summary(report)})")
     if not report.all_passed:
-        lines.append(NEXT_STEP)
+        lines.append(NEXT_STEP_WITH_HINTS if hints else NEXT_STEP)
     return "\n".join(lines)
 
 
@@ -55,6 +60,7 @@ def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:
     tone = "green" if ex.complete else "yellow" if ex.score else "red"
     head = f"{ex.id}  {ex.title} ({ex.file or 'no file'})"
     lines = [f"{head:<60} {style(score, fg=tone, bold=True)}"]
+    lines += [_indent(f"Note: {note}.", 4) for note in ex.notes]
     blocked = sum(c.state == BLOCKED for c in ex.checks)
     shown_blocked, said = False, set()
     for case in ex.cases(not_run=verbose):
@@ -75,6 +81,8 @@ def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:
                 said.add(case.output)
             if verbose and case.detail:
                 lines.append(_indent(case.detail, 6))
+            for figure in case.figures if verbose else ():
+                lines.append(textwrap.indent(text_plot(figure), " " * 6))
     return lines
 
 

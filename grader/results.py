@@ -9,13 +9,49 @@ reaches a writer is already safe.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from grader.sanitize import Sanitised
 
 if TYPE_CHECKING:
     from courseware.content import Exercise
+
+
+@dataclass(frozen=True)
+class Series:
+    """One curve of a figure: a label and its values (None where a value is not finite)."""
+
+    label: str
+    y: tuple[float | None, ...]
+    x: tuple[float, ...] | None = None  # None: 0, 1, 2, ...
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What a check that compares curves draws: the learner's over the reference's, made
+    from the runner's replies and the checker's own values, never by running learner code."""
+
+    title: str
+    series: tuple[Series, ...]
+    caption: str = ""  # the case it shows, e.g. "nn.RNN(3, 8, 1) over 12 steps"
+    xlabel: str = ""
+    ylabel: str = ""
+    log_y: bool = False
+    points: bool = False  # markers (a value per sequence), not lines
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Figure:
+        """A figure read back from a JSON report."""
+        series = tuple(
+            Series(s["label"], tuple(s["y"]), tuple(s["x"]) if s.get("x") else None)
+            for s in data["series"]
+        )
+        return cls(**{**data, "series": series})
+
 
 PASSED, FAILED, BLOCKED, ERROR = "passed", "failed", "blocked", "error"
 NOT_ATTEMPTED, NOT_RUN = "not_attempted", "not_run"
@@ -38,6 +74,7 @@ class Case:
     device: str | None = None
     seconds: float = 0.0
     detail: str = ""
+    figures: tuple[Figure, ...] = ()
 
     @property
     def status(self) -> str:
@@ -59,6 +96,7 @@ class CheckResult(Sanitised):
     detail: str = ""  # tracebacks and printed output, shown with -v
     device: str | None = None
     seconds: float = 0.0
+    figures: list[Figure] = field(default_factory=list)  # curves the check compared
 
     @property
     def passed(self) -> bool:
@@ -79,6 +117,7 @@ class ExerciseResult(Sanitised):
     checks: list[CheckResult] = field(default_factory=list)
     isolation: dict = field(default_factory=dict)
     output: str = ""  # the tail of what the learner's code printed
+    notes: list[str] = field(default_factory=list)  # how a notebook's cells were read
 
     @property
     def score(self) -> float:
@@ -95,7 +134,7 @@ class ExerciseResult(Sanitised):
     def summary(self) -> dict:
         """The exercise as plain data: its state and score, without the checks."""
         return {"id": self.id, "title": self.title, "file": self.file, "state": self.state,
-                "score": self.score, "max_score": self.max_score}  # fmt: skip
+                "score": self.score, "max_score": self.max_score, "notes": self.notes}  # fmt: skip
 
     def cases(self, not_run: bool = False) -> Iterator[Case]:
         """This exercise's lines: one for an exercise that did not run, else one per check
@@ -107,7 +146,7 @@ class ExerciseResult(Sanitised):
             if c.state != NOT_RUN or not_run:
                 yield Case(
                     c.exercise, f"{self.id} {c.title}", c.title, c.state, c.score, c.max_score,
-                    c.message, c.name, c.device, c.seconds, c.detail,
+                    c.message, c.name, c.device, c.seconds, c.detail, tuple(c.figures),
                 )  # fmt: skip
 
 

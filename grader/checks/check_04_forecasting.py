@@ -19,6 +19,7 @@ import torch
 
 from grader.checking import call, defines, depends, error_message, fail, points, tensor
 from grader.checking.values import close, max_difference, shape
+from grader.figures import curve, record_figure
 from grader.learner import Learner
 from grader.probes.models import RecordingForecaster, recording_forecaster
 
@@ -125,6 +126,13 @@ def test_fit_learns(learner: Learner, reference: ModuleType) -> None:
     reply = run_fit(learner, reference)
     _, targets = held_out_windows(reference)
     y = reply["y"]
+    record_figure(
+        "One-step forecasts of the held-out series",
+        curve("true series", targets, range(TRAIN, TRAIN + TEST)),
+        curve("your fitted model", y, range(TRAIN, TRAIN + TEST)),
+        xlabel="time step",
+        ylabel="value",
+    )
     if not bool(torch.isfinite(y).all()):
         fail(NOT_FINITE)
     mse = float(((y - targets) ** 2).mean())

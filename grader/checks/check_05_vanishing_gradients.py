@@ -16,6 +16,7 @@ import torch
 
 from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.values import shape
+from grader.figures import curve, record_figure
 from grader.learner import Learner
 from grader.probes.gradients import LAYERS, recurrent_layer
 
@@ -209,6 +210,15 @@ def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
         fail(DTYPE.format(dtype=inputs.dtype, got=got.dtype))
     model = case.layer()
     expected = reference.input_gradient_norms(model, inputs)
+    record_figure(
+        "Gradient norm per time step",
+        curve("reference", expected),
+        curve("yours", got),
+        caption=what,
+        xlabel="time step t",
+        ylabel="norm of d(sum y_T)/dx_t",
+        log_y=True,
+    )
     tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
     if same_norms(got, expected, tolerance):
         return

@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.values import close, dims, max_difference, shape, tolerance
+from grader.figures import record_read_steps
 from grader.learner import Learner
 from grader.probes.common import canonical_parameters
 
@@ -126,6 +127,7 @@ class Batch:
             replayed = mistakes(net, self.x, self.lengths)
         if y.shape != expected.shape:
             fail(shape_message(y, self.case, self.x.size(0), net))
+        record_read_steps(net, self.x, self.lengths, y, tolerance(device))
         if not close(y, expected, *tolerance(device)):
             for cause, candidate in replayed.items():
                 if close(y, candidate, *tolerance(device)):
