@@ -77,18 +77,19 @@ def call(
             fail(TODO_LEFT.format(function=function_of(error, learner, what)))
         if not allow_error:
             hint = explain(error, reply) if explain else ""
-            fail(error_message(error, what, hint), error_detail(error))
+            fail(error_message(error, what, hint, str(learner.path)), error_detail(error))
     if "wrong_type" in reply:
         call_name = reply.get("call", what)
         fail(WRONG_TYPE.format(call=call_name, got=reply["wrong_type"], expected=expected))
     return reply
 
 
-def error_message(error: dict, what: str, hint: str = "") -> str:
+def error_message(error: dict, what: str, hint: str = "", filename: str = "") -> str:
     """The learner's exception: where, its first line, and what it means there (`hint`, or
-    the plain meaning of that exception)."""
+    the plain meaning of that exception; `filename`, the learner's, tells whether it came
+    from inside a library call)."""
     message = errors.first_line(error.get("message", ""))
-    return f"{raised(error, what, message)}\n{hint or errors.explain(error)}"
+    return f"{raised(error, what, message)}\n{hint or errors.explain(error, filename)}"
 
 
 def error_detail(error: dict) -> str:

@@ -9,13 +9,25 @@ import re
 MAX_MESSAGE = 200  # characters of the exception's own message shown; -v shows all of it
 
 
-def explain(error: dict) -> str:
-    """A plain explanation of a learner's exception (`error` as the runner describes it)."""
+def explain(error: dict, filename: str = "") -> str:
+    """A plain explanation of a learner's exception (`error` as the runner describes it; the
+    learner's `filename` tells its own lines from a library's)."""
     text = error.get("message", "")
     for pattern, explanation in MEANINGS:
         if found := re.search(pattern, text):
             return explanation.format(*found.groups())
-    return BY_TYPE.get(error.get("type", ""), UNKNOWN).format(kind=error.get("type", "an error"))
+    kind = error.get("type", "an error")
+    if filename and in_library(error, filename):
+        return IN_LIBRARY.format(kind=kind)
+    return BY_TYPE.get(error.get("type", ""), UNKNOWN).format(kind=kind)
+
+
+def in_library(error: dict, filename: str) -> bool:
+    """The exception came from inside a library function that the learner's line called
+    (torch's nn.LSTM, say), not from an operation written on that line: the traceback's last
+    frame is not in the learner's file."""
+    frames = re.findall(r'File "([^"]*)", line \d+, in ', error.get("traceback", ""))
+    return bool(error.get("line")) and bool(frames) and frames[-1] != filename
 
 
 def first_line(text: str) -> str:
@@ -62,10 +74,16 @@ MEANINGS = [
         "(num_layers, batch, hidden_size), with the batch read the way the LSTM reads its input.",
     ),
     (
-        r"(dtype|scalar type)",
+        r"(same dtype|expected scalar type \w+ but found|can't be cast to the desired output type|"
+        r"dtype \(torch\.\w+\) does not match)",
         "Tensors of two dtypes met in one operation. A tensor made with torch.zeros or "
         "torch.tensor is float32 unless told otherwise: make it with the input's dtype, e.g. "
         "x.new_zeros(...).",
+    ),
+    (
+        r"(dtype|scalar type)",
+        "A tensor on this line has a dtype that the operation does not take; the message above "
+        "names the one it wanted. Print the .dtype of what the line uses.",
     ),
     (
         r"Expected all tensors to be on the same device",
@@ -138,3 +156,8 @@ BY_TYPE = {
     "MemoryError": "The code asked for more memory than the grader allows.",
 }
 UNKNOWN = "Python stopped your code on this line with {kind}."
+IN_LIBRARY = (
+    "The {kind} came from inside the library call on this line, not from this line's own "
+    "operations: something that call was given (an argument, perhaps made on an earlier line, "
+    "or the layer itself) is not what it expects. Print the shapes and dtypes it gets."
+)

@@ -15,7 +15,7 @@ import math
 import torch
 
 from grader.checking import call, defines, depends, fail, points
-from grader.checking.values import close, near
+from grader.checking.values import close, dims, near
 from grader.learner import Learner
 from grader.probes.models import TinySequenceModel, make_criterion, setup
 
@@ -178,13 +178,17 @@ def replay(step_fn, problem: tuple) -> dict | None:
     return {"params": params}
 
 
-def gradients_changed(reply: dict, problem: tuple, step: int) -> bool:
-    """The optimizer.step() of the learner's step `step` found gradients of another norm than
-    the backward pass from the parameters that step started from: something changed .grad in
-    between."""
-    found = step_norms(reply)[step - 1]
-    if len(found) != 1:
-        return False
+def gradient_problem(reply: dict, problem: tuple, step: int) -> str:
+    """For a step that cleared .grad, then ran backward and step: what the runner saw of its
+    gradients when they explain a wrong update. Changed between backward and step (the norm
+    that optimizer.step() found is not the one backward left), or not those of the right loss
+    (backward left another norm than criterion(model(inputs), targets) gives from the
+    parameters the step started from); "" when neither was seen."""
+    found, after = step_norms(reply)[step - 1], step_norms(reply, "backward")[step - 1]
+    if len(found) != 1 or not after:
+        return ""
+    if not near(found[0], after[-1]):
+        return GRADIENTS_CHANGED
     recipe, weights, _, batches = problem
     start = [weights, *reply["params"]][step - 1]
     model, _, criterion = setup(recipe, start, [torch.zeros_like(w) for w in start])
@@ -192,7 +196,7 @@ def gradients_changed(reply: dict, problem: tuple, step: int) -> bool:
     x, y = batches[step - 1]
     criterion(model(x), y).backward()
     norm = float(torch.stack([p.grad.norm() for p in model.parameters()]).norm())
-    return not near(found[0], norm)
+    return "" if near(after[-1], norm) else OTHER_GRADIENTS
 
 
 def loss_with(recipe: dict, params: list[torch.Tensor], x, y) -> float:
@@ -210,7 +214,7 @@ def run(learner: Learner, problem: tuple) -> dict:
         learner,
         "training.steps",
         "Your train_step",
-        explain=lambda error, _: swapped_hint(recipe),
+        explain=lambda error, reply: loss_hint(recipe, reply.get("loss"), batches[0][1]),
         recipe=recipe,
         weights=weights,
         stale=stale,
@@ -218,11 +222,61 @@ def run(learner: Learner, problem: tuple) -> dict:
     )
 
 
-def swapped_hint(recipe: dict) -> str:
-    """For a loss that takes targets of another kind, the likely cause of an error."""
-    if recipe["criterion"] == "mse":
+def loss_hint(recipe: dict, given, targets: torch.Tensor) -> str:
+    """What the criterion call that raised was given, as the runner saw it: the arguments
+    swapped only when the targets came first and the model's output second; "" when the
+    error was not raised inside the criterion."""
+    args = [argument(a) for a in given[:2]] if type(given) is list else []
+    if len(args) != 2 or None in args:
         return ""
-    return SWAPPED_ERROR.format(criterion=LOSSES[recipe["criterion"]])
+    criterion = LOSSES[recipe["criterion"]]
+    if args[0]["role"] in TARGETS and args[1]["role"] == "output":
+        return SWAPPED_ERROR.format(criterion=criterion)
+    return LOSS_GIVEN.format(
+        criterion=criterion, first=said(args[0]), second=said(args[1]), **wanted(recipe, targets)
+    )
+
+
+def argument(found) -> dict | None:
+    """One argument of the criterion as the runner described it, if well formed."""
+    if type(found) is not dict:
+        return None
+    if set(found) == {"kind"} and type(found["kind"]) is str:
+        return {"kind": found["kind"][:MAX_WORDS], "role": "other"}
+    sizes, dtype, role = found.get("shape"), found.get("dtype"), found.get("role")
+    if type(sizes) is not list or len(sizes) > 8 or not all(type(n) is int for n in sizes):
+        return None
+    if type(dtype) is not str or len(dtype) > 20 or role not in ROLES:
+        return None
+    return {"shape": sizes, "dtype": dtype, "role": role}
+
+
+def said(arg: dict) -> str:
+    """An argument of the criterion, in words: 'a tensor of shape (5,) float32 (the targets
+    converted to float32)'."""
+    if "kind" in arg:
+        return arg["kind"]
+    what = f"a tensor of shape {dims(arg['shape'])} {arg['dtype']}"
+    return what + ROLES[arg["role"]].format(dtype=arg["dtype"])
+
+
+def wanted(recipe: dict, targets: torch.Tensor) -> dict:
+    """The shapes and dtypes of what the criterion takes in this recipe."""
+    output = dims((targets.size(0), recipe["sizes"][-1]))
+    return {"output": output, "targets": f"{dims(targets.shape)} {str(targets.dtype)[6:]}"}
+
+
+def loss_arguments(reply: dict, step: int) -> str:
+    """What the criterion was given in a step, when it is not (the model's output, the
+    targets as given): an observation for a message; "" otherwise."""
+    calls = reply.get("loss")
+    found = calls[step - 1] if type(calls) is list and len(calls) >= step else None
+    if type(found) is not list or not found or type(found[0]) is not list:
+        return ""
+    args = [argument(a) for a in found[0][:2]]
+    if len(args) != 2 or None in args or [a["role"] for a in args] == ["output", "targets"]:
+        return ""
+    return LOSS_SEEN.format(first=said(args[0]), second=said(args[1]))
 
 
 def same_params(a, b) -> bool:
@@ -236,10 +290,11 @@ def clip_norms(reply: dict) -> list[float]:
     return found[:STEPS]
 
 
-def step_norms(reply: dict) -> list[list[float]]:
-    """For each step, the gradient norms its optimizer.step() calls found: finite numbers only
-    (the runner is the learner's process; whatever else it sends counts as none)."""
-    norms = reply.get("norms")
+def step_norms(reply: dict, key: str = "norms") -> list[list[float]]:
+    """For each step, the gradient norms its optimizer.step() calls found (`key` "backward":
+    those its backward passes left): finite numbers only (the runner is the learner's
+    process; whatever else it sends counts as none)."""
+    norms = reply.get(key)
     norms = norms if type(norms) is list else []
     return [
         [n for n in found if type(n) is float and math.isfinite(n)] if type(found) is list else []
@@ -273,10 +328,16 @@ def judge_parameters(learner: Learner, name: str, seed: int) -> None:
             if replayed and all(map(same_params, reply["params"], replayed["params"])):
                 fail(cause_message(cause, reply["calls"]))
         diff = max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
-        calls = ", ".join(reply["calls"][step - 1]) or "nothing"
-        if cleared_first(reply["calls"][step - 1]) and gradients_changed(reply, problem, step):
-            fail(GRADIENTS_CHANGED.format(step=step, recipe=described(problem[0]), calls=calls))
-        fail(WRONG.format(step=step, recipe=described(problem[0]), diff=diff, calls=calls))
+        done = reply["calls"][step - 1]
+        facts = {"step": step, "recipe": described(problem[0]), "calls": ", ".join(done)}
+        facts["calls"] = facts["calls"] or "nothing"
+        seen = loss_arguments(reply, step)
+        if "step" in done and stepped(reply, step) == 0:
+            fail(OTHER_OPTIMIZER.format(**facts))
+        if cleared_first(done) and (found := gradient_problem(reply, problem, step)):
+            fail(found.format(**facts) + seen)
+        wrong = WRONG_IN_ORDER if in_right_order(done) else WRONG
+        fail(wrong.format(diff=diff, **facts) + seen)
 
 
 def cause_message(cause: str, calls: list[list[str]]) -> str:
@@ -297,6 +358,24 @@ def zero_grad_between(calls: list[str]) -> bool:
         return False
     after = calls[calls.index("backward") :]
     return "step" in after and "zero_grad" in after[: after.index("step")]
+
+
+def stepped(reply: dict, step: int) -> int | None:
+    """How often the optimizer the step was given stepped in it (None: not known)."""
+    counts = reply.get("stepped")
+    found = counts[step - 1] if type(counts) is list and len(counts) >= step else None
+    return found if type(found) is int else None
+
+
+def in_right_order(calls: list[str]) -> bool:
+    """A step's calls are a right step's: zero_grad, forward and loss before one backward,
+    then one step, and no zero_grad between backward and step."""
+    if [c for c in calls if c in ("backward", "step")] != ["backward", "step"]:
+        return False
+    before = calls[: calls.index("backward")]
+    return (
+        cleared_first(calls) and not zero_grad_between(calls) and {"forward", "loss"} <= set(before)
+    )
 
 
 def cleared_first(calls: list[str]) -> bool:
@@ -362,6 +441,19 @@ WRONG = (
     "The right order is zero_grad, forward, loss = criterion(outputs, targets), backward, step, "
     "with the optimizer you are given."
 )
+WRONG_IN_ORDER = (
+    "After step {step} ({recipe}) your parameters differ from the reference's (largest "
+    "difference {diff:.3g}) and match none of the usual mistakes. Your step called {calls}, "
+    "in the right order, with the optimizer it was given; what else differs is not known "
+    "here. Compare the rest of your step with loss = criterion(model(inputs), targets), "
+    "loss.backward(), optimizer.step(), nothing changed in between."
+)
+OTHER_OPTIMIZER = (
+    "After step {step} ({recipe}) your parameters differ from the reference's: your step "
+    "called step() of another optimizer, never of the one it was given (it called: {calls}). "
+    "Another optimizer has its own settings and state (a new one made in the step starts its "
+    "momentum or Adam's running averages from zero each time). Use the optimizer you are given."
+)
 GRADIENTS_CHANGED = (
     "After step {step} ({recipe}) your parameters differ from the reference's, and the gradients "
     "that optimizer.step() found are not those your loss.backward() computed: your step "
@@ -369,10 +461,29 @@ GRADIENTS_CHANGED = (
     "called: {calls}. Between backward and step only clipping the gradient NORM, "
     "clip_grad_norm_(model.parameters(), max_norm), as the lesson does, is allowed."
 )
-SWAPPED_ERROR = (
-    "With {criterion}, this error usually means the arguments are swapped: PyTorch losses "
-    "take criterion(outputs, targets), the prediction first."
+OTHER_GRADIENTS = (
+    "After step {step} ({recipe}) your parameters differ from the reference's: the gradients "
+    "your loss.backward() left in .grad are not those of criterion(model(inputs), targets) "
+    "from the parameters the step started from, so what was backpropagated differs. Your step "
+    "called: {calls}."
 )
+LOSS_SEEN = " Your criterion was given {first}, then {second}."
+SWAPPED_ERROR = (
+    "Your {criterion} was given the targets first and the model's output second: PyTorch "
+    "losses take criterion(outputs, targets), the prediction first."
+)
+LOSS_GIVEN = (
+    "Your {criterion} was given {first}, then {second}. It takes the model's output, of shape "
+    "{output} float32, then the targets as train_step was given them, {targets}."
+)
+ROLES = {  # what an argument of the criterion was, as the runner saw it
+    "output": " (the model's output)",
+    "targets": " (the targets as given)",
+    "targets converted": " (the targets converted to {dtype})",
+    "other": "",
+}
+TARGETS = ("targets", "targets converted")
+MAX_WORDS = 120  # characters of a description of what the criterion was given
 RETURNED_TENSOR = (
     "train_step returned a tensor{grad}; return the loss as a Python float, loss.item(). A "
     "caller that adds up losses (total += loss) would otherwise keep every step's tensor, and "

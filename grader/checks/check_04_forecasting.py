@@ -311,7 +311,8 @@ def run_fit(learner: Learner, reference: ModuleType, epochs: int | None = None) 
     )
     if "forward_error" in reply:
         error = reply["forward_error"]
-        fail(error_message(error, f"Your fitted model, given a window of shape {ONE_WINDOW},"))
+        what = f"Your fitted model, given a window of shape {ONE_WINDOW},"
+        fail(error_message(error, what, filename=str(learner.path)))
     if not reply["lstm"]:
         fail(NO_LSTM.format(kinds=", ".join(reply["modules"]) or "no layers at all"))
     ys = [tensor(y, "Your fitted model") for y in reply["y"]]

@@ -10,7 +10,7 @@ from the learner's code are the runner's business: it replies `{"error": ...}`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -166,22 +166,28 @@ def load_weights(
 
 
 @contextlib.contextmanager
-def training_calls(events: list[str]) -> Iterator[list[str]]:
+def training_calls(
+    events: list[str], after_backward: Callable[[], None] | None = None
+) -> Iterator[list[str]]:
     """Append to `events`, while the block runs, each "zero_grad" (of any optimizer or
     module), "backward" (torch.autograd.backward, which loss.backward() calls), "grad"
-    (torch.autograd.grad) and "step" (of any optimizer), in the order they happen."""
+    (torch.autograd.grad) and "step" (of any optimizer), in the order they happen; call
+    `after_backward` when a backward pass has finished (to see what it left in .grad)."""
     backward, grad = torch.autograd.backward, torch.autograd.grad
     optimizer_zero, module_zero = torch.optim.Optimizer.zero_grad, nn.Module.zero_grad
 
-    def recorded(name: str, function):
+    def recorded(name: str, function, then: Callable[[], None] | None = None):
         def call(*args, **kwargs):
             events.append(name)
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+            if then is not None:
+                then()
+            return result
 
         return call
 
     hook = register_optimizer_step_post_hook(lambda *_: events.append("step"))
-    torch.autograd.backward = recorded("backward", backward)
+    torch.autograd.backward = recorded("backward", backward, after_backward)
     torch.autograd.grad = recorded("grad", grad)
     torch.optim.Optimizer.zero_grad = recorded("zero_grad", optimizer_zero)
     nn.Module.zero_grad = recorded("zero_grad", module_zero)
