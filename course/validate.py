@@ -5,6 +5,7 @@ from __future__ import annotations
 from courseware.authoring import authoring_problems, is_authors_repository, starter_problems
 from courseware.content import load_module
 from courseware.errors import ContentError
+from courseware.quizcues import cue_problems
 
 
 def validate() -> str:
@@ -16,6 +17,8 @@ def validate() -> str:
 
     module = load_module()
     problems = starter_problems(module)
+    for bank in module.quizzes:  # answers a learner could guess without reading
+        problems += cue_problems(bank)
     if is_authors_repository(module.root):
         problems += authoring_problems(module)
     if problems:

@@ -8,6 +8,7 @@ answers in YAML name choices by those letters.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import unicodedata
@@ -86,6 +87,9 @@ class Choice(_Strict):
     """What the learner reads (inline Markdown)."""
     feedback: Text | None = None
     """Shown when the learner picks this choice; required on every wrong choice."""
+    fixed: bool = False
+    """Keep this choice in its place when the choices are shuffled: for a choice that names
+    others by their place ("None of the above")."""
 
 
 class _Question(_Strict):
@@ -97,6 +101,9 @@ class _Question(_Strict):
     """The question (Markdown)."""
     explanation: Text
     """Why the right answer is right; shown after every answer, right or wrong."""
+    group: Id | None = None
+    """Questions with the same group are asked together and in the bank's order: drawn
+    together, shuffled as one block. For a question that builds on the one before it."""
 
 
 class _ChoiceQuestion(_Question):
@@ -346,6 +353,8 @@ class QuizBank(BankSettings):
     """The questions in the order the file lists them."""
     source: str
     """The bank file, relative to the course root (set by the loader, not written in YAML)."""
+    lines: dict[str, int] = {}
+    """The line of each question in the file, by id (set by the loader)."""
 
 
 @dataclass(frozen=True)
@@ -365,16 +374,56 @@ def arrange(
     bank: QuizBank, *, shuffle: bool, seed: int | None, count: int | None = None
 ) -> tuple[Item, ...]:
     """The quiz to ask: `count` questions (default: the bank's `draw`, else all), drawn and
-    ordered at random from `seed` when shuffling, else the first ones in the bank's order."""
+    ordered at random from `seed` when shuffling, else the first ones in the bank's order. A
+    group's questions stay together and in order."""
     count = min(count or bank.draw or len(bank.questions), len(bank.questions))
     rng = random.Random(seed)
-    picked = rng.sample(bank.questions, count) if shuffle else bank.questions[:count]
+    units = blocks(bank.questions)
+    if shuffle:
+        rng.shuffle(units)
+    picked = _draw(units, count)
     return tuple(Item(q, _choice_order(q, rng if shuffle else None)) for q in picked)
 
 
+def blocks(questions: list[Question]) -> list[list[Question]]:
+    """The questions as units that are asked whole: each group (in the bank's order) at the
+    place of its first question, and every other question alone."""
+    units: list[list[Question]] = []
+    groups: dict[str, list[Question]] = {}
+    for q in questions:
+        if q.group is None:
+            units.append([q])
+        elif q.group in groups:
+            groups[q.group].append(q)
+        else:
+            groups[q.group] = [q]
+            units.append(groups[q.group])
+    return units
+
+
+def _draw(units: list[list[Question]], count: int) -> list[Question]:
+    """Whole units, in order, that add up to `count` where they can; a group that does not fit
+    is passed over, and taken after all only if the quiz would otherwise be short."""
+    taken: list[list[Question]] = []
+    passed: list[list[Question]] = []
+    for unit in units:
+        fits = sum(map(len, taken)) + len(unit) <= count
+        (taken if fits else passed).append(unit)
+    for unit in passed:
+        if sum(map(len, taken)) >= count:
+            break
+        taken.append(unit)
+    return [q for unit in taken for q in unit]
+
+
 def _choice_order(question: Question, rng: random.Random | None) -> tuple[int, ...]:
-    n = len(question.choices) if isinstance(question, _ChoiceQuestion) else 0
-    return tuple(rng.sample(range(n), n)) if rng else tuple(range(n))
+    """Shuffled choices (fixed ones stay in place), or the YAML order when `rng` is None."""
+    choices = question.choices if isinstance(question, _ChoiceQuestion) else []
+    if rng is None:
+        return tuple(range(len(choices)))
+    movable = [i for i, c in enumerate(choices) if not c.fixed]
+    moved = iter(rng.sample(movable, len(movable)))
+    return tuple(i if c.fixed else next(moved) for i, c in enumerate(choices))
 
 
 def load_bank(
@@ -396,7 +445,8 @@ def load_bank(
         problems.append(doc.problem(("draw",), message))
         return None
     fields = header.model_dump(exclude={"questions"})
-    return QuizBank(**fields, questions=list(questions.values()), source=label)
+    lines = {q.id: doc.line(("questions", i)) for i, q in questions.items()}
+    return QuizBank(**fields, questions=list(questions.values()), source=label, lines=lines)
 
 
 def _questions(doc: yamlfile.Document, raw: list, problems: list[Problem]) -> dict[int, Question]:
@@ -436,8 +486,9 @@ def _part(doc: yamlfile.Document, loc: yamlfile.Loc) -> yamlfile.Document:
 def _cross_checks(
     doc: yamlfile.Document, questions: dict[int, Question], objectives: set[str]
 ) -> list[Problem]:
-    """Rules beyond one question's shape: unique ids, known objectives, explained wrong choices."""
-    found = []
+    """Rules beyond one question's shape: unique ids, known objectives, explained wrong choices,
+    groups of questions listed together."""
+    found = _group_problems(doc, questions)
     first_line: dict[str, int] = {}
     for i, q in questions.items():
         at = ("questions", i)
@@ -454,3 +505,32 @@ def _cross_checks(
                 message = f"choice {LETTERS[j]} is wrong but has no feedback: say why it is wrong"
                 found.append(doc.problem((*at, "choices", j), message))
     return found
+
+
+def _group_problems(doc: yamlfile.Document, questions: dict[int, Question]) -> list[Problem]:
+    """A group is two questions or more, listed one after the other."""
+    members: dict[str, list[int]] = {}
+    for i, q in questions.items():
+        if q.group is not None:
+            members.setdefault(q.group, []).append(i)
+    found = []
+    for group, places in members.items():
+        first = ("questions", places[0], "group")
+        if len(places) == 1:
+            found.append(doc.problem(first, GROUP_OF_ONE.format(group=group)))
+        for before, i in itertools.pairwise(places):
+            if i != before + 1:
+                line = doc.line(("questions", before))
+                message = GROUP_APART.format(group=group, line=line)
+                found.append(doc.problem(("questions", i, "group"), message))
+    return found
+
+
+GROUP_OF_ONE = (
+    "group '{group}' has only this question: a group keeps questions together; add the one it "
+    "builds on to the group, or remove `group:`"
+)
+GROUP_APART = (
+    "this question of group '{group}' is not right after the group's question on line {line}: "
+    "list a group's questions one after the other, in the order they are asked"
+)

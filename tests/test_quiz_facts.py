@@ -89,7 +89,9 @@ def count(lstm: nn.Module) -> int:
     return sum(p.numel() for p in lstm.parameters())
 
 
-@pytest.mark.parametrize("question_id", ["batch-first-shapes", "unbatched-input"])
+@pytest.mark.parametrize(
+    "question_id", ["batch-first-shapes", "unbatched-input", "proj-size-shapes"]
+)
 def test_the_shapes_in_the_choices(bank, question_id):
     question = ask(bank, question_id)
     tensors = run_prompt(question.prompt)
@@ -552,26 +554,78 @@ def test_carrying_the_state_across_chunks(bank):
     optimizer = torch.optim.SGD(lstm.parameters(), lr=0.1)
     series = torch.randn(1, 300, 2)
 
+    done = []  # the chunks whose step went through, in the last run
+
     def train(carry, retain_graph: bool = False, no_grad: bool = False) -> None:
-        state = None
+        state, done[:] = None, []
         for start in range(0, 300, 100):
             with torch.set_grad_enabled(not no_grad):
                 out, state = lstm(series[:, start : start + 100], state)
             optimizer.zero_grad()
             out.pow(2).mean().backward(retain_graph=retain_graph)
             optimizer.step()
+            done.append(start)
             state = carry(state)
 
     train(lambda state: tuple(s.detach() for s in state))  # the fix runs
+    assert done == [0, 100, 200]
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         train(lambda state: state)
+    assert done == [0]  # fails on the second chunk
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         train(lambda state: state, retain_graph=True)
+    assert done == [0]  # on the same second chunk, not one later
+    (retained,) = (c for c in question.choices if "retain_graph=True" in c.text)
+    assert "fails on the same second chunk" in retained.feedback
+    assert "one chunk later" not in retained.feedback
     with pytest.raises(RuntimeError, match="does not require grad"):
         train(lambda state: None, no_grad=True)
     carried = chunks(series, 100, lambda state: tuple(s.detach() for s in state))[1]
     restarted = chunks(series, 100, lambda state: None)[1]
     assert not torch.allclose(carried, restarted)  # state=None forgets at the boundary
+
+
+def test_a_projected_lstm(bank):
+    """proj_size: h_t = W_hr (o_t * tanh(c_t)) has P features, the cell state keeps H."""
+    question = ask(bank, "proj-size-shapes")
+    assert "`weight_hr_l0`" in question.explanation and "4H × P" in question.explanation
+    lstm = lstm_in(question.prompt)
+    assert lstm.proj_size == 5 and lstm.hidden_size == 20
+    assert tuple(lstm.weight_hr_l0.shape) == (5, 20) and tuple(lstm.weight_hh_l0.shape) == (80, 5)
+    x, h, c = torch.randn(1, 1, 10), torch.randn(1, 1, 5), torch.randn(1, 1, 20)
+    z = (
+        lstm.weight_ih_l0 @ x[0, 0]
+        + lstm.bias_ih_l0
+        + lstm.weight_hh_l0 @ h[0, 0]
+        + lstm.bias_hh_l0
+    )
+    i, f, g, o = z.chunk(4)
+    c_1 = torch.sigmoid(f) * c[0, 0] + torch.sigmoid(i) * torch.tanh(g)
+    h_1 = lstm.weight_hr_l0 @ (torch.sigmoid(o) * torch.tanh(c_1))
+    out, (h_n, c_n) = lstm(x, (h, c))
+    assert torch.allclose(c_n[0, 0], c_1, atol=1e-6) and torch.allclose(h_n[0, 0], h_1, atol=1e-6)
+    assert torch.equal(out[:, -1], h_n[-1])
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(10, 20, proj_size=20)
+
+
+def test_a_stream_costs_the_same_at_every_frame(bank):
+    """lstm-or-transformer: the state has one size however long the stream; a frame at a time
+    with the state carried gives what one call over the whole stream gives."""
+    question = ask(bank, "lstm-or-transformer")
+    (right,) = (question.choices[i].text for i in question.correct())
+    assert "fixed size" in right
+    torch.manual_seed(0)
+    lstm = nn.LSTM(8, 16)
+    stream = torch.randn(300, 1, 8)
+    out, whole = lstm(stream)
+    state, shapes = None, set()
+    for frame in stream:
+        step_out, state = lstm(frame[None], state)
+        shapes.add(tuple(tuple(s.shape) for s in state))
+    assert shapes == {((1, 1, 16), (1, 1, 16))}
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(state, whole, strict=True))
+    assert torch.allclose(step_out[0], out[-1], atol=1e-5)
 
 
 def test_the_gru_slips_are_the_ones_their_feedback_names(bank):
@@ -599,7 +653,8 @@ class Regressor(nn.Module):
 
 def test_swapping_in_a_gru(bank):
     question = ask(bank, "gru-swap")
-    assert question.correct() == {0}
+    (right,) = (question.choices[i].text for i in question.correct())
+    assert "runs without an error" in right and "shape (1,), instead of (4, 1)" in right
     x = torch.randn(4, 7, 10)
     lstm_model = Regressor(nn.LSTM(10, 20, num_layers=2, batch_first=True))
     assert lstm_model(x).shape == (4, 1)
@@ -701,6 +756,7 @@ def test_every_choice_question_is_checked_or_needs_no_torch(bank):
         "forget-bias-why", "forget-bias-lines", "padded-last-step", "packed-readout",
         "enforce-sorted", "truncated-reach", "carry-state-detach", "gru-parameters",
         "gru-swap", "gru-gates", "own-predictions", "return-loss-tensor",
+        "proj-size-shapes", "lstm-or-transformer",
         "cell-vs-hidden",  # h = o * tanh(c): test_the_gate_activations
         "lstm-mitigates",  # four times an RNN's weights: test_four_times_a_plain_rnn
         "exposure-bias",  # test_the_windows_of_an_autoregressive_forecast
