@@ -301,6 +301,27 @@ def build(output: Path | None, with_solutions: bool) -> None:
 
 
 @main.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write the notebooks to.  [default: notebooks/ in your workspace]",
+)
+@click.option("--force", is_flag=True, help="Replace notebooks whose exercise cell you edited.")
+def notebooks(output: Path | None, force: bool) -> None:
+    """Write one Jupyter notebook per exercise (NN_slug.ipynb), for Jupyter or Colab.
+
+    Each holds the statement, the starter in a cell that begins with %%exercise NN_slug, and
+    cells that check your code (in a confined process, as `course grade` does) and show hints.
+    A notebook whose exercise cell holds your work is kept unless --force.
+    """
+    from course.notebooks import write as run
+
+    click.echo(run(output, force))
+
+
+@main.command()
 @click.argument("bank", required=False)
 @click.option(
     "--seed",

@@ -88,11 +88,16 @@ class ExerciseSchema(_Strict):
     hints: list[HintSchema] = Field(min_length=1)
 
 
+# Where the course's repository is, for `pip install git+URL@vVERSION` (https, no "@").
+Repository = Annotated[str, StringConstraints(pattern=r"^https://[^\s@]+[^\s@/]$")]
+
+
 class ManifestSchema(_Strict):
     """The shape of course.yaml; see the comments in that file for what each key means."""
 
-    format_version: Literal[1]
+    format_version: Literal[1, 2]  # 2 added `repository`
     module: ModuleInfo
+    repository: Repository | None = None
     objectives: list[ObjectiveSchema] = Field(min_length=5)
     prerequisites: list[Text] = Field(min_length=1)
     lesson: Text
@@ -154,6 +159,7 @@ class Module:
     lesson: Path
     exercises: tuple[Exercise, ...]
     quizzes: tuple[QuizBank, ...]
+    repository: str | None = None  # where notebooks install the course from (course.yaml)
 
     def exercise(self, exercise_id: str) -> Exercise:
         """By id (01_lstm_network), slug (lstm_network), file name, or a path ending in the
@@ -234,6 +240,7 @@ def load_module(root: Path | None = None) -> Module:
         lesson=lesson,
         exercises=tuple(exercises),
         quizzes=tuple(banks),
+        repository=schema.repository,
     )
 
 

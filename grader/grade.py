@@ -64,6 +64,7 @@ class GradeOptions:
     treat_starters_as_attempts: bool = False  # `course verify` grades starters for real
     require_isolation: bool = False  # batch: refuse (exit 2) where runners lack a level
     allow_unsafe: bool = False  # --unsafe-no-isolation: grade anyway; reports say what lacked
+    strict_names: bool = False  # batch: grade exact file names only (grader/names.py)
 
 
 def grade(
@@ -105,6 +106,7 @@ def _grade(
             result.state = NOT_ATTEMPTED
             beside = path.parent / ex.statement.name  # the learner's copy, in a workspace
             statement = beside if beside.is_file() else ex.statement
+            statement = notebooks.origin(path) if path in notebooks.origins else statement
             result.message = NOT_ATTEMPTED_MESSAGE.format(file=shown, statement=_shown(statement))
         else:
             files[ex.id] = path
