@@ -13,6 +13,7 @@ pack_padded_sequence wants it.
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 
 import torch
@@ -30,6 +31,7 @@ ONE_LAYER = (4, 6, 1, 2)
 SORTED = (7, 5, 3, 1)  # longest first, distinct, down to a single step
 UNSORTED = (3, 7, 1, 5)  # the batch's own order; distinct, so a sorted order shows
 LARGE = 20.0  # padding far from the data, so that reading it changes every result
+CODE_SHOWN = 70  # characters of the learner's packing line quoted in a message
 
 
 test_imports = defines("SequenceClassifier", "masked_mean")
@@ -119,22 +121,35 @@ class Batch:
         self.case = f"{len(lengths)} sequences of lengths {dims(self.lengths)} padded to {t}"
 
     def judge(self, reply: dict, device: str = "cpu") -> None:
-        """Fail with the most specific message unless the scores equal the reference's."""
+        """Fail with the most specific message unless the scores equal the reference's: a
+        mistake is named only when its replay gives the learner's scores, or when the runner
+        saw it (a batch packed the wrong way round)."""
         y = tensor(reply["y"], "Your forward")
         net = self.net
         with torch.no_grad():
             expected = net(self.x, self.lengths)
             replayed = mistakes(net, self.x, self.lengths)
-        if y.shape != expected.shape:
-            fail(shape_message(y, self.case, self.x.size(0), net))
-        record_read_steps(net, self.x, self.lengths, y, tolerance(device))
-        if not close(y, expected, *tolerance(device)):
+        if y.shape == expected.shape:
+            record_read_steps(net, self.x, self.lengths, y, tolerance(device))
+        if y.shape != expected.shape or not close(y, expected, *tolerance(device)):
             for cause, candidate in replayed.items():
                 if close(y, candidate, *tolerance(device)):
-                    fail(CAUSES[cause].format(case=self.case, **self.shorter()))
+                    fail(self.cause_message(cause, y))
+            if problem := packing_problem(reply.get("packed")):
+                fail(problem)
+            if y.shape != expected.shape:
+                fail(shape_message(y, self.case, self.x.shape, net))
             fail(values_message(y, expected, self, device))
         if reply["mutated"]:
             fail(MUTATED.format(what="forward", case=self.case, name=reply["mutated"][0]))
+
+    def cause_message(self, cause: str, y: torch.Tensor) -> str:
+        """The message of a replayed mistake, for this batch."""
+        if cause in SHAPE_CAUSES:
+            c = self.net.head.out_features
+            found = SHAPE.format(case=self.case, got=shape(y), b=self.x.size(0), c=c)
+            return found + SHAPE_CAUSES[cause]
+        return CAUSES[cause].format(case=self.case, **self.shorter())
 
     def shorter(self) -> dict:
         """The lengths of the sequences shorter than the padded batch, for messages."""
@@ -148,7 +163,10 @@ def classify(learner: Learner, batch: Batch, **options) -> dict:
         learner,
         "variable_length.classify",
         "Your forward",
-        explain=lambda error, _: error_hint(error, batch.lengths, batch.x.size(1)),
+        explain=lambda error, reply: (
+            packing_problem(reply.get("packed"))
+            or error_hint(error, batch.lengths, batch.x.size(1))
+        ),
         sizes=list(batch.sizes),
         weights=[p.detach().clone() for p in canonical_parameters(batch.net)],
         x=batch.x,
@@ -159,23 +177,67 @@ def classify(learner: Learner, batch: Batch, **options) -> dict:
 
 
 def error_hint(error: dict, lengths: torch.Tensor, t: int) -> str:
-    """What an error of the learner's code on this batch most likely means, or ""."""
+    """What an error of the learner's code on this batch means, from torch's message, or ""."""
     text = error.get("message", "")
     if "sorted in decreasing order" in text:
         return ENFORCE_SORTED.format(lengths=dims(lengths))
     if "CPU int64" in text:
         return LENGTHS_ON_CPU
-    if "out of bounds" in text and str(t) in text:
+    past = re.search(r"index (\d+) is out of bounds for dimension \d+ with size (\d+)", text)
+    if past and int(past[1]) == int(past[2]) == t:
         return OFF_BY_ONE.format(t=t, last=t - 1)
     if "same device" in text:
         return DEVICES
     return ""
 
 
+def packing_problem(packed) -> str:
+    """A packing the runner saw whose lengths go past the dimension it read as time: torch
+    packs it without a word, and nn.LSTM fails or reads the wrong steps later. "" if none."""
+    for found in packed if type(packed) is list else []:
+        if not well_formed(found):
+            continue
+        batch_first, sizes = found["batch_first"], found["shape"]
+        time = sizes[1] if batch_first else sizes[0]
+        if max(found["lengths"]) <= time:
+            continue
+        line, code = found["line"], found["code"][:CODE_SHOWN]
+        where = f" at line {line}" + (f" (`{code}`)" if code else "") if line else ""
+        advice = PACK_BATCH_FIRST if not batch_first else PACK_AS_GIVEN
+        return PACKED_WRONG_WAY.format(
+            where=where,
+            dim=int(batch_first),
+            size=time,
+            flag=batch_first,
+            longest=max(found["lengths"]),
+            advice=advice,
+        )
+    return ""
+
+
+def well_formed(found) -> bool:
+    """A packing call as the probe describes it (the runner's data: checked, never trusted)."""
+    return (
+        type(found) is dict
+        and type(found.get("batch_first")) is bool
+        and type(found.get("line")) in (int, type(None))
+        and type(found.get("code")) is str
+        and _ints(found.get("shape"))
+        and len(found["shape"]) >= 2
+        and _ints(found.get("lengths"))
+        and len(found["lengths"]) > 0
+    )
+
+
+def _ints(value) -> bool:
+    return type(value) is list and all(type(n) is int for n in value)
+
+
 def mistakes(net, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
-    """What the usual mistakes compute, replayed with the reference's own layers."""
+    """What the usual mistakes compute, replayed with the reference's own layers (those of
+    SHAPE_CAUSES give scores of another shape)."""
     lstm, head = net.lstm, net.head
-    out, _ = lstm(x)  # the padded batch, read to its end: (B, T, hidden)
+    out, (h_padded, _) = lstm(x)  # the padded batch, read to its end: (B, T, hidden)
     packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
     out_packed, (h_n, _) = lstm(packed)
     unpacked, _ = pad_packed_sequence(out_packed, batch_first=True)  # zeros after each end
@@ -190,18 +252,27 @@ def mistakes(net, x: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Ten
     }
     if lstm.num_layers > 1:
         found["bottom_layer"] = head(h_n[0])
+    found |= {
+        "every_step": head(out),  # (B, T, classes)
+        "every_step_unpacked": head(unpacked),
+        "lengths_index": head(out[:, lengths - 1]),  # (B, B, classes)
+        "all_layers": head(h_n),  # (layers, B, classes)
+        "all_layers_padded": head(h_padded),
+        "no_head": h_n[-1],  # (B, hidden)
+    }
     return found
 
 
-def shape_message(y: torch.Tensor, case: str, b: int, net) -> str:
+def shape_message(y: torch.Tensor, case: str, batch_shape, net) -> str:
+    """The message for scores of a wrong shape that no replayed mistake gives: the shape,
+    and which of its sizes is the padded length, the batch or the hidden size."""
+    b, t, _ = batch_shape
     c, h = net.head.out_features, net.head.in_features
     message = SHAPE.format(case=case, got=shape(y), b=b, c=c)
-    if y.dim() == 3 and y.shape[0] == b and y.shape[-1] == c:
-        return message + EVERY_STEP
-    if y.dim() == 3 and y.shape[1:] == (b, c):
-        return message + ALL_LAYERS
-    if tuple(y.shape) == (b, h):
-        return message + NO_HEAD_APPLIED.format(n=h)
+    if y.dim() == 3 and y.shape[0] == b and y.shape[1] == t:
+        return message + SIZE_SEEN.format(dim=1, size=t, what="the padded length")
+    if y.dim() == 2 and tuple(y.shape) == (b, h) and h != c:
+        return message + SIZE_SEEN.format(dim=1, size=h, what="the hidden size")
     return message
 
 
@@ -345,7 +416,22 @@ SHAPE = (
 )
 EVERY_STEP = " You kept every time step: read one step per sequence, its last real one."
 ALL_LAYERS = " The head was applied to all of h_n (every layer); use the top layer, h_n[-1]."
-NO_HEAD_APPLIED = " {n} columns look like the hidden state itself: apply the nn.Linear head."
+SHAPE_CAUSES = {  # replayed mistakes whose scores have another shape
+    "every_step": EVERY_STEP,
+    "every_step_unpacked": EVERY_STEP,
+    "lengths_index": " They match the head on out[:, lengths - 1], which takes every sequence at every sequence's last index, (B, B, hidden). Take one step per row: out[torch.arange(B), lengths - 1].",
+    "all_layers": ALL_LAYERS,
+    "all_layers_padded": ALL_LAYERS,
+    "no_head": " They are the top layer's state at each sequence's last step itself: apply the nn.Linear head to it.",
+}
+SIZE_SEEN = " Their dimension {dim} has size {size}, {what}."
+PACKED_WRONG_WAY = (
+    "Your pack_padded_sequence{where} read dimension {dim} of the batch it packed, of size "
+    "{size}, as time (batch_first={flag}), but your lengths go up to {longest}. torch packs "
+    "this without a word, and nn.LSTM then fails or reads the wrong steps. {advice}"
+)
+PACK_BATCH_FIRST = "x is (batch, seq, features): pass batch_first=True."
+PACK_AS_GIVEN = "With batch_first=True, pack x as (batch, seq, features), as you were given it."
 DETACHED = (
     "Your scores do not require a gradient: something in forward detached them from the "
     "parameters (.detach(), torch.no_grad() or .data), so the classifier could not be trained."
