@@ -2,7 +2,8 @@
 
 An exercise is `not_attempted` (missing, or still the starter), `failing` or `done` (by its last
 grade), or `stale` (the file changed since its last grade, or was never graded). The quiz counts
-with its best attempt, scaled to a full quiz when an attempt asked fewer questions.
+each question of the bank once, with its best answer in any attempt taken in this workspace (a
+question never answered counts 0), so a short `--count` attempt counts only what it asked.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from course import history, state
 from course.workspace import Workspace, state_of_file
 from courseware.content import Module
+from courseware.quizbank import QuizBank
 
 NOT_ATTEMPTED, FAILING, DONE, STALE = "not_attempted", "failing", "done", "stale"
 
@@ -30,9 +32,10 @@ class ExerciseProgress:
 @dataclass(frozen=True)
 class Progress:
     exercises: tuple[ExerciseProgress, ...]
-    quiz_best: float | None  # None: no finished attempt yet
-    quiz_max: int
+    quiz_best: float | None  # each question's best credit, summed; None: none answered yet
+    quiz_max: int  # the questions of the module's banks
     missing: str | None = None  # the workspace's exercises/ folder, when it is not there
+    quiz_unanswered: int = 0  # questions of the banks never answered in this workspace
 
     @property
     def exercise_score(self) -> float:
@@ -54,9 +57,9 @@ def progress(module: Module, workspace: Workspace) -> Progress:
     """Every exercise's state in `workspace`, and the best quiz score of this module."""
     grades = state.last_grades(workspace.key)
     exercises = tuple(_exercise(ex, workspace, grades.get(ex.id)) for ex in module.exercises)
-    best, quiz_max = _quiz(module)
+    best, quiz_max, unanswered = _quiz(module, workspace.key)
     missing = None if workspace.exercises.is_dir() else str(workspace.exercises)
-    return Progress(exercises, best, quiz_max, missing)
+    return Progress(exercises, best, quiz_max, missing, unanswered)
 
 
 def _exercise(ex, workspace: Workspace, grade: state.Grade | None) -> ExerciseProgress:
@@ -74,16 +77,30 @@ def _exercise(ex, workspace: Workspace, grade: state.Grade | None) -> ExercisePr
     )
 
 
-def _quiz(module: Module) -> tuple[float | None, int]:
+def _quiz(module: Module, workspace: str) -> tuple[float | None, int, int]:
+    """The sum of each question's best credit, the number of questions, and how many of them
+    were never answered, over every bank of the module."""
     best: float | None = None
-    quiz_max = 0
+    questions = unanswered = 0
     for bank in module.quizzes:
-        full = min(bank.draw or len(bank.questions), len(bank.questions))
-        quiz_max += full
-        ratios = [a.score / a.max_score for a in history.attempts(bank.id) if a.max_score]
-        if ratios:
-            best = (best or 0) + round(max(ratios) * full, 2)
-    return best, quiz_max
+        credits = best_credits(bank, history.attempts(bank.id, workspace))
+        questions += len(bank.questions)
+        unanswered += len(bank.questions) - len(credits)
+        if credits:
+            best = (best or 0) + round(sum(credits.values()), 2)
+    return best, questions, unanswered
+
+
+def best_credits(bank: QuizBank, attempts: list[history.Attempt]) -> dict[str, float]:
+    """The best credit each question of `bank` earned in `attempts`, by question id; a question
+    no longer in the bank is left out."""
+    asked = {q.id for q in bank.questions}
+    best: dict[str, float] = {}
+    for attempt in attempts:
+        for outcome in attempt.questions:
+            if outcome.id in asked:
+                best[outcome.id] = max(best.get(outcome.id, 0.0), outcome.credit)
+    return best
 
 
 def as_json(p: Progress) -> dict:
@@ -93,7 +110,7 @@ def as_json(p: Progress) -> dict:
             {"id": e.id, "state": e.state, "score": e.score, "max_score": e.max_score}
             for e in p.exercises
         ],
-        "quiz": {"best": p.quiz_best, "max_score": p.quiz_max},
+        "quiz": {"best": p.quiz_best, "max_score": p.quiz_max, "unanswered": p.quiz_unanswered},
         "total": {"score": score, "max_score": max_score},
     }
 
@@ -118,14 +135,22 @@ def describe(e: ExerciseProgress) -> str:
 def table(p: Progress) -> str:
     """The learner's view: a line per exercise, the quiz, the totals."""
     lines = [f"  {e.id:<26} {describe(e)}" for e in p.exercises]
-    quiz = "not taken yet (0" if p.quiz_best is None else f"best ({number(p.quiz_best)}"
-    lines.append(f"  {'quiz':<26} {quiz}/{p.quiz_max})")
+    lines.append(f"  {'quiz':<26} {describe_quiz(p)}")
     lines += ["", one_line(p)]
     if p.missing:
         lines.append(MISSING.format(folder=p.missing))
     if any(e.state == STALE for e in p.exercises):
         lines.append("Exercises changed since their last grade count 0 until `course grade`.")
     return "\n".join(lines)
+
+
+def describe_quiz(p: Progress) -> str:
+    """`not taken yet (0/36)`, or the best answers so far and how many were never answered."""
+    if p.quiz_best is None:
+        return f"not taken yet (0/{p.quiz_max})"
+    unanswered = p.quiz_unanswered
+    left = "every question answered" if not unanswered else f"{unanswered} never answered"
+    return f"{number(p.quiz_best)}/{p.quiz_max}, best answer to each question ({left})"
 
 
 def one_line(p: Progress) -> str:

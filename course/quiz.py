@@ -38,6 +38,7 @@ from courseware.quizbank import (
     arrange,
 )
 from grader.report import use_colour
+from grader.sanitize import clean
 
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 REVIEW_WIDTH = 96  # a missed question's prompt is shortened to this in the review
@@ -147,14 +148,7 @@ def _run(
     json_path: Path | None,
     progress: _Progress,
 ) -> None:
-    module = load_module()
-    bank = pick_bank(module, ref)
-    shuffle = bank.shuffle if shuffle is None else shuffle
-    seed = _seed(seed, bank) if shuffle else None
-    if count is not None and count > len(bank.questions):
-        only = plural(len(bank.questions), "question")
-        raise CourseError(TOO_MANY.format(count=count, bank=bank.id, only=only))
-    items = arrange(bank, shuffle=shuffle, seed=seed, count=count)
+    module, bank, items, seed = prepare(ref, seed, shuffle, count)
     script = read_script(answers, items) if answers is not None else None
     if json_path is not None and not json_path.parent.is_dir():
         raise CourseError(f"--json {json_path}: the folder {json_path.parent} does not exist.")
@@ -164,7 +158,29 @@ def _run(
     paint = palette()
     attempt = _take(bank, items, seed, script, paint, progress)
     _summary(module, items, attempt, paint)
-    _save(attempt, json_path, progress)
+    _save(attempt, json_path, progress, workspace_key(module))
+
+
+def prepare(
+    ref: str | None, seed: int | None, shuffle: bool | None, count: int | None
+) -> tuple[Module, QuizBank, tuple[Item, ...], int | None]:
+    """The module, the bank named, its questions in the order to ask them, and the seed."""
+    module = load_module()
+    bank = pick_bank(module, ref)
+    shuffle = bank.shuffle if shuffle is None else shuffle
+    seed = _seed(seed, bank) if shuffle else None
+    if count is not None and count > len(bank.questions):
+        only = plural(len(bank.questions), "question")
+        raise CourseError(TOO_MANY.format(count=count, bank=bank.id, only=only))
+    return module, bank, arrange(bank, shuffle=shuffle, seed=seed, count=count), seed
+
+
+def attempt_of(
+    bank: QuizBank, seed: int | None, started: str, outcomes: tuple[Outcome, ...]
+) -> Attempt:
+    """A finished attempt, scored."""
+    score = round(sum(o.credit for o in outcomes), 2)
+    return Attempt(bank.id, bank.title, seed, started, now(), score, len(outcomes), outcomes)
 
 
 def _take(
@@ -177,11 +193,10 @@ def _take(
 ) -> Attempt:
     """Ask every question in turn, with feedback after each; the finished attempt."""
     progress.total = len(items)
-    started = _now()
+    started = now()
     _intro(bank, items, seed, paint)
     outcomes = tuple(_ask(n, item, script, paint, progress) for n, item in enumerate(items, 1))
-    score = round(sum(o.credit for o in outcomes), 2)
-    return Attempt(bank.id, bank.title, seed, started, _now(), score, len(outcomes), outcomes)
+    return attempt_of(bank, seed, started, outcomes)
 
 
 def pick_bank(module: Module, ref: str | None) -> QuizBank:
@@ -247,7 +262,7 @@ def parse(item: Item, text: str) -> Response:
         return _number(text)
     if not text.strip():
         raise ValueError("type a word or a few")
-    return text.strip()
+    return clean(text).strip()  # typed by the learner: kept and shown again
 
 
 def _choice(item: Item, letter: str) -> int:
@@ -331,9 +346,16 @@ def _ask(
             break
         except ValueError as exc:
             say(paint(f"Please {exc}.", fg="yellow"))
+    outcome = answer(item, response, paint)
+    progress.answered = n
+    return outcome
+
+
+def answer(item: Item, response: Response, paint: _Palette) -> Outcome:
+    """Score a response, show its feedback at once, and say how the question went (the
+    terminal's loop and the notebook's widgets both call this)."""
     result: Score = item.question.score(response)  # type: ignore[arg-type]
     _verdict(item, result, paint)
-    progress.answered = n
     return Outcome(
         id=item.question.id,
         objective=item.question.objective,
@@ -373,6 +395,12 @@ def _verdict(item: Item, result: Score, paint: _Palette) -> None:
         about = "" if feedback.choice is None else f"On {item.shown(feedback.choice)}: "
         say(f"  {about}{feedback.text}")
     say(paint("Why: ", bold=True) + item.question.explanation)
+
+
+def finish(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _Palette) -> None:
+    """Show the score and the review of a finished attempt, then save it to the history."""
+    _summary(module, items, attempt, paint)
+    _save(attempt, None, _Progress(len(items), len(items)))
 
 
 def _summary(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _Palette) -> None:
@@ -417,11 +445,20 @@ def _check_json(json_path: Path) -> None:
                           "Name a file in a folder you can write to.") from None  # fmt: skip
 
 
-def _save(attempt: Attempt, json_path: Path | None, progress: _Progress) -> None:
+def workspace_key(module: Module) -> str:
+    """The workspace an attempt belongs to, as grades and hints do: the learner's workspace
+    around here (or this clone), else none."""
+    from course.learning import learner_workspace
+
+    found = learner_workspace(module)
+    return found.key if found is not None else history.NOWHERE
+
+
+def _save(attempt: Attempt, json_path: Path | None, progress: _Progress, workspace: str) -> None:
     """Write the history and the JSON report, with Ctrl-C held until both are done."""
     with history.interrupts_deferred():
         try:
-            path = history.record(attempt)
+            path = history.record(attempt, workspace)
         except CourseError as exc:  # the answers, so that the attempt can be saved later
             exc.message += "\n" + _replay(attempt)
             raise
@@ -447,15 +484,19 @@ def _replay(attempt: Attempt) -> str:
 
 
 def show_history(bank: str | None = None) -> None:
-    """List past attempts (of one bank, by id or file, or of all), oldest first."""
+    """List the past attempts taken in this workspace (of one bank, by id or file, or of all),
+    oldest first."""
+    module = load_module()
     if bank is not None:  # a bank's file names its id; an id not in the module is kept as is
         with contextlib.suppress(CourseError):
-            bank = pick_bank(load_module(), bank).id
-    past = history.attempts(bank)
+            bank = pick_bank(module, bank).id
+    key = workspace_key(module)
+    past = history.attempts(bank, key)
+    where = f"in {key}" if key != history.NOWHERE else "outside any workspace"
     if not past:
-        click.echo(NO_HISTORY.format(path=history.history_file()))
+        click.echo(NO_HISTORY.format(where=where, path=history.history_file()))
         return
-    click.echo(f"Quiz history ({history.history_file()}):")
+    click.echo(f"Quiz history of the attempts {where} ({history.history_file()}):")
     for a in past:
         when = datetime.fromisoformat(a.finished).astimezone().strftime("%Y-%m-%d %H:%M")
         seed = f"seed {a.seed}" if a.seed is not None else "not shuffled"
@@ -463,7 +504,7 @@ def show_history(bank: str | None = None) -> None:
         click.echo(f"  {when}  {a.bank}  {_points(a.score)}/{a.max_score}  {percent:.0%}  {seed}")
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
@@ -493,4 +534,4 @@ JSON_FAILED = (
     "the attempt is saved in the quiz history ({history}), but --json {path} could not be "
     "written: {why}."
 )
-NO_HISTORY = "No quiz attempts yet (history: {path}). Take one with `course quiz`."
+NO_HISTORY = "No quiz attempts {where} yet (history: {path}). Take one with `course quiz`."

@@ -21,3 +21,110 @@ def fresh_clone(target: Path) -> Path:
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             (target / rel).write_bytes(source.read_bytes())
     return target
+
+
+# --- a tiny course of its own, for the quiz and progress tests ------------------------------
+
+QUIZ_MANIFEST = """\
+format_version: 1
+module:
+  course: Test course
+  number: 1
+  of: 1
+  slug: tiny
+  title: Tiny module
+  level: Beginner
+  duration_minutes: 5
+  summary: A module for testing the quiz.
+objectives:
+  - {id: shapes, text: Predict shapes.}
+  - {id: gates, text: Name the gates.}
+  - {id: parameters, text: Count parameters.}
+  - {id: training, text: Train.}
+  - {id: other, text: Something else.}
+prerequisites: [None]
+lesson: lesson.md
+exercises:
+  - id: 01_tiny
+    title: Tiny
+    file: tiny.py
+    points: 1
+    objectives: [shapes]
+    hints: [Try.]
+quizzes:
+  - quizzes/tiny.yaml
+"""
+QUIZ_FILES = {
+    "lesson.md": "# Tiny\n",
+    "exercises/01_tiny/README.md": "# Tiny\n",
+    "exercises/01_tiny/tiny.py": "# TODO: write it\n",
+    "solutions/01_tiny/tiny.py": "X = 1\n",
+    "grader/checks/check_01_tiny.py": (
+        "import pytest\n\n\n@pytest.mark.points(1)\ndef test_x():\n    pass\n"
+    ),
+}
+BANK = """\
+id: tiny
+title: Tiny quiz
+questions:
+  - id: time-dim
+    type: single
+    objective: shapes
+    prompt: Which dimension is time when batch_first is False?
+    choices:
+      - text: Dimension 0
+      - text: Dimension 1
+        feedback: That is the batch.
+    answer: a
+    explanation: Time comes first by default.
+  - id: sigmoid-gates
+    type: multiple
+    objective: gates
+    prompt: Which use the sigmoid?
+    choices:
+      - text: The forget gate
+      - text: The input gate
+      - text: The candidate
+        feedback: The candidate uses tanh.
+    answer: [a, b]
+    partial_credit: right-minus-wrong
+    explanation: Gates are fractions.
+  - id: count
+    type: numeric
+    objective: parameters
+    prompt: How many parameters has nn.LSTM(10, 20)?
+    answer: 2560
+    mistakes:
+      - {answer: 640, feedback: One gate only.}
+    explanation: Four blocks.
+  - id: which-gate
+    type: text
+    objective: gates
+    prompt: Which gate is f_t?
+    answer: forget gate
+    accept: [forget]
+    mistakes:
+      - {answer: input gate, feedback: The input gate is i_t.}
+    explanation: f for forget.
+"""
+
+
+def make_course(root: Path, bank: str = BANK) -> Path:
+    """A minimal valid course at `root` whose only quiz bank is `bank`."""
+    from courseware.content import approve_starters
+
+    for rel, text in {
+        "course.yaml": QUIZ_MANIFEST,
+        "quizzes/tiny.yaml": bank,
+        **QUIZ_FILES,
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    approve_starters(root)
+    return root
+
+
+LONG = "word " * 30 + "`pack_padded_sequence(x, lengths, batch_first=True)` " + "end " * 20
+WIDE_BANK = BANK.replace(
+    "prompt: Which dimension is time when batch_first is False?", f"prompt: {LONG}"
+).replace("feedback: That is the batch.", f"feedback: {LONG}")

@@ -20,110 +20,21 @@ from click.testing import CliRunner
 from course import history
 from course.cli import main
 from course.quiz import NUMBER_EXAMPLES, SUCH_AS
-from courseware.content import approve_starters, load_module
+from courseware.content import load_module
 from courseware.quizbank import Numeric, ShortText, arrange, load_bank
+from tests.helpers import BANK, LONG, WIDE_BANK, make_course
 
-MANIFEST = """\
-format_version: 1
-module:
-  course: Test course
-  number: 1
-  of: 1
-  slug: tiny
-  title: Tiny module
-  level: Beginner
-  duration_minutes: 5
-  summary: A module for testing the quiz.
-objectives:
-  - {id: shapes, text: Predict shapes.}
-  - {id: gates, text: Name the gates.}
-  - {id: parameters, text: Count parameters.}
-  - {id: training, text: Train.}
-  - {id: other, text: Something else.}
-prerequisites: [None]
-lesson: lesson.md
-exercises:
-  - id: 01_tiny
-    title: Tiny
-    file: tiny.py
-    points: 1
-    objectives: [shapes]
-    hints: [Try.]
-quizzes:
-  - quizzes/tiny.yaml
-"""
-FILES = {
-    "lesson.md": "# Tiny\n",
-    "exercises/01_tiny/README.md": "# Tiny\n",
-    "exercises/01_tiny/tiny.py": "# TODO: write it\n",
-    "solutions/01_tiny/tiny.py": "X = 1\n",
-    "grader/checks/check_01_tiny.py": (
-        "import pytest\n\n\n@pytest.mark.points(1)\ndef test_x():\n    pass\n"
-    ),
-}
-BANK = """\
-id: tiny
-title: Tiny quiz
-questions:
-  - id: time-dim
-    type: single
-    objective: shapes
-    prompt: Which dimension is time when batch_first is False?
-    choices:
-      - text: Dimension 0
-      - text: Dimension 1
-        feedback: That is the batch.
-    answer: a
-    explanation: Time comes first by default.
-  - id: sigmoid-gates
-    type: multiple
-    objective: gates
-    prompt: Which use the sigmoid?
-    choices:
-      - text: The forget gate
-      - text: The input gate
-      - text: The candidate
-        feedback: The candidate uses tanh.
-    answer: [a, b]
-    partial_credit: right-minus-wrong
-    explanation: Gates are fractions.
-  - id: count
-    type: numeric
-    objective: parameters
-    prompt: How many parameters has nn.LSTM(10, 20)?
-    answer: 2560
-    mistakes:
-      - {answer: 640, feedback: One gate only.}
-    explanation: Four blocks.
-  - id: which-gate
-    type: text
-    objective: gates
-    prompt: Which gate is f_t?
-    answer: forget gate
-    accept: [forget]
-    mistakes:
-      - {answer: input gate, feedback: The input gate is i_t.}
-    explanation: f for forget.
-"""
 REPO = Path(__file__).resolve().parents[1]
 RIGHT = "a;a,b;2560;forget gate"
 RIGHT_LINES = "a\na,b\n2560\nforget gate\n"
 ANY_ORDER = "a\n2560\n" * 8  # answers every question in any order (unreadable lines are re-asked)
 
 
-def make_course(root: Path, bank: str = BANK) -> Path:
-    """A minimal valid course at `root` whose only quiz bank is `bank`."""
-    for rel, text in {"course.yaml": MANIFEST, "quizzes/tiny.yaml": bank, **FILES}.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    approve_starters(root)
-    return root
-
-
 @pytest.fixture
 def course(tmp_path, monkeypatch) -> Path:
     root = make_course(tmp_path / "course")
     monkeypatch.setenv("COURSE_ROOT", str(root))
+    monkeypatch.chdir(tmp_path)  # not inside this checkout, a workspace of its own
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     return root
 
@@ -133,7 +44,7 @@ def quiz(*args: str, input: str | io.BytesIO | None = None, color: bool = False)
 
 
 def saved() -> list[history.Attempt]:
-    return history.attempts()
+    return history.attempts(workspace=None)  # in any workspace
 
 
 # --- the command is thin ----------------------------------------------------------------------
@@ -347,12 +258,6 @@ def test_one_question_is_not_questions(course):
     )
 
 
-LONG = "word " * 30 + "`pack_padded_sequence(x, lengths, batch_first=True)` " + "end " * 20
-WIDE_BANK = BANK.replace(
-    "prompt: Which dimension is time when batch_first is False?", f"prompt: {LONG}"
-).replace("feedback: That is the batch.", f"feedback: {LONG}")
-
-
 @pytest.mark.parametrize("columns", [40, 72])
 def test_text_is_wrapped_to_the_terminal_width(tmp_path, monkeypatch, columns):
     root = make_course(tmp_path / "course", WIDE_BANK)
@@ -419,17 +324,17 @@ def test_a_yaml_syntax_error_is_a_content_error(course):
 
 
 def test_history_lists_past_attempts(course):
-    assert "No quiz attempts yet" in quiz("--history").output
+    assert f"No quiz attempts in {course} yet" in quiz("--history").output
     quiz("--no-shuffle", "--answers", RIGHT)
     quiz("--shuffle", "--seed", "5", input=ANY_ORDER)
     result = quiz("--history")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0] == f"Quiz history ({history.history_file()}):"
+    assert lines[0] == f"Quiz history of the attempts in {course} ({history.history_file()}):"
     assert lines[1].endswith("  tiny  4/4  100%  not shuffled")
     assert lines[2].endswith("seed 5")
     assert len(lines) == 3
-    assert "No quiz attempts yet" in quiz("other", "--history").output
+    assert "No quiz attempts in" in quiz("other", "--history").output
 
 
 class InterruptAfter(io.BytesIO):
@@ -460,9 +365,9 @@ def test_ctrl_c_leaves_the_history_as_it_was(course, tmp_path):
 def test_ctrl_c_while_saving_waits_for_the_save(course, monkeypatch, tmp_path):
     record = history.record
 
-    def record_and_interrupt(attempt):
+    def record_and_interrupt(attempt, workspace):
         os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives in the middle of the save
-        return record(attempt)
+        return record(attempt, workspace)
 
     monkeypatch.setattr(history, "record", record_and_interrupt)
     report = tmp_path / "r.json"

@@ -14,11 +14,11 @@ from course.history import Attempt, Outcome
 from courseware.errors import CourseError
 
 
-def attempt(bank: str = "lstm", score: float = 1.5) -> Attempt:
+def attempt(bank: str = "lstm") -> Attempt:
     outcome = Outcome("q1", "shapes", "single", "b", "b", 1.0, True)
     half = Outcome("q2", "training", "multiple", "a", "a,c", 0.5, False)
     return Attempt(bank, "LSTM", 7, "2025-01-01T10:00:00+00:00", "2025-01-01T10:05:00+00:00",
-                   score, 2, (outcome, half))  # fmt: skip
+                   1.5, 2, (outcome, half))  # fmt: skip
 
 
 def test_the_data_folder_is_the_platform_one_unless_overridden(monkeypatch, tmp_path):
@@ -31,7 +31,7 @@ def test_the_data_folder_is_the_platform_one_unless_overridden(monkeypatch, tmp_
 def test_attempts_round_trip_oldest_first_and_by_bank(monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "new" / "folder"))
     assert history.attempts() == []
-    first, second = attempt("lstm", 1.5), attempt("other", 2)
+    first, second = attempt("lstm"), attempt("other")
     assert history.record(first) == history.history_file()
     history.record(second)
     assert history.attempts() == [first, second]

@@ -13,7 +13,7 @@ import pytest
 
 from course import history
 from course.quiz import SUCH_AS
-from tests.test_quiz_cli import WIDE_BANK, make_course
+from tests.helpers import WIDE_BANK, make_course
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_quiz_typed_in_a_terminal(course):
     assert "\x1b[" in out  # a terminal, and NO_COLOR unset: colour
     assert "3/4" in out
     assert "Review of the 1 missed:" in out
-    (attempt,) = history.attempts()
+    (attempt,) = history.attempts(workspace=None)  # in any workspace
     assert [q.given for q in attempt.questions] == ["b", "a,b", "2560", "Forget  Gate"]
 
 
@@ -91,7 +91,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_history(course):
     assert finish(child) == 130
     assert "Traceback" not in transcript.getvalue()
     assert history.history_file().read_bytes() == before
-    assert len(history.attempts()) == 1
+    assert len(history.attempts(workspace=None)) == 1
 
 
 def test_lines_fit_a_narrow_terminal(course):
