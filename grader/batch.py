@@ -45,7 +45,67 @@ DUPLICATE = (
 UNREADABLE = "{name} cannot be read safely ({why}): submit a folder or a .zip of plain files."
 FEEDBACK_FAILED = "the feedback file for {learner} could not be written ({why})"
 MAX_FEEDBACK_NAME = 120  # bytes of a learner id kept in a feedback file's name
+SINGLE_FILES = (".zip", ".ipynb")  # a submission that is one file: a zip, or one notebook
 GRADEBOOK_SUFFIXES = (".sqlite", ".sqlite-wal", ".sqlite-shm", ".csv")
+
+
+OUTPUT_IN_VIEW = (
+    "{what} ({path}) would lie inside {where} ({folder}), which learners' code may be shown: "
+    "any learner could read it. {fix}"
+)
+DEFAULT_GRADEBOOK_FIX = "Pass --gradebook FILE outside it."
+OPTION_FIX = "Choose {option} outside it."
+
+
+class OutputInView(CourseError):
+    """An output of the batch would lie where a learner's code may be shown it."""
+
+
+@dataclass(frozen=True)
+class BatchOutputs:
+    """Where a batch writes: the gradebook, and the CSV and the feedback when asked for."""
+
+    gradebook: Path
+    csv: Path | None = None
+    feedback: Path | None = None
+
+
+def batch_outputs(
+    module: Module,
+    folder: Path,
+    gradebook: Path | None = None,
+    csv: Path | None = None,
+    feedback: Path | None = None,
+) -> BatchOutputs:
+    """The batch's outputs (the gradebook by default beside the class folder, named after it),
+    each refused (OutputInView, exit 2) where it would lie inside what a runner may be shown:
+    the class folder with every learner's folder, the course folder, Python's folders."""
+    real = folder.resolve()
+    book = gradebook or real.parent / f"{real.name}.gradebook.sqlite"
+    shown = _runner_view(module, real)
+    named = [("--gradebook", gradebook) if gradebook else ("the default gradebook", book)]
+    for what, path in [*named, ("--csv", csv), ("--feedback-dir", feedback)]:
+        if path is not None:
+            _refuse_in_view(what, path, shown, gradebook is None and path == book)
+    return BatchOutputs(book, csv, feedback)
+
+
+def _runner_view(module: Module, class_folder: Path) -> list[tuple[str, Path]]:
+    """The host folders a runner may be shown, in words, resolved."""
+    from grader.sandbox import runner_paths
+
+    shown = [("the class folder", class_folder), ("the course folder", module.root.resolve())]
+    return shown + [("a folder of Python's", Path(p).resolve()) for p in runner_paths()]
+
+
+def _refuse_in_view(what: str, path: Path, shown: list[tuple[str, Path]], default: bool) -> None:
+    place = path.resolve()
+    for where, inside in shown:
+        if place == inside or inside in place.parents:
+            fix = DEFAULT_GRADEBOOK_FIX if default else OPTION_FIX.format(option=what)
+            raise OutputInView(
+                OUTPUT_IN_VIEW.format(what=what, path=path, where=where, folder=inside, fix=fix)
+            )
 
 
 # Grades (submission, content hash) pairs, yielding each learner's outcome once, as it comes.
@@ -98,7 +158,8 @@ def submissions(folder: Path) -> list[Submission]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name.endswith(GRADEBOOK_SUFFIXES):
             continue
-        if entry.is_dir() or entry.suffix == ".zip":
+        mode = entry.lstat().st_mode
+        if stat.S_ISDIR(mode) or stat.S_ISLNK(mode) or entry.suffix in SINGLE_FILES:
             found.setdefault(clean_id(_stem(entry)), []).append(entry)
     if not found:
         raise CourseError(f"{folder} holds no submissions (one folder or .zip per learner).")
@@ -109,15 +170,16 @@ def submissions(folder: Path) -> list[Submission]:
 
 
 def _stem(entry: Path) -> str:
-    return entry.stem if entry.suffix == ".zip" else entry.name
+    return entry.stem if entry.suffix in SINGLE_FILES else entry.name
 
 
-def content_hash(submission: Submission, exercises: tuple[str, ...] = ()) -> str:
+def content_hash(submission: Submission, options: GradeOptions) -> str:
     """A digest of the submission's files, read as every learner file is read (no links, no
-    FIFOs or devices, a cap on bytes), and of the exercises it counts, so that a changed
-    submission, or another choice of exercises, is graded again. OSError where an entry
-    cannot be read that way (a .zip that is a link, say)."""
-    digest = hashlib.sha256(" ".join(exercises).encode())
+    FIFOs or devices, a cap on bytes), and of the exercises it counts and how names are read,
+    so that a changed submission, or another choice of exercises, is graded again. OSError
+    where an entry cannot be read that way (a folder or .zip that is a link, say)."""
+    choice = (*options.exercises, *(["--strict-names"] if options.strict_names else []))
+    digest = hashlib.sha256(" ".join(choice).encode())
     for entry in submission.entries:
         name = os.fsencode(entry.name)
         digest.update(len(name).to_bytes(4, "big") + name + learner_digest(entry).encode())

@@ -1,0 +1,86 @@
+"""The grader as a process of its own that a notebook's kernel keeps for its checks.
+
+`python -m grader.service ROOT` loads the module at ROOT, starts one zygote and imports torch
+and pytest once; then it grades each request exactly as `course grade` grades the exercise's
+file: the source is written as that file into a private folder and passed to `grader.grade`.
+So the learner's code never runs in the process that makes verdicts (nor in the kernel's), and
+a second check in the same kernel costs only the checks themselves.
+
+Requests, one JSON object per line on stdin: {"exercise": ID, "source": TEXT, "device":
+"auto" | "cpu" | "cuda"}. Replies, one line each on the original stdout: the report as
+`course grade --json` writes it, or {"error": MESSAGE}. Whatever else is printed (a check's
+output, a warning) goes to stderr. The service dies with the kernel that started it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from courseware.content import Module, load_module
+from courseware.errors import CourseError
+from grader.formats import as_json
+from grader.grade import GradeOptions, grade
+from grader.zygote import Zygote
+
+DEVICES = ("auto", "cpu", "cuda")
+GRADER_FAILED = (
+    "The grader itself failed; this is not your fault ({why}). Run the check again; if it "
+    "fails the same way, restart the kernel."
+)
+
+
+def answer(module: Module, zygote: Zygote, request: dict) -> dict:
+    """The JSON report of one request, or {"error": ...} that says what went wrong."""
+    source, device = request.get("source"), request.get("device", "auto")
+    if not isinstance(source, str) or device not in DEVICES:
+        return {"error": "a malformed request: it needs a source text and a device"}
+    ex = module.exercise(str(request.get("exercise")))
+    with tempfile.TemporaryDirectory(prefix="course-check-") as folder:
+        path = Path(folder) / ex.id / ex.file
+        path.parent.mkdir()
+        path.write_text(source, encoding="utf-8", errors="surrogateescape")
+        options = GradeOptions(exercises=(ex.id,), device=device)
+        return as_json(grade(module, path, options, zygote=zygote))
+
+
+def serve(module: Module, requests: TextIO, replies: TextIO) -> None:
+    """Answer every request line until the input ends; a grader failure restarts the zygote
+    and is that request's error, never the end of the service."""
+    zygote = Zygote.start()
+    try:
+        for line in requests:
+            try:
+                reply = answer(module, zygote, json.loads(line))
+            except CourseError as exc:
+                reply = {"error": exc.message}
+            except Exception as exc:  # the grader's own failure: a fresh zygote for the next
+                reply = {"error": GRADER_FAILED.format(why=f"{type(exc).__name__}: {exc}")}
+                zygote.close()
+                zygote = Zygote.start()
+            replies.write(json.dumps(reply) + "\n")
+            replies.flush()
+    finally:
+        zygote.close()
+
+
+def main() -> None:
+    """Serve the module at sys.argv[1] on stdin and stdout, printing nothing else there."""
+    from grader.sandbox import die_with_parent
+
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints cannot reach the replies
+    if sys.platform.startswith("linux"):
+        die_with_parent()
+    module = load_module(Path(sys.argv[1]))
+    serve(module, sys.stdin, replies)
+    replies.flush()
+    os._exit(0)  # no teardown of torch: every runner is already gone
+
+
+if __name__ == "__main__":
+    main()

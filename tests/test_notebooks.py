@@ -1,0 +1,250 @@
+"""Notebooks without a kernel: the generator (`course notebooks`), reading a notebook's
+exercise cells, `course grade` on notebooks (a file, a folder, a batch with zips), hostile
+notebooks, `course verify` of committed notebooks, and the figures the checks attach."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from courseware.exercise_cells import MAX_CELLS, graded_source
+from courseware.notebooks import colab_url, notebook, render, requirement, stale
+from tests.conftest import REPO, solution
+
+COURSE = [sys.executable, "-m", "course"]
+
+
+def exercise_cell(nb) -> dict:
+    return next(c for c in nb["cells"] if "exercise" in c.get("metadata", {}).get("tags", []))
+
+
+def with_code(module, exercise_id: str, code: str) -> dict:
+    """The generated notebook of an exercise, its exercise cell holding `code`."""
+    ex = module.exercise(exercise_id)
+    nb = json.loads(render(module, ex))
+    exercise_cell(nb)["source"] = f"%%exercise {ex.id}\n{code}"
+    return nb
+
+
+def save(path: Path, nb: dict) -> Path:
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_every_generated_notebook_is_valid_deterministic_and_not_attempted(module, tmp_path):
+    """nbformat.validate passes; the same content writes the same bytes; the starter cell is
+    tagged, starts with the magic, and grades as not attempted."""
+    from courseware.exercise_cells import Staging
+    from grader.grade import discover
+
+    for ex in module.exercises:
+        text = render(module, ex)
+        assert text == render(module, ex)
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+        cell = exercise_cell(nb)
+        assert cell["source"].splitlines()[0] == f"%%exercise {ex.id}"
+        assert [c["source"] for c in nb.cells if c.cell_type == "code"][-2:] == [
+            f'check("{ex.id}")',
+            f'hint("{ex.id}")',
+        ]
+        path = save(tmp_path / f"{ex.id}.ipynb", json.loads(text))
+        staging = Staging(module, tmp_path / f"staged-{ex.id}")
+        (found,) = discover(module, path, staging).values()
+        assert found.read_text().strip() == ex.starter.text.strip()
+
+
+def test_the_install_cell_pins_this_version_from_the_repository(module):
+    from courseware import __version__
+
+    ex = module.exercises[0]
+    assert requirement(module) == f"lstm-course[notebook]=={__version__}"
+    assert colab_url(module, ex) is None
+    named = replace(module, repository="https://github.com/someone/lstm-course")
+    pinned = f"lstm-course[notebook] @ git+https://github.com/someone/lstm-course@v{__version__}"
+    assert requirement(named) == pinned
+    assert pinned in notebook(named, ex).cells[0].source
+    assert colab_url(named, ex) == (
+        f"https://colab.research.google.com/github/someone/lstm-course/blob/v{__version__}/"
+        f"notebooks/{ex.id}.ipynb"
+    )
+    gitlab = replace(module, repository="https://gitlab.com/someone/lstm-course")
+    assert colab_url(gitlab, ex) is None
+
+
+def test_course_notebooks_writes_each_and_keeps_a_learners_work(module, tmp_path):
+    write = [*COURSE, "notebooks", "-o", "notebooks"]
+    run = subprocess.run(write, cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    folder = tmp_path / "notebooks"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{e.id}.ipynb" for e in module.exercises]
+    first = module.exercises[0]
+    save(folder / f"{first.id}.ipynb", with_code(module, first.id, "print('my work')"))
+    again = subprocess.run(write, cwd=tmp_path, capture_output=True, text=True)
+    assert again.returncode == 0 and f"Kept notebooks/{first.id}.ipynb" in again.stdout
+    assert "my work" in (folder / f"{first.id}.ipynb").read_text()
+    assert subprocess.run([*write, "--force"], cwd=tmp_path, capture_output=True).returncode == 0
+    assert (folder / f"{first.id}.ipynb").read_text() == render(module, first)
+
+
+def test_graded_source_keeps_line_numbers_and_notes_what_it_left_out():
+    source, notes = graded_source(["%%exercise 01_x\n!pip install a\nx = 1\n%time y = 2", "z"])
+    assert source.split("\n")[:5] == ["", "", "x = 1", "", ""]
+    assert "line 2 (`!pip install a`)" in notes[0] and "line 4" in notes[1]
+    assert "2 cells" in notes[-1]
+
+
+def test_a_notebook_grades_as_its_python_file(module, zygote, tmp_path):
+    """The same score and messages as the .py file; the magic removed (tag and comment)
+    works too; outputs that fake a score are never read."""
+    from grader.grade import grade
+
+    ex = module.exercise("01_lstm_network")
+    mistake = (REPO / "tests/corpus" / ex.id / "mistakes/first_step" / ex.file).read_text()
+    (tmp_path / ex.file).write_text(mistake)
+    nb = with_code(module, ex.id, mistake)
+    nb["cells"].append(nbformat.v4.new_code_cell("check()"))
+    nb["cells"][-1]["outputs"] = [
+        {"output_type": "stream", "name": "stdout", "text": "Score: 10/10\n"},
+        {"output_type": "display_data", "metadata": {}, "data": {"text/plain": "Score: 10/10"}},
+    ]
+    as_py = grade(module, tmp_path / ex.file, zygote=zygote).exercises[0]
+    as_nb = grade(module, save(tmp_path / "work.ipynb", nb), zygote=zygote).exercises[0]
+    assert (as_nb.score, as_nb.file) == (as_py.score, "work.ipynb") and as_py.score < ex.points
+    assert [c.message for c in as_nb.checks] == [c.message for c in as_py.checks]
+    cell = exercise_cell(nb)
+    cell["source"] = f"# exercise: {ex.id}\n{solution(module, ex.id)}"
+    tagged = grade(module, save(tmp_path / "tagged.ipynb", nb), zygote=zygote).exercises[0]
+    assert tagged.complete
+
+
+def notebook_bytes(*cells, version: int = 4) -> bytes:
+    return json.dumps({"nbformat": version, "cells": list(cells)}).encode()
+
+
+def code(source: str) -> dict:
+    return {"cell_type": "code", "source": source}
+
+
+HOSTILE = {  # a notebook's bytes, and what the message about it must say
+    "not-json": (b"{not json", "is not a notebook that can be read"),
+    "not-utf8": (b"\xff\xfe\x00garbage", "is not a notebook that can be read"),
+    "deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "nbformat-3": (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "format version 3"),
+    "no-cells": (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "not a Jupyter notebook"),
+    "bad-cell": (notebook_bytes(7), "cell 1: is not a cell"),
+    "empty": (notebook_bytes(), "has no exercise cell"),
+    "a-million-cells": (notebook_bytes(*[{}] * 1_000_000), f"at most {MAX_CELLS}"),
+    "unknown": (notebook_bytes(code("%%exercise 99_no")), "cell 1: no exercise '99_no'"),
+    "unnamed": (notebook_bytes(code("%%exercise\nx")), "does not name its exercise"),
+    "surrogate": (notebook_bytes(code("%%exercise 01\n\ud800")), "not valid Unicode"),
+}
+
+
+@pytest.mark.parametrize(("content", "says"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_notebook_gets_a_message_naming_it(module, tmp_path, content, says):
+    from courseware.errors import CourseError
+    from grader.grade import grade
+
+    path = tmp_path / "odd.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(CourseError) as raised:
+        grade(module, path)
+    assert "odd.ipynb" in raised.value.message and says in raised.value.message
+
+
+def test_a_huge_cell_is_graded_as_a_file_too_large(module, zygote, tmp_path):
+    from grader.grade import grade
+
+    nb = with_code(module, "01_lstm_network", "x = 1\n" * 300_000)
+    (result,) = grade(module, save(tmp_path / "huge.ipynb", nb), zygote=zygote).exercises
+    assert result.score == 0 and "larger than" in result.checks[0].message
+
+
+def test_the_command_line_says_what_is_wrong_without_a_traceback(tmp_path):
+    (tmp_path / "broken.ipynb").write_text("{")
+    run = subprocess.run([*COURSE, "grade", "broken.ipynb"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.startswith("Error: broken.ipynb is not a notebook") and "Traceback" not in (
+        run.stdout + run.stderr
+    )
+
+
+def test_folders_of_notebooks_and_a_batch_of_them(module, zygote, tmp_path):
+    """A folder of notebooks is graded like a folder of files (two copies of one exercise
+    are refused, naming the notebooks); in a batch, a learner's notebooks in a folder, in a
+    zip, or one notebook alone are graded."""
+    from courseware.errors import CourseError
+    from grader.grade import GradeOptions, grade
+
+    one, two = "01_lstm_network", "02_training_step"
+    work = tmp_path / "work"
+    work.mkdir()
+    save(work / "a.ipynb", with_code(module, one, solution(module, one)))
+    save(work / "b.ipynb", with_code(module, two, solution(module, two)))
+    report = grade(module, work, GradeOptions(exercises=(one, two)), zygote=zygote)
+    assert [(e.id, e.complete) for e in report.exercises] == [(one, True), (two, True)]
+    save(work / "c.ipynb", with_code(module, one, solution(module, one)))
+    with pytest.raises(CourseError, match=r"a\.ipynb\n  .*c\.ipynb"):
+        grade(module, work, zygote=zygote)
+
+    class_ = tmp_path / "class"
+    (class_ / "ada").mkdir(parents=True)
+    save(class_ / "ada" / "a.ipynb", with_code(module, one, solution(module, one)))
+    with zipfile.ZipFile(class_ / "bob.zip", "w") as zf:
+        zf.writestr("nb/a.ipynb", json.dumps(with_code(module, one, solution(module, one))))
+    save(class_ / "cyd.ipynb", with_code(module, one, "raise SystemExit"))
+    run = subprocess.run(
+        [*COURSE, "grade", "class", "--batch", "--exercise", one, "--unsafe-no-isolation",
+         "--csv", "marks.csv", "--jobs", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    rows = (tmp_path / "marks.csv").read_text().splitlines()
+    marks = {row.split(",")[0]: row for row in rows[1:]}
+    assert set(marks) == {"ada", "bob", "cyd"}
+    assert ",10" in marks["ada"] and ",10" in marks["bob"] and ",10" not in marks["cyd"]
+
+
+def test_verify_checks_committed_notebooks_are_current(module, tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    first, *rest = module.exercises
+    for ex in rest:
+        (folder / f"{ex.id}.ipynb").write_text(render(module, ex))
+    (folder / "99_old.ipynb").write_text("{}")
+    assert stale(module, folder) == {
+        f"{first.id}.ipynb": "missing",
+        "99_old.ipynb": "belongs to no exercise of course.yaml",
+    }
+    (folder / f"{first.id}.ipynb").write_text(render(module, first).replace("TODO", "todo"))
+    assert stale(module, folder)[f"{first.id}.ipynb"] == "differs from what the content gives"
+
+
+def test_the_figures_of_a_failing_check_come_with_its_result_and_as_text(grade_source):
+    """Exercise 5 compares curves: the failing check's result carries the learner's norms
+    (from the runner) over the reference's, the JSON carries them, -v draws them."""
+    from grader.figures import text_plot
+    from grader.formats import as_json
+    from grader.results import GradeReport
+
+    mistake = REPO / "tests/corpus/05_vanishing_gradients/mistakes/first_step_output/gradients.py"
+    result = grade_source("05_vanishing_gradients", mistake.read_text())
+    failed = [c for c in result.checks if c.state == "failed"]
+    figure = failed[0].figures[0]
+    assert figure.log_y and [s.label for s in figure.series] == ["reference", "yours"]
+    reference, yours = (s.y for s in figure.series)
+    assert len(reference) == len(yours) and yours[1:] != reference[1:]
+    report = GradeReport("x", [result], ["cpu"], {})
+    tests = [t for t in as_json(report)["tests"] if t.get("figures")]
+    assert tests and tests[0]["figures"][0]["series"][1]["y"] == list(yours)
+    drawn = text_plot(figure)
+    assert "o reference" in drawn and "* yours" in drawn and drawn.count("\n") > 10
