@@ -62,19 +62,54 @@ def _grade_options(options: dict):
 
 
 def _grade_one(path: Path, options: dict) -> int:
-    """Grade `path`, print the report, write the files asked for; return the exit code."""
+    """Grade `path`, print the report and the hints asked for, write the files asked for;
+    return the exit code. With --hints (and no report file, which needs every check), an
+    exercise unchanged since its last grade is not graded again: its last grade stands."""
+    from course import learning
+    from grader.report import terminal
+
+    hints = options["hints"] or options["all_hints"]
+    plan = None
+    if hints and not (options["json_file"] or options["fmt"]):
+        plan = learning.hint_plan(path, options["exercises"])
+    report, problems = None, []
+    if plan is None or plan.grade:
+        graded = {**options, "exercises": plan.grade} if plan else options
+        module, workspace, report = _grade_now(path, graded, plan)
+        problems = _write_reports(report, options)  # first: a platform gets its results at once
+        click.echo(terminal(report, verbose=options["verbose"], hints=hints))
+    else:
+        module, workspace = plan.module, plan.workspace
+    if plan is not None and (standing := learning.standing_text(plan)):
+        click.echo(f"\n{standing}" if report else standing)
+    if hints:
+        try:
+            failing = learning.failing_of(report, plan)
+            click.echo("\n" + learning.hints_text(module, workspace, failing, options["all_hints"]))
+        except CourseError as exc:  # the data folder: the grade stands, the hints wait
+            click.echo(f"Warning: no hints this time: {exc.format_message()}", err=True)
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    if problems:
+        return EXIT_USAGE
+    passed = (report is None or report.all_passed) and (plan is None or plan.all_passed())
+    return 0 if passed else EXIT_FAILED
+
+
+def _grade_now(path: Path, options: dict, plan):
+    """Grade `path` (the exercises of `options`), remembering the grades of the workspace's
+    own files; return the module, the workspace and the report."""
     from course import learning
     from grader.zygote import Zygote
 
     zygote = Zygote.start()  # first: it imports torch while we read the module
     try:
         from grader.grade import grade as run
-        from grader.report import terminal
         from grader.sanitize import clean
 
-        module = load_module()
-        workspace = learning.learner_workspace(module)
-        target = path or learning.default_target(module)
+        module = plan.module if plan else load_module()
+        workspace = plan.workspace if plan else learning.learner_workspace(module)
+        target = plan.target if plan else path or learning.default_target(module)
         before = learning.fingerprints(module, workspace)
         try:
             report = run(module, target, _grade_options(options), zygote=zygote)
@@ -88,18 +123,7 @@ def _grade_one(path: Path, options: dict) -> int:
     finally:
         zygote.close()
     learning.remember(module, workspace, target, report, before)
-    problems = _write_reports(report, options)  # first: a platform gets its results at once
-    click.echo(terminal(report, verbose=options["verbose"]))
-    if options["hints"] or options["all_hints"]:
-        try:
-            click.echo(learning.hints_text(module, workspace, report, options["all_hints"]))
-        except CourseError as exc:  # the data folder: the grade stands, the hints wait
-            click.echo(f"Warning: no hints this time: {exc.format_message()}", err=True)
-    for problem in problems:
-        click.echo(f"Error: {problem}", err=True)
-    if problems:
-        return EXIT_USAGE
-    return 0 if report.all_passed else EXIT_FAILED
+    return module, workspace, report
 
 
 def _write_reports(report, options: dict) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ from course.workspace import (
     state_of_file,
     upgrade_workspace,
 )
-from courseware.content import PACKAGED, Module, load_module
+from courseware.content import PACKAGED, Exercise, Module, load_module
 from courseware.errors import EXIT_FAILED, CourseError
 
 
@@ -42,15 +43,12 @@ def default_target(module: Module) -> Path:
     workspace = learner_workspace(module)
     if workspace is None:
         require_workspace()  # raises the message that says what to do
-    if not workspace.exercises.is_dir():
-        raise CourseError(NO_EXERCISES.format(folder=workspace.exercises, what=_restore(workspace)))
+    if (problem := workspace.problem()) is not None:
+        what = RESTORE_INIT if workspace.kind == "init" else RESTORE_CLONE
+        raise CourseError(
+            NO_EXERCISES.format(folder=workspace.exercises, problem=problem, what=what)
+        )
     return workspace.exercises
-
-
-def _restore(workspace: Workspace) -> str:
-    if workspace.kind == "init":
-        return "`course init --upgrade` lays them out again (and keeps every file you edited)"
-    return "`git checkout -- exercises` in your clone brings them back"
 
 
 def fingerprints(module: Module, workspace: Workspace | None) -> dict[str, str | None]:
@@ -69,8 +67,11 @@ def remember(module: Module, workspace: Workspace | None, target: Path, report, 
     for result in report.exercises:
         ex = module.exercise(result.id)
         if _covers(target, workspace.file(ex)):
+            fingerprint, failing = before.get(ex.id), first_failing(result)
             graded.append(
-                state.Grade(ex.id, before.get(ex.id), result.state, result.score, result.max_score)
+                state.Grade(
+                    ex.id, fingerprint, result.state, result.score, result.max_score, failing
+                )
             )
     if graded:
         try:
@@ -84,31 +85,168 @@ def _covers(target: Path, file: Path) -> bool:
     return file == target or target in file.parents
 
 
-def hints_text(module: Module, workspace: Workspace | None, report, everything: bool) -> str:
-    """The next unseen hint of each exercise not yet passing (the whole ladder with
-    `everything`). Untouched exercises get hints only when graded alone."""
+@dataclass(frozen=True)
+class Failing:
+    """An exercise not yet passing, and the first check it fails (None: none ran, or the
+    check is not known)."""
+
+    exercise: str
+    check: str | None
+
+
+def first_failing(result) -> str | None:
+    """The name of the first check that `result` fails, without its device (test_x[cpu]);
+    None when none failed, or the grader itself failed on one (then the grade may not stand)."""
+    from grader.results import ERROR, FAILED
+
+    if any(c.state == ERROR for c in result.checks):
+        return None
+    failed = (c.name for c in result.checks if c.state == FAILED)
+    return next((name.split("[", 1)[0] for name in failed), None)
+
+
+def failing_of(report, plan: HintPlan | None) -> list[Failing]:
+    """The exercises that get hints: those `report` graded and found not passing (and an
+    untouched one graded alone), then those whose last grade stands in `plan`."""
+    alone = plan.alone if plan else report is not None and len(report.exercises) == 1
+    graded = [
+        Failing(r.id, first_failing(r))
+        for r in (report.exercises if report else ())
+        if not r.complete and (r.state == "graded" or alone)
+    ]
+    return graded + (plan.failing() if plan else [])
+
+
+def hints_text(module: Module, workspace: Workspace | None, failing: list, everything: bool) -> str:
+    """The next unseen hint of each exercise in `failing` (the whole ladder with
+    `everything`): first those of its first failing check, then the rest of the ladder."""
     key = workspace.key if workspace else state.GLOBAL
-    alone = len(report.exercises) == 1
     blocks = []
-    for result in report.exercises:
-        if result.complete or (result.state != "graded" and not alone):
-            continue
-        hints = module.exercise(result.id).hints
+    for f in failing:
+        ex = module.exercise(f.exercise)
         if everything:
-            ladder = [hint_block(result.id, n, len(hints), h) for n, h in enumerate(hints, 1)]
+            ladder = [hint_block(ex, i) for i in range(len(ex.hints))]
             blocks.append("\n".join(ladder))
-        elif (shown := state.next_hint(key, result.id, hints)) is not None:
-            blocks.append(hint_block(result.id, shown[0], len(hints), shown[1]))
         else:
-            blocks.append(ALL_SEEN.format(id=result.id, n=len(hints)))
+            blocks.append(next_hint(ex, key, f.check))
     return "\n\n".join(blocks) or NO_HINTS
 
 
-def hint_block(exercise: str, n: int, of: int, text: str) -> str:
+def next_hint(ex: Exercise, key: str, check: str | None) -> str:
+    """The next hint of `ex` not yet seen, for its failing `check`, now marked seen."""
+    shown = state.next_hint(key, ex.id, ex.hint_order(check))
+    if shown is None:
+        return ALL_SEEN.format(id=ex.id, n=len(ex.hints))
+    return hint_block(ex, shown)
+
+
+def hint_block(ex: Exercise, index: int) -> str:
+    """Hint `index` (0-based) of the ladder of `ex`, wrapped to the terminal."""
     width = min(shutil.get_terminal_size((100, 24)).columns, 100) - 4
+    text = ex.hints[index]
     body = textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    ")
+    n, of = index + 1, len(ex.hints)
     last = " (the last one: nearly the answer)" if n == of else ""
-    return f"Hint {n} of {of} for {exercise}{last}:\n{body}"
+    return f"Hint {n} of {of} for {ex.id}{last}:\n{body}"
+
+
+@dataclass(frozen=True)
+class HintPlan:
+    """How `course grade --hints` answers in a workspace: grade only the exercises whose file
+    changed since their last grade; an unchanged file's last grade stands, and gives the
+    failing check its hint follows."""
+
+    module: Module
+    workspace: Workspace
+    target: Path
+    grade: tuple[str, ...]  # exercise ids to grade now
+    standing: tuple[state.Grade, ...]  # unchanged since their last grade
+    untouched: tuple[str, ...]  # still the starter (or missing), not graded alone
+    alone: bool  # one exercise asked for: an untouched one gets its first hint
+
+    def failing(self) -> list[Failing]:
+        """The exercises that stand without a grade now and get hints."""
+        return [Failing(g.exercise, g.failing) for g in self.standing if not g.complete]
+
+    def all_passed(self) -> bool:
+        return not self.untouched and all(g.complete for g in self.standing)
+
+
+def hint_plan(path: Path | None, wanted: tuple[str, ...]) -> HintPlan | None:
+    """The plan for `course grade [PATH] --hints`, or None where last grades cannot help:
+    no workspace, a PATH that is not its exercises/ (or one exercise's folder or file of
+    it), or progress that cannot be read."""
+    module = load_module()
+    workspace = learner_workspace(module)
+    if workspace is None:
+        return None
+    target = path or default_target(module)
+    covered = _covered(module, workspace, target, wanted)
+    if not covered:
+        return None
+    try:
+        grades = state.last_grades(workspace.key, {ex.id: ex.points for ex in module.exercises})
+    except CourseError:  # the grade goes on, and the hints say why they wait
+        return None
+    alone = len(covered) == 1
+    grade, standing, untouched = [], [], []
+    for ex in covered:
+        kind, fingerprint = state_of_file(workspace, ex)
+        last = grades.get(ex.id)
+        if kind in ("starter", "missing") and not alone:
+            untouched.append(ex.id)
+        elif kind == "edited" and _stands(last, fingerprint):
+            standing.append(last)
+        else:
+            grade.append(ex.id)
+    return HintPlan(
+        module, workspace, target, tuple(grade), tuple(standing), tuple(untouched), alone
+    )
+
+
+def _covered(
+    module: Module, workspace: Workspace, target: Path, wanted: tuple[str, ...]
+) -> list[Exercise]:
+    """The exercises `target` names in `workspace` (its exercises/, or one exercise's folder
+    or file), of those `wanted`; none for any other target."""
+    try:
+        real = target.resolve()
+        folders = {workspace.exercises.resolve(): None}
+        for ex in module.exercises:
+            folders[workspace.file(ex).parent.resolve()] = ex
+            folders[workspace.file(ex).resolve()] = ex
+    except (OSError, RuntimeError):
+        return []
+    if real not in folders:
+        return []
+    named = [module.exercise(e).id for e in wanted]
+    only = folders[real]
+    return [
+        ex
+        for ex in module.exercises
+        if (only is None or ex is only) and (not named or ex.id in named)
+    ]
+
+
+def _stands(last: state.Grade | None, fingerprint: str | None) -> bool:
+    """Whether the last grade is of the file as it is, and says enough for a hint."""
+    if last is None or last.state != "graded" or last.fingerprint != fingerprint:
+        return False
+    return last.complete or last.failing is not None
+
+
+def standing_text(plan: HintPlan) -> str:
+    """The exercises not graded again, in the module's order, each with why (empty when
+    every exercise was graded)."""
+    said = {g.exercise: _standing(g) for g in plan.standing}
+    said |= {ex_id: "not attempted: still the starter" for ex_id in plan.untouched}
+    lines = [f"  {ex.id:<26} {said[ex.id]}" for ex in plan.module.exercises if ex.id in said]
+    return "\n".join([STANDING, *lines]) if lines else ""
+
+
+def _standing(grade: state.Grade) -> str:
+    done = ", done" if grade.complete else ""
+    return f"{grade.score:g}/{grade.max_score:g}{done}: unchanged since its last grade"
 
 
 def init(folder: Path | None, upgrade: bool) -> str:
@@ -194,6 +332,10 @@ def reset(exercise_id: str, yes: bool) -> str:
     workspace = learner_workspace(module) or require_workspace()
     ex = module.exercise(exercise_id)
     path = workspace.file(ex)
+    try:
+        workspace.confined(path)  # before any question: never through a link out of it
+    except OSError as exc:
+        raise CourseError(cannot_write(exc, path)) from None
     kind, _ = state_of_file(workspace, ex)
     if kind == "starter":
         return f"{display(path)} is already the starter; nothing to do."
@@ -224,6 +366,7 @@ def show_progress(as_json: bool) -> str:
     return json.dumps(to_json(p), indent=2) if as_json else table(p)
 
 
+STANDING = "Not graded again (`course grade` grades every exercise and shows every check):"
 ALL_SEEN = (
     "You have seen all {n} hints of {id}; `course grade --all-hints` shows them again, and "
     "the statement's README.md says more."
@@ -234,7 +377,15 @@ NESTED = (
 )
 NESTED_INIT = "to bring the one you are in up to date, run `course init --upgrade` in it."
 NESTED_CLONE = "or, in this clone of the course, work in its own exercises/ folder."
-NO_EXERCISES = "{folder} does not exist, so there is nothing to grade: {what}."
+NO_EXERCISES = "{folder} {problem}, so there are no exercises to grade: {what}."
+RESTORE_INIT = (
+    "move away what is in its place, if anything, then `course init --upgrade` lays the "
+    "exercises out again (and keeps every file you edited)"
+)
+RESTORE_CLONE = (
+    "move away what is in its place, if anything, then `git checkout -- exercises` in your "
+    "clone brings them back"
+)
 NO_ANSWER = (
     "no answer to the question (the input is not a terminal, or it ended), so nothing was "
     "changed. Run `course reset {id} --yes` to reset without being asked."
@@ -245,8 +396,8 @@ SKIPPED = (
     "file you can read, or move it away, then run `course init --upgrade` again."
 )
 NO_HINTS = (
-    "No hint to show: every exercise graded passes. An exercise you have not started gets its "
-    "hints when you grade it alone: `course grade exercises/ID --hints`."
+    "No hint to show: no exercise you have started is failing. An exercise you have not "
+    "started gets its hints when you grade it alone: `course grade exercises/ID --hints`."
 )
 INIT_DONE = """\
 Made a workspace with {count} exercises in {folder}.

@@ -1,35 +1,33 @@
 """`course watch`: grade an exercise again each time its file is saved, with the grader kept
 warm between saves (one zygote, torch and pytest imported once).
 
-Two threads feed one queue: file events (watchfiles) and keys (h, n, l, q). The main thread
-grades and prints. On a terminal it redraws the screen; elsewhere (a pipe, a test, an editor's
-console) it prints plain lines only, one per grade.
+Two threads feed one queue: saves (each exercise file's status, polled: nothing is walked, so
+no link is followed and a folder of any size costs nothing) and keys (h, n, l, q). The main
+thread grades and prints. On a terminal it redraws the screen; elsewhere (a pipe, a test, an
+editor's console) it prints plain lines only, one per grade.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 
-from course import learning, state
+from course import learning
 from course.progress import DONE, Progress, one_line, progress, table
 from course.workspace import Workspace
 from courseware.content import Exercise, Module
 from courseware.errors import CourseError
 
-NO_EXERCISES = (
-    "{folder} does not exist: there is nothing to watch. In a `course init` workspace, "
-    "`course init --upgrade` lays the exercises out again."
-)
 KEYS = "keys: h next hint · n next exercise · l list · q quit"
 POLL_SECONDS = 0.2
+SETTLE_SECONDS = 0.05  # a save in several writes is graded once, when it is whole
 
 
 @dataclass
@@ -41,6 +39,7 @@ class Watcher:
     current: Exercise
     screen: bool  # redraw a terminal, or print plain lines
     zygote: object | None = None
+    failing: dict[str, str | None] = field(default_factory=dict)  # first failing check, by id
     events: queue.Queue = field(default_factory=queue.Queue)
     stop: threading.Event = field(default_factory=threading.Event)
     interrupted: threading.Event = field(default_factory=threading.Event)
@@ -54,6 +53,12 @@ class Watcher:
 
         ex = self.current
         target = self.workspace.exercises / ex.id
+        try:
+            self.workspace.confined(self.workspace.file(ex))
+        except (OSError, CourseError) as exc:  # never a file through a link out of it
+            why = exc.message if isinstance(exc, CourseError) else exc.strerror
+            click.echo(f"{ex.id}  not graded: {why}")
+            return
         before = learning.fingerprints(self.module, self.workspace)
         try:
             if self.zygote is None:
@@ -78,6 +83,8 @@ class Watcher:
         if self.interrupted.is_set():
             raise KeyboardInterrupt
         learning.remember(self.module, self.workspace, target, report, before)
+        (result,) = report.exercises
+        self.failing[result.id] = learning.first_failing(result)
         self._show(report)
 
     def _restart(self) -> None:
@@ -87,7 +94,7 @@ class Watcher:
             self.zygote = None
 
     def _show(self, report) -> None:
-        from grader.report import terminal
+        from grader.report import NEXT_STEP, terminal
 
         (result,) = report.exercises
         line = f"{result.id}  {score_line(result)}"
@@ -96,7 +103,7 @@ class Watcher:
             return
         click.clear()
         feedback = terminal(report).splitlines()
-        click.echo("\n".join(line for line in feedback if not line.startswith("Run with --hints")))
+        click.echo("\n".join(line for line in feedback if line != NEXT_STEP))
         now = progress(self.module, self.workspace)
         click.echo(f"\n{line}\n{one_line(now)}")
         if result.complete:
@@ -126,14 +133,8 @@ class Watcher:
         if key == "q":
             return False
         if key == "h":
-            hints = self.current.hints
-            shown = state.next_hint(self.workspace.key, self.current.id, hints)
-            text = (
-                learning.ALL_SEEN.format(id=self.current.id, n=len(hints))
-                if shown is None
-                else learning.hint_block(self.current.id, shown[0], len(hints), shown[1])
-            )
-            click.echo(text)
+            ex = self.current
+            click.echo(learning.next_hint(ex, self.workspace.key, self.failing.get(ex.id)))
         elif key == "l":
             click.echo(table(progress(self.module, self.workspace)))
         elif key == "n":
@@ -143,9 +144,6 @@ class Watcher:
         return True
 
     # ------------------------------------------------------------ files
-
-    def exercise_of(self, path: str) -> Exercise | None:
-        return self.workspace.exercise_of(Path(path), self.module)
 
     def run(self) -> None:
         """Grade now, then on every save and key until q or Ctrl-C."""
@@ -166,8 +164,8 @@ class Watcher:
         for kind, value in pending:
             if kind == "key" and not self.key(value):
                 return False
-            if kind == "file" and (ex := self.exercise_of(value)) is not None:
-                saved = ex
+            if kind == "file":
+                saved = self.module.exercise(value)
         if saved is not None:
             self.current = saved
             self.grade()
@@ -203,25 +201,27 @@ def _drain(events: queue.Queue) -> list[tuple[str, str]]:
 
 
 def _watch_files(watcher: Watcher) -> None:
-    """Put ("file", path) on the queue for each change to an exercise file (editors that save
-    by writing a new file and renaming it, or delete and re-create, included)."""
-    import watchfiles
+    """Put ("file", exercise id) on the queue each time an exercise file changes: written in
+    place, replaced by a rename, deleted or made again. Only the exercise files themselves
+    are looked at (a few stat calls a poll), never through a link out of the workspace."""
+    exercises = watcher.module.exercises
+    last = {ex.id: _status(watcher.workspace, ex) for ex in exercises}
+    while not watcher.stop.wait(POLL_SECONDS):
+        changed = [ex for ex in exercises if _status(watcher.workspace, ex) != last[ex.id]]
+        if not changed or watcher.stop.wait(SETTLE_SECONDS):
+            continue
+        for ex in changed:
+            last[ex.id] = _status(watcher.workspace, ex)
+            watcher.events.put(("file", ex.id))
 
-    names = {ex.file for ex in watcher.module.exercises}
 
-    def wanted(change, path: str) -> bool:
-        return Path(path).name in names
-
-    for changes in watchfiles.watch(
-        watcher.workspace.exercises,
-        watch_filter=wanted,
-        debounce=50,
-        step=10,
-        stop_event=watcher.stop,
-        raise_interrupt=False,
-    ):
-        for _, path in sorted(changes, key=lambda c: c[1]):
-            watcher.events.put(("file", path))
+def _status(workspace: Workspace, ex: Exercise) -> tuple | None:
+    """What changes when the exercise's file is saved (None: no file to grade there)."""
+    try:
+        info = os.lstat(workspace.confined(workspace.file(ex)))
+    except (OSError, CourseError):
+        return None
+    return info.st_mode, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
 
 
 def _read_keys(watcher: Watcher) -> None:
@@ -261,13 +261,12 @@ def watch(exercise_id: str | None) -> None:
 
     module = load_module()
     workspace = learning.learner_workspace(module) or learning.require_workspace()
+    learning.default_target(module)  # says what is wrong with exercises/, if anything
     if exercise_id:
         current = module.exercise(exercise_id)
     else:
         first = progress(module, workspace).first_unfinished()
         current = module.exercise(first.id) if first else module.exercises[0]
-    if not workspace.exercises.is_dir():
-        raise CourseError(NO_EXERCISES.format(folder=workspace.exercises))
     watcher = Watcher(module, workspace, current, screen=sys.stdout.isatty())
     click.echo(f"Watching {workspace.exercises}: save an exercise file to grade it. {KEYS}")
 

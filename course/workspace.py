@@ -7,8 +7,11 @@ itself always comes from the content layer; a workspace only ever holds the lear
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +25,8 @@ from courseware.starters import fingerprint, is_starter, normal
 
 MARKER = ".course-workspace"
 MARKER_FORMAT = 1
+MAX_MARKER = 256 << 10  # a few hundred bytes per exercise: anything larger is not ours
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 DEFAULT_FOLDER = "lstm-course"
 
 
@@ -44,16 +49,46 @@ class Workspace:
     def file(self, ex: Exercise) -> Path:
         return self.exercises / ex.id / ex.file
 
-    def owns(self, path: Path, ex: Exercise) -> bool:
-        """True when `path` is this workspace's own file of `ex` (not a copy elsewhere)."""
+    def confined(self, path: Path) -> Path:
+        """Where `path` (under this workspace) really is, through any link on the way to it:
+        the real folder holding it, joined with its name. A write there replaces the file or
+        link named, never what a last link points at. Raises OutsideWorkspace when a link
+        leads out of the workspace, and OSError for a loop."""
         try:
-            return path.resolve() == self.file(ex).resolve()
-        except OSError:
-            return False
+            root, folder = self.root.resolve(), path.parent.resolve()
+        except RuntimeError:  # a loop of links (Python before 3.13)
+            raise OSError(errno.ELOOP, "a loop of links", str(path)) from None
+        if folder != root and root not in folder.parents:
+            raise OutsideWorkspace(self._outside(path, folder))
+        return folder / path.name
 
-    def exercise_of(self, path: Path, module: Module) -> Exercise | None:
-        """The exercise whose file `path` is, in this workspace."""
-        return next((ex for ex in module.exercises if self.owns(path, ex)), None)
+    def _outside(self, path: Path, real: Path) -> str:
+        """The message for `path`, whose folder is really `real`, outside the workspace."""
+        from grader.sanitize import clean
+
+        link = next(
+            (p for p in reversed(path.parents) if self.root in p.parents and p.is_symlink()),
+            path.parent,
+        )
+        return clean(OUTSIDE.format(link=display(link), real=real, root=display(self.root)))
+
+    def problem(self) -> str | None:
+        """What is wrong with this workspace's exercises/ folder, in a few words, if anything:
+        missing, not a folder, or a link out of the workspace."""
+        try:
+            self.confined(self.exercises / "x")
+            if not self.exercises.is_dir():
+                return "is a file, not a folder" if self.exercises.exists() else "does not exist"
+        except OutsideWorkspace:
+            return "is a link to a folder outside this workspace"
+        except OSError as exc:
+            return f"cannot be read ({exc.strerror or exc})"
+        return None
+
+
+class OutsideWorkspace(CourseError):
+    """A path of the workspace leads out of it through a link: nothing is read or written
+    there."""
 
 
 def find_workspace(start: Path | None = None) -> Workspace | None:
@@ -77,10 +112,10 @@ def require_workspace(start: Path | None = None) -> Workspace:
 def state_of_file(workspace: Workspace, ex: Exercise) -> tuple[str, str | None]:
     """("missing" | "starter" | "edited" | "unreadable", the file's fingerprint or None)."""
     try:
-        data = read_learner_file(workspace.file(ex))
+        data = read_learner_file(workspace.confined(workspace.file(ex)))
     except FileNotFoundError:
         return "missing", None
-    except OSError:
+    except (OSError, OutsideWorkspace):
         return "unreadable", None
     if is_starter(data, ex.starter):
         return "starter", fingerprint(ex.starter.text)
@@ -123,25 +158,31 @@ def create_workspace(module: Module, folder: Path) -> Workspace:
 
 def upgrade_workspace(module: Module, workspace: Workspace) -> list[str]:
     """Bring new exercises and statements from this package into an `init` workspace; replace
-    what the learner never touched; never touch an edited file. Returns what was done."""
+    what the learner never touched; never touch an edited file, nor write through a link out
+    of the workspace (then nothing at all is written). A damaged marker is rebuilt, keeping
+    every file that differs from this version. Returns what was done."""
     if workspace.kind != "init":
         raise CourseError(UPGRADE_CLONE)
-    marker = _read_marker(workspace)
-    recorded: dict[str, str] = marker.get("files", {})
-    done, written = [], dict(recorded)
-    for ex in module.exercises:
-        for rel, text in _files_of(module, ex).items():
-            path, new = workspace.root / rel, fingerprint(text)
-            current = _fingerprint_of(path)
-            if current == new:
-                written[rel] = new
-                continue
-            if current == UNREADABLE_FILE:
-                done.append(f"skipped {rel}: {_why_unreadable(path)}; left as it is")
-                continue
-            if current is not None and current != recorded.get(rel):
-                done.append(f"kept {rel}: you edited it")
-                continue
+    files = {rel: text for ex in module.exercises for rel, text in _files_of(module, ex).items()}
+    try:
+        places = {rel: workspace.confined(workspace.root / rel) for rel in files}
+    except OSError as exc:
+        from course.oserror import os_error
+
+        raise CourseError(CANNOT_REACH.format(error=os_error(exc))) from None
+    recorded, damage = _recorded_files(workspace, files)
+    done = [REBUILT.format(marker=MARKER, why=damage)] if damage else []
+    written = {}
+    for rel, text in files.items():
+        path, new = places[rel], fingerprint(text)
+        current = _fingerprint_of(path)
+        if current == new:
+            written[rel] = new
+        elif current == UNREADABLE_FILE:
+            done.append(f"skipped {rel}: {_why_unreadable(path)}; left as it is")
+        elif current is not None and current != recorded.get(rel):
+            done.append(f"kept {rel}: {KEPT_UNKNOWN if damage else 'you edited it'}")
+        else:
             write_atomically(path, text)
             written[rel] = new
             done.append(f"{'added' if current is None else 'updated'} {rel}")
@@ -200,23 +241,24 @@ def _write_marker(module: Module, folder: Path, files: dict[str, str]) -> None:
     write_atomically(folder / MARKER, json.dumps(marker, indent=2) + "\n")
 
 
-def _read_marker(workspace: Workspace) -> dict:
-    path = workspace.root / MARKER
+def _recorded_files(workspace: Workspace, known: Mapping[str, str]) -> tuple[dict, str | None]:
+    """The fingerprints the marker recorded for the files `known` ({} when it is damaged),
+    and what is wrong with it (None when nothing). Read as a learner's file: a regular
+    file, at most MAX_MARKER bytes, never a link."""
     try:
-        marker = json.loads(path.read_bytes().decode("utf-8"))
-        if not isinstance(marker, dict):
-            raise ValueError("not a JSON object")
-        files = marker.get("files", {})
-        if not isinstance(files, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
-        ):
-            raise ValueError('its "files" is not an object of file names and fingerprints')
+        marker = json.loads(read_learner_file(workspace.root / MARKER, MAX_MARKER))
+        files = marker.get("files") if isinstance(marker, dict) else None
+        if not isinstance(files, dict):
+            raise ValueError('it holds no "files" object')
+        if not all(isinstance(v, str) and FINGERPRINT.fullmatch(v) for v in files.values()):
+            raise ValueError('its "files" holds a value that is not a fingerprint')
     except OSError as exc:
-        why = exc.strerror or str(exc)
-        raise CourseError(UNREADABLE_MARKER.format(path=path, error=why)) from None
-    except ValueError as exc:
-        raise CourseError(BAD_MARKER.format(path=path, error=exc)) from None
-    return marker
+        return {}, exc.strerror or str(exc)
+    except RecursionError:
+        return {}, "nested too deeply"
+    except ValueError as exc:  # not UTF-8, not JSON, or not what `course init` writes
+        return {}, str(exc)
+    return {rel: files[rel] for rel in known if rel in files}, None
 
 
 # ---------------------------------------------------------------- course reset
@@ -226,7 +268,7 @@ def reset_exercise(workspace: Workspace, ex: Exercise, backups: Path) -> Path | 
     """Put the approved starter back in place of the learner's file, first copying that file
     to `backups` (outside exercises/). Returns the backup, or None when there was nothing to
     keep (no file, or already the starter)."""
-    path = workspace.file(ex)
+    path = workspace.confined(workspace.file(ex))
     state, _ = state_of_file(workspace, ex)
     if state == "unreadable":
         raise CourseError(UNREADABLE.format(path=path, why=_why_unreadable(path)))
@@ -270,18 +312,22 @@ UPGRADE_CLONE = (
     "this is a clone of the course repository, not a `course init` workspace: update it with "
     "`git pull` instead."
 )
-BAD_MARKER = (
-    "{path} is damaged ({error}). It marks a `course init` workspace; make a new workspace with "
-    "`course init NEW_FOLDER` and copy your exercise files into it."
+OUTSIDE = (
+    "{link} is a link to {real}, outside this workspace ({root}), so nothing was read or "
+    "written through it. Make {link} a plain folder inside the workspace (move the link "
+    "away; `course init --upgrade` lays out what is missing), then run the command again."
 )
 UNREADABLE = (
     "{path} is not a regular file that can be read ({why}), so it cannot be kept as a backup "
     "and is left as it is. "
     "Make it a regular file you can read, or move it away, then run `course reset` again."
 )
-UNREADABLE_MARKER = (
-    "{path} cannot be read ({error}). It marks this `course init` workspace: make it a "
-    "regular file you can read (check its permissions), then run the command again."
+CANNOT_REACH = "cannot reach the files of this workspace: {error} Nothing was written."
+KEPT_UNKNOWN = "it differs from this version (see above)"
+REBUILT = (
+    "rebuilt {marker}: it was damaged ({why}). Without it, a file that differs from this "
+    "version cannot be told from one you edited, so each such file was kept as it is; "
+    "`course reset ID` puts an exercise's starter in place (and keeps yours as a backup)"
 )
 WORKSPACE_README = """\
 # {title}: your workspace

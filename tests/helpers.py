@@ -128,3 +128,28 @@ LONG = "word " * 30 + "`pack_padded_sequence(x, lengths, batch_first=True)` " + 
 WIDE_BANK = BANK.replace(
     "prompt: Which dimension is time when batch_first is False?", f"prompt: {LONG}"
 ).replace("feedback: That is the batch.", f"feedback: {LONG}")
+
+
+CONTENT = (
+    "course.yaml",
+    "starters.lock",
+    "exercises",
+    "solutions",
+    "grader/checks",
+    "lesson",
+    "quizzes",
+)
+
+
+def content_copy(target: Path) -> Path:
+    """A copy of the module's content (what `load_module` reads) that a test may break."""
+    import shutil
+
+    for name in CONTENT:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target / name)
+    return target
