@@ -171,28 +171,6 @@ def test_grading_copies_outside_the_workspace_records_nothing(module, workspace)
     assert {e["state"] for e in data["exercises"]} == {"not_attempted"}
 
 
-def test_hints_climb_the_ladder_one_at_a_time(module, workspace):
-    ex = module.exercise("02_training_step")
-    exercise_file(module, workspace, ex.id).write_text("x = 1\n")
-    shown = []
-    for _ in range(len(ex.hints) + 1):
-        result = run("grade", "--hints")
-        assert result.exit_code == 1
-        shown.append(result.output.split("Total:")[1])
-    for n, hint in enumerate(ex.hints, 1):
-        assert f"Hint {n} of {len(ex.hints)} for {ex.id}" in shown[n - 1]
-        assert hint.split()[0] in shown[n - 1]
-        assert f"Hint {n + 1} of" not in shown[n - 1]
-    assert "You have seen all" in shown[-1]
-    everything = run("grade", "--all-hints").output
-    assert all(f"Hint {n} of {len(ex.hints)}" in everything for n in range(1, len(ex.hints) + 1))
-
-
-def test_an_untouched_exercise_graded_alone_gets_its_first_hint(module, workspace):
-    result = run("grade", "exercises/01_lstm_network", "--hints")
-    assert "not attempted" in result.output and "Hint 1 of" in result.output
-
-
 def test_init_where_nothing_can_be_written_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("not a folder")
