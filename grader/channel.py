@@ -105,11 +105,20 @@ def recv(
 
 
 def decode(data: bytes, budget: Budget = DEFAULT_BUDGET, deadline: float | None = None) -> Any:
-    """The value `data` encodes, or BadFrame (ChannelTimeout past `deadline`)."""
+    """The value `data` encodes, or BadFrame (ChannelTimeout past `deadline`). Whatever goes
+    wrong while decoding (a shape torch refuses, a value no check foresaw) is a bad frame:
+    the sender's fault, never the receiver's."""
     if len(data) > budget.max_bytes:
         raise BadFrame(f"a message of {len(data)} bytes is larger than the limit")
     reader = _Reader(memoryview(data), budget, deadline)
-    value = reader.value(0)
+    try:
+        value = reader.value(0)
+    except (BadFrame, ChannelTimeout):
+        raise
+    except Exception as exc:  # RuntimeError, ValueError, OverflowError, MemoryError...
+        raise BadFrame(
+            f"a value that cannot be decoded ({type(exc).__name__}: {exc})"[:300]
+        ) from None
     if reader.at != len(data):
         raise BadFrame("trailing bytes after the message")
     return value

@@ -22,9 +22,17 @@ from grader.zygote import (
 )
 
 TIMEOUT = (
-    "{what} did not finish within {seconds:g} s and was stopped. Look for a loop that never "
-    "ends, or work far larger than the exercise needs."
+    "{what} did not finish within {seconds:g} s{clock} and was stopped. Look for a loop that "
+    "never ends, or work far larger than the exercise needs."
 )
+CLOCKS = {  # what a call's time limit counted (grader.zygote.CallClock)
+    "cpu": " of CPU time",
+    "wall": "",
+    "backstop": (
+        " of waiting (it used little CPU time: look for a sleep, an input() or a lock that is "
+        "never released)"
+    ),
+}
 DIED = (
     "{what} ended the grader's runner: {how}. "
     "Calls such as exit() or os._exit(), or a crash, do this."
@@ -38,6 +46,7 @@ BUDGET = (
     "The time budget for this exercise ({seconds:g} s) is used up; "
     "the remaining checks did not run."
 )
+WALL_BUDGET = 3.0  # the exercise's budget counts CPU time where it can; the wall clock, this much
 
 
 class GraderError(Exception):
@@ -60,7 +69,8 @@ class Learner:
     source: str = ""  # the file as the runner got it, read safely once: checks quote this
     _runner: RunnerProcess | None = None
     _load_reply: dict | None = None
-    _spent: float = 0.0
+    _spent: float = 0.0  # CPU seconds of the runner's group where counted, else wall seconds
+    _waited: float = 0.0  # wall seconds, all calls together
 
     def load(self) -> dict:
         """Import the learner's file in a runner (once); the reply names what it defines.
@@ -125,21 +135,25 @@ class Learner:
     def _request(
         self, message: dict, what: str, timeout: float | None = None, while_waiting=None
     ) -> dict:
-        left = self.limits.exercise_seconds - self._spent
-        if left <= 0:
-            raise CheckFailure(BUDGET.format(seconds=self.limits.exercise_seconds))
+        budget = self.limits.exercise_seconds
+        left = budget - self._spent
+        if left <= 0 or self._waited > WALL_BUDGET * budget:
+            raise CheckFailure(BUDGET.format(seconds=budget))
         seconds = min(timeout or self.limits.request_seconds, left)
         start = time.monotonic()
         try:
             reply = self._runner.request(message, seconds, while_waiting)
-        except RunnerTimeout:
+        except RunnerTimeout as exc:
             self._remember_output()
-            raise CheckFailure(TIMEOUT.format(what=what, seconds=seconds)) from None
+            shown = exc.seconds if exc.clock == "backstop" else seconds
+            clock = CLOCKS[exc.clock]
+            raise CheckFailure(TIMEOUT.format(what=what, seconds=shown, clock=clock)) from None
         except RunnerDied as exc:
             self._remember_output()
             raise CheckFailure(DIED.format(what=what, how=exc.how)) from None
         finally:
-            self._spent += time.monotonic() - start
+            self._spent += self._runner.spent
+            self._waited += time.monotonic() - start
         if "grader_error" in reply:  # a probe the runner does not know, or a bad reply
             raise GraderError(f"the runner says: {reply['grader_error']}")
         return reply

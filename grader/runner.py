@@ -18,7 +18,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from grader import channel
+from grader import channel, syscalls
+from grader.cgroups import ResourceGroup
 from grader.sandbox import (
     Isolation,
     Limits,
@@ -26,6 +27,8 @@ from grader.sandbox import (
     die_with_parent,
     drop_privileges,
     exposed_secrets,
+    join_session_keyring,
+    parent_alive,
     private_filesystem,
     scrub_environment,
 )
@@ -36,16 +39,18 @@ MAX_NAMES = 1000  # names of the learner's module listed after the load
 EXIT_SETUP_FAILED = 70  # EX_SOFTWARE: the runner could not confine itself
 EXIT_CHANNEL_LOST = 71  # learner code closed or replaced the channel's file descriptor
 EXIT_INTERRUPTED = 72  # something of the learner's raised between two requests (a thread)
+EXIT_ORPHANED = 73  # its supervisor died during its setup: nobody is left to answer
 # Blocked whenever the runner's own code runs (between requests, sending a reply): a learner's
 # timer or signal handler fires inside the learner's calls only. SIGKILL and SIGSTOP cannot be
 # blocked, and the faults of a crash (SIGSEGV, SIGBUS...) are delivered all the same.
 ALL_SIGNALS = signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}
 
 
-def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
-    """Confine this process, then serve requests until the checker hangs up. Never returns."""
+def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -> None:
+    """Confine this process, then serve requests until the checker hangs up. `lifeline` is
+    the read end of a pipe whose writer is the supervisor. Never returns."""
     try:
-        chan = _confine(spec, chan_fd, out_fd, iso)
+        chan = _confine(spec, chan_fd, out_fd, iso, lifeline)
     except BaseException:  # the grader's own failure: leave its traceback for the checker
         os.write(2 if out_fd < 0 else out_fd, traceback.format_exc().encode()[-MAX_TEXT:])
         os._exit(EXIT_SETUP_FAILED)
@@ -64,10 +69,11 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> None:
         os._exit(code)  # never run the learner's atexit hooks
 
 
-def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.socket:
+def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -> socket.socket:
     """Everything before the first learner byte: confinement, output, threads, sys.path."""
     die_with_parent()
     limits = Limits(**spec["limits"])
+    group = _join_group(spec, iso)  # first: the view hides the cgroup files
     work = private_filesystem(iso, list(spec["hidden"]), limits.tmp_bytes, spec["cuda"])
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
@@ -77,13 +83,48 @@ def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation) -> socket.so
     os.chdir(work)
     scrub_environment(iso, work)
     drop_privileges(iso, work, spec["uid"])
+    join_session_keyring(iso)
+    die_with_parent()  # again: the uid switch cleared it
+    if not parent_alive(lifeline):  # the supervisor died before that: nobody will kill us
+        os._exit(EXIT_ORPHANED)
+    os.close(lifeline)
     exposed_secrets(iso, spec["secrets"])
-    apply_limits(iso, limits, cuda=spec["cuda"], processes=spec["processes"])
+    backstop = limits.processes if group and group.place("pids") else 0  # pids.max comes first
+    apply_limits(iso, limits, cuda=spec["cuda"], processes=spec["processes"] + backstop)
     import torch
 
     torch.set_num_threads(1)
     sys.path[:] = [p for p in sys.path if p not in ("", work)]
+    _filter_syscalls(spec, iso)
     return socket.socket(fileno=chan_fd)
+
+
+def _join_group(spec: dict, iso: Isolation) -> ResourceGroup | None:
+    """Enter the resource group the zygote made for this runner (everything it starts will
+    be in it too), and say what it holds; None where there is none."""
+    if spec["group"] is None:
+        iso.resource_group = f"no ({spec['group_why']})"
+        return None
+    group = ResourceGroup.from_json(spec["group"])
+    try:
+        group.join()
+    except OSError as exc:
+        iso.resource_group = f"no (the group could not be joined: {exc.strerror})"
+        return None
+    described = group.describe()
+    iso.resource_group = described if group.complete() else f"no, only {described}"
+    return group
+
+
+def _filter_syscalls(spec: dict, iso: Isolation) -> None:
+    """The last step: the calls learner code never needs now fail with EPERM."""
+    if not spec["syscall_filter"]:
+        iso.syscall_filter = "no (not asked for)"
+        return
+    try:
+        iso.syscall_filter = syscalls.install()
+    except (ImportError, OSError, RuntimeError) as exc:  # no libseccomp, or a kernel without
+        iso.syscall_filter = f"no ({type(exc).__name__}: {exc})"
 
 
 def _serve(chan: socket.socket, probes: dict[str, Callable[..., Any]]) -> None:

@@ -1,9 +1,12 @@
-"""Confinement of a runner process: namespaces, a private filesystem view, another user,
-resource limits and a scrubbed environment. Linux only; each level is tried and the ones in
-force are reported, so a grade always says how isolated the learner's code was.
+"""Confinement of a runner process: a resource group, namespaces, a private filesystem view,
+another user, a session keyring of its own, resource limits, a scrubbed environment and a
+syscall filter. Linux only; each level is tried and the ones in force are reported, so a grade
+always says how isolated the learner's code was.
 
-Order matters: namespaces first (they need privileges), then mounts, then the user switch
-(which drops every capability, so the limits can no longer be raised), then the limits.
+Order matters: the resource group first (its files are out of sight once the view is in
+place), namespaces (they need privileges), then mounts, then the user switch (which drops every
+capability, so the limits can no longer be raised, and clears the parent-death signal, so it is
+set again), then the limits, and the syscall filter last (setup uses what it denies).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ ST_NOATIME, ST_RELATIME = 1024, 4096
 MNT_DETACH = 2
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217}
 PR_SET_PDEATHSIG = 1
+KEYCTL = {"x86_64": 250, "aarch64": 219, "riscv64": 219, "ppc64le": 271, "s390x": 280}
+KEYCTL_JOIN_SESSION_KEYRING = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 PR_CAPBSET_DROP = 24
@@ -51,6 +56,7 @@ DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc
 DEV_LINKS |= {"stderr": "/proc/self/fd/2"}
 # the folders of sys.path (Python, torch), these files of the grader (what runs in a runner),
 RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "lazy_dynamo.py", "probes")
+RUNNER_SIDE += ("cgroups.py", "syscalls.py")
 OWN_PACKAGES = ("grader", "course", "courseware", "__main__")  # only RUNNER_SIDE of these
 LIBRARY_NAMES = ("site-packages", "dist-packages")
 # and private tmpfs where it may write. The course's content package is hidden wherever it is
@@ -73,7 +79,8 @@ class Limits:
     file_bytes: int = 64 * MiB  # largest file it may write (stdout included)
     tmp_bytes: int = 128 * MiB  # size of its private /tmp, where it works (/var/tmp, /dev/shm: 1/8)
     open_files: int = 256
-    processes: int = 64  # threads count too
+    processes: int = 64  # threads count too; for its whole tree where a resource group holds it
+    cpus: float = 1.0  # CPUs its whole tree may use at once (its resource group's quota)
     request_seconds: float = 10.0  # one call into the learner's code (per request)
     exercise_seconds: float = 120.0  # all calls of one exercise together
 
@@ -91,6 +98,9 @@ class Isolation:
     environment_scrubbed: bool = False
     user_namespace: bool = False  # not root: root only inside a namespace of our own
     privileges_dropped: bool = False  # another uid, or no capabilities in our user namespace
+    resource_group: str = "no"  # a cgroup for its whole tree: memory, processes, CPU, one kill
+    own_keyring: bool = False  # a fresh, empty session keyring: none of the grader's keys
+    syscall_filter: str = "no"  # seccomp deny-list
     exposed: list[str] = field(default_factory=list)  # references it could read (no view)
     notes: list[str] = field(default_factory=list)
 
@@ -108,6 +118,9 @@ class Isolation:
             "a scrubbed environment": self.environment_scrubbed,
             "no privileges (another uid, or no capabilities)": self.privileges_dropped,
             f"the references out of reach ({len(self.exposed)} readable)": not self.exposed,
+            "a resource group for its whole tree (cgroup)": self.resource_group[:6] == "cgroup",
+            "a session keyring of its own": self.own_keyring,
+            "a system-call filter (seccomp)": self.syscall_filter.startswith("seccomp"),
         }
         return [name for name, in_force in levels.items() if not in_force]
 
@@ -121,9 +134,37 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when its parent dies."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+def die_with_parent(parent: int | None = None, sig: int = signal.SIGKILL) -> None:
+    """Ask the kernel to send `sig` to this process when its parent dies. Given the `parent`
+    expected, also check it did not die before the request: the signal then comes now."""
+    _libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        signal.raise_signal(sig)
+
+
+def parent_alive(lifeline: int) -> bool:
+    """Whether the process holding the write end of the pipe `lifeline` still lives: the
+    read end sees the pipe's end once every writer is gone (a check that works in a PID
+    namespace too, where getppid says 0)."""
+    import select
+
+    return not select.select([lifeline], [], [], 0)[0]
+
+
+def join_session_keyring(iso: Isolation) -> None:
+    """Leave the grader's session keyring for a fresh, empty one (owned by the runner's user):
+    a key the grader holds there is no longer possessed, so it cannot be read."""
+    number = KEYCTL.get(platform.machine())
+    if number is None:
+        iso.notes.append(f"no keyring of its own: keyctl not known on {platform.machine()}")
+        return
+    if _libc.syscall(number, KEYCTL_JOIN_SESSION_KEYRING, None) >= 0:
+        iso.own_keyring = True
+    elif ctypes.get_errno() == 38:  # ENOSYS: a kernel without keyrings has none to leak
+        iso.own_keyring = True
+        iso.notes.append("the kernel has no keyrings")
+    else:
+        iso.notes.append(f"no keyring of its own ({os.strerror(ctypes.get_errno())})")
 
 
 def adopt_orphans() -> None:
