@@ -11,6 +11,7 @@ alone earns nothing: the points are for what the network computes.
 
 from __future__ import annotations
 
+import re
 from types import ModuleType
 
 import torch
@@ -153,8 +154,8 @@ def run(learner: Learner, net, sizes, x: torch.Tensor, **options) -> dict:
 def reading(reply: dict, x: torch.Tensor) -> str | None:
     """How the learner's first LSTM read x, from what the runner saw: "batch_first" (time is
     dimension 1, as asked), "time_major" (time is dimension 0), or None if it cannot tell."""
-    seen = reply.get("seen", {}).get("lstm") or [{}]
-    given, batch_first = seen[0].get("input"), seen[0].get("batch_first")
+    first = first_lstm(reply)
+    given, batch_first = first.get("input"), first.get("batch_first")
     if x.dim() != 3 or given is None or x.size(0) == x.size(1):
         return None
     b, t, i = x.shape
@@ -166,35 +167,74 @@ def reading(reply: dict, x: torch.Tensor) -> str | None:
 
 
 def error_hint(error: dict, reply: dict, x: torch.Tensor) -> str:
-    """What an error of forward on `x` means, given what the learner built; or ""."""
-    text = error.get("message", "")
-    built = reply.get("built", {}).get("batch_first") or [None]
-    if x.dim() == 3 and "Expected hidden" in text and built[0] is False:
+    """What an error of forward on `x` means, from what the runner saw the learner's first
+    LSTM given (its input and states, their shapes and dtypes) and torch's message; or ""."""
+    text, first = error.get("message", ""), first_lstm(reply)
+    given, states = first.get("input"), first.get("states") or []
+    time_major = first.get("batch_first") is False and given == list(x.shape)
+    if x.dim() == 3 and "Expected hidden" in text and time_major and states:
         b, t, i = x.shape
-        return SEED_STATES.format(
-            b=b, t=t, i=i, sequences=plural(b, "sequence"), steps=plural(b, "time step")
-        )
-    if x.dim() == 2 and ("2-D" in text or "unbatched" in text.lower()):
+        if all(s is not None and len(s) == 3 and s[1] == b for s in states):
+            return SEED_STATES.format(
+                b=b, t=t, i=i, sequences=plural(b, "sequence"), steps=plural(b, "time step")
+            )
+    if x.dim() == 2 and given == list(x.shape) and any(s and len(s) == 3 for s in states):
         return UNBATCHED_STATES.format(x=shape(x))
-    if x.dim() == 2 and "[:," in error.get("code", "").replace(" ", ""):
+    code = error.get("code", "").replace(" ", "")
+    if x.dim() == 2 and "[:," in code and "too many indices for tensor of dimension 2" in text:
         return UNBATCHED_INDEX.format(x=shape(x), t=x.size(0))
-    if x.dtype != torch.float32 and ("dtype" in text.lower() or "scalar type" in text):
-        return DTYPE.format(dtype=str(x.dtype).replace("torch.", ""))
+    dtype = str(x.dtype).removeprefix("torch.")
+    other = any(d != dtype for d in first.get("state_dtypes") or [])
+    if first.get("dtype") == dtype and other and re.search(r"dtype|scalar type", text, re.I):
+        return DTYPE.format(dtype=dtype)
     return ""
+
+
+def first_lstm(reply: dict) -> dict:
+    """What the runner saw the learner's first nn.LSTM given, checked field by field (the
+    runner's data); {} when it saw nothing well formed."""
+    seen = reply.get("seen")
+    calls = seen.get("lstm") if type(seen) is dict else None
+    found = calls[0] if type(calls) is list and calls and type(calls[0]) is dict else {}
+    checked = {
+        "input": found.get("input") if sizes(found.get("input")) else None,
+        "dtype": found.get("dtype") if type(found.get("dtype")) is str else None,
+        "batch_first": found.get("batch_first") if type(found.get("batch_first")) is bool else None,
+    }
+    states, dtypes = found.get("states"), found.get("state_dtypes")
+    if type(states) is list and all(s is None or sizes(s) for s in states):
+        checked["states"] = states
+    if type(dtypes) is list and all(type(d) in (str, type(None)) for d in dtypes):
+        checked["state_dtypes"] = dtypes
+    return checked
+
+
+def sizes(value) -> bool:
+    """A shape as the runner sends it: a short list of ints."""
+    return type(value) is list and len(value) <= 8 and all(type(n) is int for n in value)
 
 
 def mistakes(net, x: torch.Tensor, how: str | None) -> dict[str, torch.Tensor]:
     """What the usual mistakes compute, replayed with the reference's own layers: only those
-    that go with how the learner's LSTM read x (`how`, see reading())."""
+    that go with how the learner's LSTM read x (`how`, see reading()). Those of SHAPE_CAUSES
+    give an output of another shape."""
     lstm, fc = net.lstm, net.fc
     if how == "time_major":
         time_major = torch.nn.LSTM(lstm.input_size, lstm.hidden_size, lstm.num_layers)
         time_major.to(x.dtype).load_state_dict(lstm.state_dict())
-        out_tm, _ = time_major(x)  # x read as (seq, batch, input)
-        return {"time_major": fc(out_tm[:, -1])}
+        out_tm, (h_tm, _) = time_major(x)  # x read as (seq, batch, input)
+        return {
+            "time_major": fc(out_tm[:, -1]),
+            "time_major_last_row": fc(out_tm[-1]),  # (seq, output): one row per time step
+            "time_major_every_step": fc(out_tm),
+            "time_major_all_layers": fc(h_tm),
+        }
     out, (h_n, _) = lstm(x)  # (batch, seq, hidden); h_n (layers, batch, hidden)
     right = fc(out[:, -1])
     found = {
+        "last_sequence": fc(out[-1]),  # (seq, output): every step of the last sequence
+        "every_step": fc(out),
+        "all_layers": fc(h_n),
         "first_step": fc(out[:, 0]),
         "mean": fc(out.mean(1)),
         "max": fc(out.max(1).values),
@@ -216,7 +256,8 @@ def head_input(net, x: torch.Tensor) -> torch.Tensor:
 
 
 def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> None:
-    """Fail with the most specific message unless the learner's output equals the reference's."""
+    """Fail with the most specific message unless the learner's output equals the reference's:
+    a mistake is named only when its replay gives the learner's output."""
     y = tensor(reply["y"][0], "Your forward")
     atol, rtol = tolerance(device, x.dtype)
     how = reading(reply, x)
@@ -225,13 +266,15 @@ def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> 
         replayed = mistakes(net, x, how) if x.dim() == 3 else {}
         wanted = head_input(net, x)
     if y.shape != expected.shape:
+        if cause := matching(y, replayed, (atol, rtol)):
+            fail(cause_message(cause, y, expected, x, reply))
         fail(shape_message(y, expected, x, how, reply))
     if y.dtype != expected.dtype:
         fail(WRONG_DTYPE.format(case=case, got=y.dtype, x=x.dtype, want=expected.dtype))
     if not close(y, expected, atol, rtol):
-        for cause, candidate in replayed.items():
-            if candidate.shape == y.shape and close(y, candidate, atol, rtol):
-                fail(CAUSES[cause].format(b=x.size(0), t=x.size(1)))
+        same_shape = {c: got for c, got in replayed.items() if c in CAUSES}
+        if cause := matching(y, same_shape, (atol, rtol)):
+            fail(CAUSES[cause].format(b=x.size(0), t=x.size(1)))
         if any(
             type(other) is not torch.Tensor or not torch.equal(other, y) for other in reply["y"]
         ):
@@ -239,6 +282,23 @@ def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> 
         fail(values_message(y, expected, case, reply["seen"]["head"], wanted, (atol, rtol)))
     if reply.get("mutated"):
         fail(MUTATED.format(case=case))
+
+
+def matching(y: torch.Tensor, replayed: dict[str, torch.Tensor], tol) -> str | None:
+    """The replayed mistake whose output is the learner's, if one is."""
+    found = (c for c, got in replayed.items() if got.shape == y.shape and close(y, got, *tol))
+    return next(found, None)
+
+
+def cause_message(cause: str, y, expected, x: torch.Tensor, reply: dict) -> str:
+    """The message of a replayed mistake whose output has another shape than the right one."""
+    b, t, o = x.size(0), x.size(1), expected.size(-1)
+    facts = {"b": b, "t": t, "got": shape(y), "o": o, "head": head_shape(reply)}
+    if cause in SHAPE_CAUSES:
+        return SHAPE_CAUSES[cause].format(**facts)
+    base = BATCH_SHAPE.format(**facts)
+    also = TIME_MAJOR_TOO if cause.startswith("time_major") else ""
+    return base + (EVERY_STEP if cause.endswith("every_step") else ALL_LAYERS) + also
 
 
 def not_deterministic(reply: dict) -> str:
@@ -264,24 +324,17 @@ def values_message(y, expected, case: str, given, wanted: torch.Tensor, tol) -> 
 
 
 def shape_message(y, expected, x, how: str | None, reply: dict) -> str:
+    """The message for an output of a wrong shape that no replayed mistake gives: the shapes,
+    and what the runner saw (the head never called, an LSTM reading dimension 0 as time)."""
     got = shape(y)
     if x.dim() == 2:
         return UNBATCHED_SHAPE.format(x=shape(x), got=got, want=shape(expected))
     b, t = x.size(0), x.size(1)
-    o = expected.size(-1)
-    if how == "time_major" and tuple(y.shape) == (t, o):
-        return TIME_MAJOR_SHAPE.format(b=b, t=t, got=got, o=o)
-    if how == "batch_first" and tuple(y.shape) == (t, o):
-        return LAST_SEQUENCE.format(b=b, t=t, got=got, o=o, head=head_shape(reply))
-    base = BATCH_SHAPE.format(b=b, t=t, got=got, o=o)
+    base = BATCH_SHAPE.format(b=b, t=t, got=got, o=expected.size(-1))
     also = TIME_MAJOR_TOO if how == "time_major" else ""
-    if y.dim() == 3 and y.shape[:2] == (b, t):
-        return base + EVERY_STEP + also
     if reply["seen"]["head"] is None:
-        return base + HEAD_NOT_CALLED
-    if y.dim() == 3 and y.shape[1] == b:
-        return base + ALL_LAYERS
-    return base + also
+        return base + HEAD_NOT_CALLED + also
+    return base + HEAD_GIVEN.format(head=head_shape(reply)) + also
 
 
 def head_shape(reply: dict) -> str:
@@ -366,8 +419,9 @@ SEED_STATES = (
 TIME_MAJOR = (
     "Your output matches what nn.LSTM computes when it reads dimension 0 as time. For a batch "
     "of {b} sequences of length {t}, an LSTM without batch_first=True sees {b} time steps of a "
-    "batch of {t}, so out[:, -1, :] is the last sequence of the batch, not the last time step "
-    "of each sequence. Build the LSTM with batch_first=True (or transpose x yourself)."
+    "batch of {t}, so row b of out[:, -1, :] has read the last steps of sequences 0 to b, one "
+    "after another, not the last time step of sequence b. Build the LSTM with "
+    "batch_first=True (or transpose x yourself)."
 )
 TIME_MAJOR_SHAPE = (
     "Your output for a batch of {b} sequences of length {t} has shape {got}, one row per time "
@@ -388,6 +442,11 @@ LAST_SEQUENCE = (
     "step. The head reads the last time step of every sequence: out[:, -1, :]."
 )
 TIME_MAJOR_TOO = " Your LSTM also reads dimension 0 of x as time: build it with batch_first=True."
+HEAD_GIVEN = " Your head was given a tensor of shape {head}."
+SHAPE_CAUSES = {  # replayed mistakes whose output has another shape, with their own message
+    "time_major_last_row": TIME_MAJOR_SHAPE,
+    "last_sequence": LAST_SEQUENCE,
+}
 HEAD_NOT_CALLED = (
     " Your forward never called the nn.Linear head: return self.head(...) of the last step."
 )

@@ -437,12 +437,14 @@ NOT_OWN = (
     "no points; the other checks grade what your cell computes.)"
 )
 DTYPE = (
-    "Your cell fails on {dtype} input: states made with torch.zeros(batch, hidden_size) are "
-    "float32 on the CPU whatever x is. Make them with x.new_zeros(...) or "
+    "Your cell fails on {dtype} input with a dtype error: a tensor made with torch.zeros(batch, "
+    "hidden_size) or torch.tensor(...) is float32 on the CPU whatever x is. Make new tensors, "
+    "such as the zero states, with x.new_zeros(...) or "
     "torch.zeros(..., dtype=x.dtype, device=x.device)."
 )
 DEVICE = (
-    "Your cell fails on {device}: the zero states must be made on x's device "
+    "Your cell fails on {device} with a device error: a tensor made without device= is on the "
+    "CPU. Make new tensors, such as the zero states, on x's device "
     "(x.new_zeros(...) or torch.zeros(..., device=x.device))."
 )
 NO_STATE_ERROR = (
@@ -497,8 +499,8 @@ WRONG_VALUES = (
 )
 WRONG_SHAPE = "Your {which} for {case} has shape {got}; expected {want}.{hint}"
 UNBATCHED = (
-    " A sample without a batch dimension is read as a batch here: add one (x.unsqueeze(0), and "
-    "the same for a given state) and remove it from h and c at the end (squeeze(0))."
+    " For a sample without a batch dimension, add one (x.unsqueeze(0), and the same for a "
+    "given state) and remove it from h and c at the end (squeeze(0))."
 )
 WRONG_DTYPE = "Your {which} for {case} has dtype {got}; for {want} input it must be {want}."
 IN_PLACE = (

@@ -234,7 +234,7 @@ def judge_windows(reply: dict, series: torch.Tensor, w: int, reference: ModuleTy
     for which, want in (("inputs", inputs), ("targets", targets)):
         got = tensor(reply[which], f"make_windows' {which}")
         if got.shape != want.shape:
-            why = shape_why(got, want, which, T, w)
+            why = shape_why(got, want, which, T, w, series)
             fail(
                 WINDOW_SHAPE.format(
                     T=T, w=w, which=which, got=shape(got), want=shape(want), why=why
@@ -274,11 +274,15 @@ def window_mistakes(series, w: int, inputs, targets) -> dict[str, tuple]:
     }
 
 
-def shape_why(got: torch.Tensor, want: torch.Tensor, which: str, T: int, w: int) -> str:
+def shape_why(got, want: torch.Tensor, which: str, T: int, w: int, series) -> str:
+    """Why `got` has the wrong shape, from its values where a claim needs them: the last
+    window is said to be missing only when the others are all there."""
     n = want.shape[0]
     if got.dim() >= 1 and got.shape[1:] == want.shape[1:]:
-        if got.shape[0] == n - 1:
+        if got.shape[0] == n - 1 and torch.equal(got, want[:-1].to(got.dtype)):
             return SHAPE_WHY["too_few"].format(first=T - w - 1, last=T - 1)
+        if got.shape[0] == n - 1:
+            return SHAPE_WHY["one_fewer"]
         if got.shape[0] == n + 1:
             return SHAPE_WHY["too_many"]
     if which == "inputs" and tuple(got.shape) == (n, w):
@@ -335,6 +339,8 @@ def not_learned(counts: dict, y, targets, mse: float, baseline: float) -> str:
         return NO_TRAINING.format(mse=mse, baseline=baseline)
     std, target_std = float(y.std()), float(targets.std())
     constant = CONSTANT.format(std=std, target_std=target_std) if std < 0.2 * target_std else ""
+    if not counts["step"]:
+        return NO_STEP.format(mse=mse, baseline=baseline, constant=constant)
     return NOT_LEARNED.format(mse=mse, baseline=baseline, constant=constant)
 
 
@@ -432,6 +438,7 @@ WINDOW_SHAPE = (
 )
 SHAPE_WHY = {
     "too_few": "That is one window too few: the last window, series[{first}:{last}], is missing, yet its target series[{last}] exists. There are T - window windows: range(T - window).",
+    "one_fewer": "That is one window fewer than the T - window pairs there are: range(T - window) gives them all, from window 0, series[0:window], to the last, whose target is the series' last value.",
     "too_many": "That is one window too many: a window that ends at the last value has no target after it. There are T - window windows: range(T - window).",
     "no_feature": "Add the feature dimension: (N, window, 1), e.g. with inputs.unsqueeze(-1); nn.LSTM reads (batch, seq_len, features).",
     "flat_targets": "Targets are (N, 1), one column, like the model's output: targets.unsqueeze(-1).",
@@ -493,6 +500,12 @@ NOT_LEARNED = (
     "optimizer steps; check the order zero_grad, forward, loss, backward, step (zero_grad "
     "between backward and step throws the gradients away), that the loss compares the model's "
     "output with the targets, and the learning rate."
+)
+NO_STEP = (
+    "Your fitted model's one-step test MSE is {mse:.4f}, where the naive forecast (repeat the "
+    "last value) scores {baseline:.4f}: it has not learned{constant}. fit computed gradients "
+    "but never called optimizer.step(); if it updates the parameters another way, check that "
+    "way. The loop is zero_grad, forward, loss, backward, optimizer.step() (exercise 2)."
 )
 CONSTANT = ", and its predictions hardly vary (standard deviation {std:.3g}, the targets' {target_std:.3g})"
 NOT_GOOD_ENOUGH = (

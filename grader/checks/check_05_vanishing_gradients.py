@@ -15,7 +15,7 @@ from types import ModuleType
 import torch
 
 from grader.checking import call, defines, depends, fail, points, tensor
-from grader.checking.values import shape
+from grader.checking.values import close, shape
 from grader.figures import curve, record_figure
 from grader.learner import Learner
 from grader.probes.gradients import LAYERS, recurrent_layer
@@ -145,30 +145,42 @@ def gradient_problem(got, want) -> str | None:
     return GRAD_DIRTY.format(where=" (added to the caller's)")
 
 
+def gradient_of(model, inputs: torch.Tensor, select) -> torch.Tensor:
+    """d(select(out, h_n, c_n).sum()) / d(inputs), for the one sequence: (seq_len, input_size)."""
+    x = inputs.detach().requires_grad_()
+    with torch.enable_grad():
+        out, state = model(x)
+        h_n, c_n = state if isinstance(model, torch.nn.LSTM) else (state, None)
+        (grad,) = torch.autograd.grad(select(out, h_n, c_n).sum(), x)
+    return grad[0]
+
+
+def last_output(out, h_n, c_n) -> torch.Tensor:
+    return out[:, -1]
+
+
+def norms(grad: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    return torch.linalg.vector_norm(grad, dim=dim)
+
+
 def mistakes(model, inputs: torch.Tensor) -> dict[str, torch.Tensor]:
     """What the usual mistakes compute, on the checker's own copy of the layer."""
-    x = inputs.detach().requires_grad_()
-    lstm = isinstance(model, torch.nn.LSTM)
 
-    def grad_of(select):
-        out, state = model(x)
-        h_n, c_n = state if lstm else (state, None)
-        (grad,) = torch.autograd.grad(select(out, h_n, c_n).sum(), x)
-        return grad[0]  # (seq_len, input_size)
+    def norms_of(select) -> torch.Tensor:
+        return norms(gradient_of(model, inputs, select))
 
-    with torch.enable_grad():
-        right = grad_of(lambda out, h_n, c_n: out[:, -1])
-        found = {
-            "first_step": grad_of(lambda out, h_n, c_n: out[:, 0]).norm(dim=-1),
-            "all_steps": grad_of(lambda out, h_n, c_n: out).norm(dim=-1),
-            "h_n_all_layers": grad_of(lambda out, h_n, c_n: h_n).norm(dim=-1),
-            "bottom_layer": grad_of(lambda out, h_n, c_n: h_n[0]).norm(dim=-1),
-        }
-        if lstm:
-            found["cell_state"] = grad_of(lambda out, h_n, c_n: c_n[-1]).norm(dim=-1)
-    found["squared"] = right.norm(dim=-1) ** 2
+    right = gradient_of(model, inputs, last_output)
+    found = {
+        "first_step": norms_of(lambda out, h_n, c_n: out[:, 0]),
+        "all_steps": norms_of(lambda out, h_n, c_n: out),
+        "h_n_all_layers": norms_of(lambda out, h_n, c_n: h_n),
+        "bottom_layer": norms_of(lambda out, h_n, c_n: h_n[0]),
+    }
+    if isinstance(model, torch.nn.LSTM):
+        found["cell_state"] = norms_of(lambda out, h_n, c_n: c_n[-1])
+    found["squared"] = norms(right) ** 2
     found["l1"] = right.abs().sum(dim=-1)
-    found["reversed"] = right.norm(dim=-1).flip(0)
+    found["reversed"] = norms(right).flip(0)
     if model.num_layers == 1:
         del found["h_n_all_layers"], found["bottom_layer"]  # the same as the right answer
     return found
@@ -185,16 +197,24 @@ def same_norms(got: torch.Tensor, want: torch.Tensor, tolerance: float) -> bool:
     return bool((gap <= tolerance).all())
 
 
-def shape_key(got: torch.Tensor, t: int, features: int) -> str:
-    """Which of the SHAPES messages fits norms of the wrong shape."""
+def shape_key(got: torch.Tensor, model, inputs: torch.Tensor, tolerance: float) -> str:
+    """Which of the SHAPES messages fits norms of the wrong shape: a cause ("features", the
+    norm over time; "no_norm", the gradient itself) only when the learner's values are it."""
+    t, features = inputs.shape[1], inputs.shape[2]
     if got.dim() == 0:
         return "scalar"
     if tuple(got.shape) == (1, t):
         return "batch"
     if got.numel() == t * features and got.shape[-1] == features:
-        return "no_norm"
+        grad = gradient_of(model, inputs, last_output)
+        return (
+            "no_norm"
+            if close(got.reshape(t, features), grad, tolerance, tolerance)
+            else "steps_features"
+        )
     if tuple(got.shape) in ((features,), (1, features)):
-        return "features"
+        over_time = norms(gradient_of(model, inputs, last_output), dim=0)
+        return "features" if same_norms(got.reshape(-1), over_time, tolerance) else "per_feature"
     return "other"
 
 
@@ -202,13 +222,14 @@ def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
     """Fail with the most specific message unless the norms equal the reference's, compared
     as logarithms (relative error) since they span many orders of magnitude."""
     got = tensor(reply["norms"], "Your input_gradient_norms")
-    inputs = case.inputs
-    t, features = inputs.shape[1], inputs.shape[2]
+    inputs, model = case.inputs, case.layer()
+    t = inputs.shape[1]
+    tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
     if tuple(got.shape) != (t,):
-        fail(SHAPES[shape_key(got, t, features)].format(got=shape(got), t=t))
+        key = shape_key(got.to(inputs.dtype), model, inputs, tolerance)
+        fail(SHAPES[key].format(got=shape(got), t=t))
     if got.dtype != inputs.dtype:
         fail(DTYPE.format(dtype=inputs.dtype, got=got.dtype))
-    model = case.layer()
     expected = reference.input_gradient_norms(model, inputs)
     record_figure(
         "Gradient norm per time step",
@@ -219,7 +240,6 @@ def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
         ylabel="norm of d(sum y_T)/dx_t",
         log_y=True,
     )
-    tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
     if same_norms(got, expected, tolerance):
         return
     for cause, candidate in mistakes(model, inputs).items():
@@ -239,11 +259,26 @@ REQUIRES_GRAD = (
     "make a copy that does, x = inputs.detach().requires_grad_(), run the model on x and "
     "differentiate with respect to x."
 )
+VECTOR_NORM = "torch.linalg.vector_norm(grad[0], dim=-1)"
 SHAPES = {
-    "features": "Your norms have shape {got}, one per input feature: the norm was taken over time. Take it over the last dimension, the features, once per time step: grad[0].norm(dim=-1) gives ({t},).",
-    "batch": "Your norms have shape {got}: the batch dimension of size 1 is still there. Drop it: grad[0].norm(dim=-1) gives ({t},).",
-    "scalar": "Your function returned one number; it must return one norm per time step, shape ({t},): grad[0].norm(dim=-1).",
-    "no_norm": "Your result has shape {got}: the gradient itself, not its norms. Take the L2 norm over the features at each step: grad[0].norm(dim=-1) gives ({t},).",
+    "features": "Your norms have shape {got}, one per input feature: the norm was taken over time. Take it over the last dimension, the features, once per time step: "
+    + VECTOR_NORM
+    + " gives ({t},).",
+    "per_feature": "Your norms have shape {got}, as many as the input features; expected ({t},), one per time step: "
+    + VECTOR_NORM
+    + ", the norm over the features at each step.",
+    "batch": "Your norms have shape {got}: the batch dimension of size 1 is still there. Drop it: "
+    + VECTOR_NORM
+    + " gives ({t},).",
+    "scalar": "Your function returned one number; it must return one norm per time step, shape ({t},): "
+    + VECTOR_NORM
+    + ".",
+    "no_norm": "Your result has shape {got}: the gradient itself, not its norms. Take the L2 norm over the features at each step: "
+    + VECTOR_NORM
+    + " gives ({t},).",
+    "steps_features": "Your result has shape {got}, one value per time step and feature; expected ({t},), one L2 norm per time step: "
+    + VECTOR_NORM
+    + ".",
     "other": "Your norms have shape {got}; expected ({t},), one per time step of a sequence of {t}.",
 }
 DTYPE = "For {dtype} inputs your norms have dtype {got}; keep the inputs' dtype (small norms underflow in float32)."
@@ -253,8 +288,8 @@ CAUSES = {
     "h_n_all_layers": "Your norms are those of h_n summed over ALL layers. Use the top layer only: out[:, -1], or h_n[-1].",
     "bottom_layer": "Your norms are those of h_n[0], the BOTTOM layer's final hidden state. h_n is (num_layers, batch, hidden) with the bottom layer first, so with two layers h_n[0] is not the output: use out[:, -1], or h_n[-1] (the top layer).",
     "cell_state": "Your norms are those of the final CELL state c_n. The output is the hidden state: out[:, -1] (or h_n[-1]), not c_n.",
-    "squared": "Your norms are the SQUARES of the L2 norms: take the square root, or use .norm(dim=-1) / torch.linalg.vector_norm.",
-    "l1": "Your norms are L1 norms (sums of absolute values); the experiment uses the L2 norm, .norm(dim=-1).",
+    "squared": "Your norms are the SQUARES of the L2 norms: take the square root, or use torch.linalg.vector_norm(grad[0], dim=-1).",
+    "l1": "Your norms are L1 norms (sums of absolute values); the experiment uses the L2 norm, torch.linalg.vector_norm(grad[0], dim=-1).",
     "reversed": "Your norms are in reverse order: entry t must belong to the input at step t, so entry 0 is the FIRST step (the farthest from the output).",
 }
 WRONG = (

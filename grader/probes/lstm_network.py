@@ -96,23 +96,26 @@ def _gradients(model: nn.Module) -> dict:
 
 
 class Seen:
-    """Records, during the first forward, the shapes each nn.LSTM was given (input and
-    states) and the tensor the first nn.Linear (the head) was given."""
+    """Records, during the first forward, the shapes and dtypes each nn.LSTM was given (input
+    and states), before it runs (so also for a call that raises), and the tensor the first
+    nn.Linear (the head) was given."""
 
     def __init__(self, model: nn.Module) -> None:
         self.lstm: list[dict] = []
         self.head: torch.Tensor | list[int] | None = None
         lstms, linears = recurrent_and_linear(model)
-        self.hooks = [m.register_forward_hook(self._on_lstm, with_kwargs=True) for m in lstms]
+        self.hooks = [m.register_forward_pre_hook(self._on_lstm, with_kwargs=True) for m in lstms]
         self.hooks += [m.register_forward_hook(self._on_head) for m in linears[:1]]
 
-    def _on_lstm(self, module, args, kwargs, output) -> None:
+    def _on_lstm(self, module, args, kwargs) -> None:
         given = [*args, *kwargs.values()]
         states = given[1] if len(given) > 1 and type(given[1]) in (tuple, list) else ()
         self.lstm.append(
             {
                 "input": _shape(given[0]) if given else None,
+                "dtype": _dtype(given[0]) if given else None,
                 "states": [_shape(s) for s in states],
+                "state_dtypes": [_dtype(s) for s in states],
                 "batch_first": bool(module.batch_first),
             }
         )
@@ -132,3 +135,7 @@ class Seen:
 
 def _shape(value) -> list[int] | None:
     return [int(d) for d in value.shape] if type(value) is torch.Tensor else None
+
+
+def _dtype(value) -> str | None:
+    return str(value.dtype).removeprefix("torch.") if type(value) is torch.Tensor else None
