@@ -62,9 +62,10 @@ def text_view(text: str) -> View:
 
 
 def figures(report: dict) -> list[Figure]:
-    """The figures of every check, failures' first, in the order of the report."""
-    tests = sorted(report["tests"], key=lambda t: ORDER.get(t["state"], 0))
-    return [Figure.from_dict(f) for t in tests for f in t.get("figures", ())]
+    """The figures of the checks that did not pass; where all passed, the last one drawn."""
+    failed = [f for t in report["tests"] if t["state"] != PASSED for f in t.get("figures", ())]
+    passed = [f for t in report["tests"] if t["state"] == PASSED for f in t.get("figures", ())]
+    return [Figure.from_dict(f) for f in failed or passed[-1:]]
 
 
 def png(figure: Figure) -> str | None:
