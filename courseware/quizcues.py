@@ -39,10 +39,12 @@ LEANS = re.compile(
     r"|\b(?:as|see|from) (?:above|before)\b",
     re.IGNORECASE,
 )
-# A choice that names other choices by their place: shuffling would make it false.
+# A choice that names other choices by their place, which shuffling changes: "all of the
+# above", "both a and b", "choice c".
 NAMES_OTHERS = re.compile(
-    r"\b(?:all|none|both|neither|any) of (?:the (?:above|below|others|other choices)|these)\b"
-    r"|\b(?:choices?|answers?) [a-z](?: (?:and|or) [a-z])?\b",
+    r"\b(?:of )?the (?:above|below)(?!\w)|\b(?:above|below)\W*$"
+    r"|\b(?:choices?|options?) \(?[a-z]\)?(?: (?:and|or) \(?[a-z]\)?)?(?!\w)"
+    r"|\b(?:both|either|neither) \(?[a-z]\)? (?:and|or|nor) \(?[a-z]\)?(?!\w)",
     re.IGNORECASE,
 )
 
