@@ -54,6 +54,19 @@ def grade_source(module, zygote, tmp_path):
     return run
 
 
+@pytest.fixture(scope="session")
+def installed_course(tmp_path_factory):
+    """The course installed from its wheel (not editable) in a venv of its own that reaches
+    this environment's packages: an InstalledCourse (the venv's bin folder, the wheel)."""
+    from tests.helpers import InstalledCourse, build_wheel, offline_venv, pip_install
+
+    tmp = tmp_path_factory.mktemp("installed")
+    wheel = build_wheel(REPO, tmp / "dist")
+    bin_dir = offline_venv(tmp / "venv")
+    pip_install(bin_dir, str(wheel))
+    return InstalledCourse(bin_dir, wheel)
+
+
 def solution(module, exercise_id: str) -> str:
     return module.exercise(exercise_id).solution.read_text()
 

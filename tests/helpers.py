@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
+from typing import NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,6 +24,49 @@ def fresh_clone(target: Path) -> Path:
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             (target / rel).write_bytes(source.read_bytes())
     return target
+
+
+def offline_venv(folder: Path) -> Path:
+    """A venv that sees this environment's packages (torch, click, pip, ...) through a .pth
+    file, without this checkout's `course`; returns its bin folder."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    (site,) = folder.glob("lib/python*/site-packages")
+    (site / "_course_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return folder / "bin"
+
+
+def pip_install(bin_dir: Path, *args: str) -> None:
+    """`pip install --no-deps ARGS` into the venv of `bin_dir`, offline."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q",
+         "--no-deps", *args],
+        check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def build_wheel(source: Path, dist: Path) -> Path:
+    """The course's wheel built from the checkout at `source` as README says, offline."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(dist), str(source)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (wheel,) = dist.glob("*.whl")
+    return wheel
+
+
+class InstalledCourse(NamedTuple):
+    """A venv where the course is installed from its wheel."""
+
+    bin: Path
+    wheel: Path
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a shell in that venv: its `course` and `python` first, and the
+        content found as a user's would be (no COURSE_ROOT; COURSE_DATA_DIR is kept)."""
+        env = {k: v for k, v in os.environ.items() if k not in ("COURSE_ROOT", "VIRTUAL_ENV")}
+        env.update(PATH=f"{self.bin}{os.pathsep}{env['PATH']}", NO_COLOR="1", **extra)
+        return env
 
 
 # --- a tiny course of its own, for the quiz and progress tests ------------------------------

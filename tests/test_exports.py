@@ -1,25 +1,28 @@
 """Gradescope's results.json (checked against a schema written from its specification), JUnit
-XML (read back with a real JUnit parser), the autograder bundle run end to end in a temporary
-/autograder, and the GitHub Classroom workflow."""
+XML (read back with a real JUnit parser), and what `course export` puts in the autograder
+bundle: its scripts and the course's wheel as released (tests/test_gradescope_bundle.py runs
+it as Gradescope does; tests/test_classroom_export.py covers the Classroom template)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import jsonschema
 import junitparser
-import yaml
+import pytest
 from click.testing import CliRunner
 
 from course.cli import main
-from tests.conftest import REPO
+from courseware import __version__
+from tests.helpers import REPO, fresh_clone
 
 SCHEMA = json.loads((REPO / "tests/schemas/gradescope_results.schema.json").read_text())
 MISTAKE = REPO / "tests/corpus/01_lstm_network/mistakes/first_step/lstm_network.py"
@@ -64,56 +67,112 @@ def test_junit_xml_reads_back(tmp_path):
     assert any(c.is_passed for c in cases)
 
 
-def unpack_bundle(tmp_path, *args: str) -> Path:
-    """`course export gradescope` unpacked as Gradescope lays it out, in tmp_path/autograder."""
+def export_bundle(tmp_path: Path, *args: str) -> Path:
     bundle = tmp_path / "autograder.zip"
     result = CliRunner().invoke(main, ["export", "gradescope", "-o", str(bundle), *args])
     assert result.exit_code == 0, result.output
-    root = tmp_path / "autograder"
+    return bundle
+
+
+def wheel_of(bundle: Path) -> zipfile.ZipFile:
+    """The course's wheel inside the bundle, open."""
     with zipfile.ZipFile(bundle) as zf:
-        names = set(zf.namelist())
-        assert {"setup.sh", "run_autograder", "course.yaml"} <= names
-        assert "grader/checks/check_01_lstm_network.py" in names
-        assert not any(n.startswith("tests/") for n in names)
-        zf.extractall(root / "source")
-    shutil.copy(root / "source/run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    return root
+        (name,) = [n for n in zf.namelist() if n.endswith(".whl")]
+        return zipfile.ZipFile(io.BytesIO(zf.read(name)))
 
 
-def run_autograder(root: Path, python: str = sys.executable) -> dict:
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "COURSE_PYTHON": python}
-    env.pop("COURSE_ROOT")
+def test_the_bundle_is_the_scripts_and_the_course_s_wheel(tmp_path, module):
+    bundle = export_bundle(tmp_path)
+    with zipfile.ZipFile(bundle) as zf:
+        names = zf.namelist()
+        setup = zf.read("setup.sh").decode()
+    assert sorted(names) == sorted(
+        ["setup.sh", "run_autograder", f"lstm_course-{__version__}-py3-none-any.whl"]
+    )
+    wheel = set(wheel_of(bundle).namelist())
+    for ex in module.exercises:
+        assert f"courseware/data/grader/checks/check_{ex.id}.py" in wheel
+        assert f"courseware/data/solutions/{ex.id}/{ex.file}" in wheel
+    assert not any(n.startswith("tests/") or "/corpus/" in n for n in wheel)
+    assert "set -euo pipefail" in setup and "|| true" not in setup
+    default = setup[setup.index("\nelse\n") :]  # the path Gradescope takes
+    assert "--index-url https://download.pytorch.org/whl/cpu" in default
+
+
+def test_exports_carry_the_released_starters_not_a_clone_s_edits(tmp_path, monkeypatch, module):
+    clone = fresh_clone(tmp_path / "clone")
+    for ex in module.exercises:
+        (clone / "exercises" / ex.id / ex.file).write_text("# the instructor's attempt\n")
+    (clone / "exercises/01_lstm_network/notes.txt").write_text("mine")
+    monkeypatch.setenv("COURSE_ROOT", str(clone))
+    wheel = wheel_of(export_bundle(tmp_path))
+    data = "courseware/data/exercises"
+    assert {n for n in wheel.namelist() if n.startswith(data)} == {
+        f"{data}/{ex.id}/{name}" for ex in module.exercises for name in ("README.md", ex.file)
+    }
+    for ex in module.exercises:
+        assert wheel.read(f"{data}/{ex.id}/{ex.file}").decode() == ex.starter.text
+    template = tmp_path / "template"
+    result = CliRunner().invoke(
+        main, ["export", "classroom", "-o", str(template), "--grader", "lstm-course==0.2.0"]
+    )
+    assert result.exit_code == 0, result.output
+    for ex in module.exercises:
+        assert (template / "exercises" / ex.id / ex.file).read_text() == ex.starter.text
+    assert not (template / "exercises/01_lstm_network/notes.txt").exists()
+
+
+@pytest.mark.slow
+def test_an_installed_course_exports_the_wheel_it_was_installed_from(installed_course, tmp_path):
+    bundle = tmp_path / "autograder.zip"
     run = subprocess.run(
-        ["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True, timeout=300
-    )
-    data = json.loads((root / "results/results.json").read_text())
-    jsonschema.validate(data, SCHEMA)
-    return {**data, "returncode": run.returncode}
+        ["course", "export", "gradescope", "-o", str(bundle)],
+        cwd=tmp_path, env=installed_course.env(), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    repacked, original = wheel_of(bundle), zipfile.ZipFile(installed_course.wheel)
+    record = f"lstm_course-{__version__}.dist-info/RECORD"
+    assert sorted(repacked.namelist()) == sorted(original.namelist())
+    for name in original.namelist():
+        assert name == record or repacked.read(name) == original.read(name), name
+    for line in repacked.read(record).decode().splitlines():
+        name, digest, size = line.split(",")
+        if name != record:
+            data = repacked.read(name)
+            assert digest == "sha256=" + _digest(data) and int(size) == len(data), name
 
 
-def test_gradescope_bundle_runs_end_to_end_on_the_exercises_it_counts(tmp_path):
-    root = unpack_bundle(
-        tmp_path, "--exercise", "02_training_step", "--exercise", "01_lstm_network"
-    )
-    shutil.copy(REPO / "solutions/02_training_step/training.py", root / "submission")
-    shutil.copy(MISTAKE, root / "submission")
-    data = run_autograder(root)
-    assert data["returncode"] == 0
-    assert 10 <= data["score"] < 20  # training.py full marks, the network not
-    assert {t["name"][:2] for t in data["tests"]} == {"01", "02"}  # not out of 50
+def _digest(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
+def test_an_export_from_no_course_source_says_so(tmp_path, monkeypatch):
+    course = tmp_path / "course"
+    shutil.copytree(REPO, course, ignore=shutil.ignore_patterns(".*", "tests", "_site", "*.toml"))
+    monkeypatch.setenv("COURSE_ROOT", str(course))
+    result = CliRunner().invoke(main, ["export", "gradescope", "-o", str(tmp_path / "a.zip")])
+    assert result.exit_code == 2 and "neither the course's source" in result.output
+    assert not (tmp_path / "a.zip").exists()
 
 
 def test_run_autograder_always_writes_results(tmp_path):
-    root = unpack_bundle(tmp_path)
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(export_bundle(tmp_path)) as zf:
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
     (root / "results").mkdir()
     (root / "results/results.json").write_text('{"score": 50}')  # a stale one is never kept
     broken = tmp_path / "python"
     broken.write_text("#!/bin/sh\nexit 3\n")  # Python cannot even start
     broken.chmod(0o755)
-    data = run_autograder(root, python=str(broken))
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "COURSE_PYTHON": str(broken)}
+    run = subprocess.run(
+        ["bash", str(root / "source/run_autograder")], env=env, capture_output=True, timeout=60
+    )
+    data = json.loads((root / "results/results.json").read_text())
+    jsonschema.validate(data, SCHEMA)
     assert data["score"] == 0 and "not your fault" in data["output"]
-    assert data["returncode"] == 3
+    assert run.returncode == 3
 
 
 def test_gradescope_results_say_why_nothing_was_graded(tmp_path):
@@ -146,93 +205,3 @@ def test_an_internal_error_still_writes_results_and_prints_no_traceback(tmp_path
     jsonschema.validate(data, SCHEMA)
     assert data["score"] == 0 and "not your fault" in data["output"]
     assert data["tests"] and all(t["status"] == "failed" and not t["score"] for t in data["tests"])
-
-
-def run_step(workflow: dict, name: str, cwd, tmp_path) -> subprocess.CompletedProcess:
-    """Run a workflow step's script as GitHub runs it (bash -eo pipefail), with `course`, a
-    `sudo` that just runs its command (we are root) and GITHUB_OUTPUT."""
-    (job,) = workflow["jobs"].values()
-    (step,) = [s for s in job["steps"] if s.get("name") == name]
-    shims = tmp_path / "bin"
-    shims.mkdir(exist_ok=True)
-    (shims / "sudo").write_text('#!/bin/sh\n[ "$1" = -E ] && shift\nexec "$@"\n')
-    (shims / "sudo").chmod(0o755)
-    (tmp_path / "github_output").write_text("")
-    env = {
-        **os.environ,
-        "PATH": f"{shims}:{Path(sys.executable).parent}:{os.environ['PATH']}",
-        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
-    }
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-
-
-def reported(tmp_path) -> dict:
-    """What Classroom's reporter reads: the Grade step's `result` output, base64 JSON."""
-    (line,) = (tmp_path / "github_output").read_text().splitlines()
-    return json.loads(base64.b64decode(line.removeprefix("result=")))
-
-
-def export_classroom(tmp_path, *args: str) -> Path:
-    template = tmp_path / "template"
-    result = CliRunner().invoke(
-        main, ["export", "classroom", "-o", str(template), "--grader", GRADER_URL, *args]
-    )
-    assert result.exit_code == 0, result.output
-    return template
-
-
-GRADER_URL = "git+https://git.example.edu/course/lstm-grader@2026"
-
-
-def test_classroom_template_holds_no_reference_and_no_check(tmp_path, module):
-    template = export_classroom(tmp_path)
-    files = {p.relative_to(template).as_posix() for p in template.rglob("*") if p.is_file()}
-    assert ".github/workflows/classroom.yml" in files
-    assert {f"exercises/{e.id}/{e.file}" for e in module.exercises} <= files
-    assert any(f.startswith("lesson/") for f in files) and any(
-        f.startswith("quizzes/") for f in files
-    )
-    assert not any(f.startswith(("solutions/", "grader/", "tests/")) for f in files)
-    references = {e.solution.read_bytes() for e in module.exercises}
-    checks = {e.check.read_bytes() for e in module.exercises}
-    for path in template.rglob("*"):
-        assert not path.is_file() or path.read_bytes() not in references | checks, path
-    workflow = yaml.safe_load((template / ".github/workflows/classroom.yml").read_text())
-    assert workflow[True] == ["push", "workflow_dispatch"]  # PyYAML reads the key `on` as True
-    (job,) = workflow["jobs"].values()
-    assert job["name"] == "Autograding Tests"  # the check run Classroom's reporter updates
-    install = next(s["run"] for s in job["steps"] if s.get("name") == "Install the grader")
-    assert f"pip install {GRADER_URL}" in install and "pip install -e" not in install
-    reporter = job["steps"][-1]
-    assert reporter["uses"].startswith("classroom-resources/autograding-grading-reporter@")
-    assert reporter["with"]["runners"] == "grade"
-    assert reporter["env"]["GRADE_RESULTS"] == "${{ steps.grade.outputs.result }}"
-
-
-def test_classroom_workflow_reports_points_and_fails_below_full_marks(tmp_path, module):
-    template = export_classroom(tmp_path, "--exercise", "01_lstm_network")
-    workflow = yaml.safe_load((template / ".github/workflows/classroom.yml").read_text())
-    shutil.copy(module.exercise("01_lstm_network").solution, template / "exercises/01_lstm_network")
-    assert run_step(workflow, "Grade", template, tmp_path).returncode == 0
-    full = reported(tmp_path)
-    assert full["status"] == "pass" and full["max_score"] == 10
-    assert sum(t["score"] for t in full["tests"]) == 10
-    shutil.copy(MISTAKE, template / "exercises/01_lstm_network")
-    assert run_step(workflow, "Grade", template, tmp_path).returncode == 0
-    below = reported(tmp_path)
-    assert below["status"] == "fail"  # the reporter fails the job on it
-    assert sum(t["score"] for t in below["tests"]) < 10
-    failed = [t for t in below["tests"] if t["status"] == "fail"]
-    assert any("FIRST time step" in t["message"] for t in failed)
-
-
-def test_classroom_export_refuses_a_folder_in_use(tmp_path):
-    (tmp_path / "template").mkdir()
-    (tmp_path / "template" / "notes.txt").write_text("mine")
-    result = CliRunner().invoke(
-        main, ["export", "classroom", "-o", str(tmp_path / "template"), "--grader", GRADER_URL]
-    )
-    assert result.exit_code == 2 and (tmp_path / "template/notes.txt").read_text() == "mine"

@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-import sysconfig
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +21,7 @@ import pytest
 
 from courseware.content import load_module
 from courseware.starters import normal
-from tests.helpers import REPO, fresh_clone
+from tests.helpers import REPO, build_wheel, fresh_clone, offline_venv, pip_install
 
 pytestmark = pytest.mark.slow
 BLOCK = re.compile(r"<!-- loop: (?P<name>[^>]+?) -->\n```bash\n(?P<body>.*?)```", re.S)
@@ -63,24 +61,6 @@ class Shell:
 
     def transcript(self) -> str:
         return "\n".join(self.log)
-
-
-def venv(folder: Path) -> Path:
-    """A venv that sees this environment's packages (torch, click, ...) but not `course`."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    target = folder / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    (target / "site-packages" / "_course_test_deps.pth").write_text(
-        sysconfig.get_paths()["purelib"] + "\n"
-    )
-    return folder / "bin"
-
-
-def pip_install(bin_dir: Path, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q",
-         "--no-deps", *args],
-        check=True, capture_output=True,
-    )  # fmt: skip
 
 
 def learner_env(bin_dir: Path, home: Path) -> dict[str, str]:
@@ -199,7 +179,7 @@ def test_the_readme_loop_in_a_fresh_clone(tmp_path):
         "python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 -e .",
         "source .venv/bin/activate",
     ]
-    bin_dir = venv(clone / ".venv")
+    bin_dir = offline_venv(clone / ".venv")
     pip_install(bin_dir, "-e", str(clone))
     shell = Shell(clone, learner_env(bin_dir, tmp_path / "home"))
     workspace = run_loop(shell, "clone", lambda: clone)
@@ -208,20 +188,14 @@ def test_the_readme_loop_in_a_fresh_clone(tmp_path):
 
 def test_the_readme_loop_from_the_wheel(tmp_path):
     clone = fresh_clone(tmp_path / "clone")
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(dist), str(clone)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    (wheel,) = dist.glob("*.whl")
+    wheel = build_wheel(clone, tmp_path / "dist")
     install = readme_blocks()["package install"]
     assert (
         install[0] == f"python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 {wheel.name}"
     )
     home = tmp_path / "learner"
     home.mkdir()
-    bin_dir = venv(home / ".venv")
+    bin_dir = offline_venv(home / ".venv")
     pip_install(bin_dir, str(wheel))
     shell = Shell(home, learner_env(bin_dir, tmp_path / "home"))
     where = shell.run("python -c 'import courseware; print(courseware.__file__)'").stdout
