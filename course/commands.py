@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -16,19 +17,22 @@ GRADER_FAILED = (
     "`course grade -v`"
 )
 
+BATCH_ONLY = (  # the options that go with --batch
+    *("jobs", "scheduler", "gradebook", "csv_file", "feedback_dir", "regrade"),
+    "unsafe_no_isolation",
+)
+
 
 def grade(path: Path, **options) -> int:
     """Check the option combination, then grade one learner or a whole class."""
     if options["fmt"] and not options["output"]:
         raise click.UsageError("--format needs -o FILE.")
-    batch_only = [
-        k
-        for k in ("jobs", "gradebook", "csv_file", "feedback_dir", "regrade", "unsafe_no_isolation")
-        if options.get(k)
-    ]
+    batch_only = [k for k in BATCH_ONLY if options.get(k)]
     if batch_only and not options["batch"]:
         option = batch_only[0].replace("_file", "").replace("_", "-")
         raise click.UsageError(f"--{option} goes with --batch.")
+    if options.get("scheduler") and options.get("jobs"):
+        raise click.UsageError(JOBS_OR_SCHEDULER)
     from course.workspace import check_report_target
     from grader.formats import SUFFIXES
 
@@ -190,11 +194,12 @@ def _grade_batch(path: Path, options: dict) -> int:
         bar.__enter__()
 
     try:
-        summary = grade_batch(
-            module, path, gradebook, options["jobs"] or default_jobs(), _grade_options(options),
-            regrade=options["regrade"], progress=lambda outcome: bar.update(1), on_start=start,
-            feedback=options["feedback_dir"],
-        )  # fmt: skip
+        with _executor(module, options) as executor:
+            summary = grade_batch(
+                module, path, gradebook, options["jobs"] or default_jobs(), _grade_options(options),
+                regrade=options["regrade"], progress=lambda outcome: bar.update(1), on_start=start,
+                feedback=options["feedback_dir"], executor=executor,
+            )  # fmt: skip
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -205,6 +210,22 @@ def _grade_batch(path: Path, options: dict) -> int:
     complete = all(total == max_score for _, total, max_score, _ in gradebook.totals())
     gradebook.close()
     return 0 if complete else EXIT_FAILED
+
+
+def _executor(module, options: dict):
+    """The Dask cluster of --scheduler, every worker set up before anyone is graded (a
+    context manager); without --scheduler, none: this machine's workers grade."""
+    if not options.get("scheduler"):
+        return contextlib.nullcontext()
+    from grader.cluster import connect
+
+    return connect(options["scheduler"], module, _grade_options(options))
+
+
+JOBS_OR_SCHEDULER = (
+    "--jobs counts this machine's workers; with --scheduler the cluster's workers grade "
+    "(--scheduler local:N for N worker processes here)."
+)
 
 
 def verify(approve_starters: bool = False, exercises: tuple[str, ...] = ()) -> int:
@@ -250,3 +271,67 @@ NOT_AUTHORS = (
 )
 NO_CORPUS = "The mistake corpus ({corpus}/) is not here, so it was not checked."
 
+
+def export_gradescope(output: Path, exercises: tuple[str, ...] = ()) -> str:
+    """Write the autograder zip and say what to do with it."""
+    from course.workspace import check_report_target
+    from grader.exports import gradescope_bundle
+
+    check_report_target(output, "-o", (".zip",))
+    module = load_module()
+    try:
+        names = gradescope_bundle(module, output, _torch_version(), exercises)
+    except OSError as exc:
+        from course.oserror import os_error
+
+        raise CourseError(f"cannot write the autograder: {os_error(exc, output)}") from None
+    return f"Wrote {output} ({len(names)} files). Upload it as the autograder of the assignment."
+
+
+def export_classroom(output: Path, grader: str, exercises: tuple[str, ...] = ()) -> str:
+    """Write a GitHub Classroom template: a learner's workspace, the lesson and quizzes to
+    read, and the workflow that grades with the grader installed from `grader`."""
+    import shutil
+
+    from course.oserror import os_error
+    from course.workspace import create_workspace
+    from courseware.files import write_atomically
+    from grader.exports import CLASSROOM_WORKFLOW, classroom_workflow
+
+    if not grader.strip() or any(not c.isprintable() for c in grader):
+        raise click.BadParameter(BAD_REQUIREMENT, param_hint="'--grader'")
+    module = load_module()
+    workflow = classroom_workflow(module, grader, _torch_version(), exercises)
+    try:
+        if output.exists() and (not output.is_dir() or any(output.iterdir())):
+            raise CourseError(CLASSROOM_NOT_EMPTY.format(output=output))
+        create_workspace(module, output)
+        for folder in ("lesson", "quizzes"):
+            shutil.copytree(module.root / folder, output / folder)
+        write_atomically(output / CLASSROOM_WORKFLOW, workflow)
+    except OSError as exc:
+        raise CourseError(f"cannot write the template: {os_error(exc, output)}") from None
+    return CLASSROOM_DONE.format(output=output, grader=grader)
+
+
+BAD_REQUIREMENT = (
+    "give what pip installs the grader from, on one line: a git URL, a wheel's URL or a "
+    "package name (it is written into the workflow)."
+)
+CLASSROOM_NOT_EMPTY = (
+    "{output} already exists and is not empty, so the template is not written there (nothing "
+    "in it was touched). Name a new or empty folder with -o DIR."
+)
+
+
+CLASSROOM_DONE = (
+    "Wrote the template to {output}. Push it to a repository of your organisation, mark it a "
+    "template, and choose it for the assignment. Its workflow installs the grader from "
+    "{grader}: keep that location yours, and readable by the workflow."
+)
+
+
+def _torch_version() -> str:
+    from importlib.metadata import version
+
+    return version("torch").split("+")[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -199,3 +201,76 @@ def content_copy(target: Path) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, target / name)
     return target
+
+
+# ------------------------------------------------- a Dask cluster from the command line
+
+SCHEDULER_SATURATION = {"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+
+
+class DaskCluster(NamedTuple):
+    """A scheduler and workers started with `dask scheduler` and `dask worker`."""
+
+    address: str
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen]
+    logs: Path
+
+    def client(self):
+        """A Dask client of this cluster (close it), for what a test does beside `course`."""
+        from distributed import Client
+
+        return Client(self.address, timeout=30, set_as_default=False)
+
+
+@contextlib.contextmanager
+def dask_cluster(folder: Path, workers: int, nanny: bool = True, threads: int = 1, **env: str):
+    """`dask scheduler` and `workers` × `dask worker --nthreads THREADS`, listening on 127.0.0.1
+    only, with `env` added to their environment (the scheduler's config: one learner per
+    worker at a time). Every process started here is killed at the end, with its group."""
+    dask = str(Path(sys.executable).parent / "dask")
+    file, logs = folder / "scheduler.json", folder / "dask-logs"
+    logs.mkdir(parents=True)
+    env = {**os.environ, **SCHEDULER_SATURATION, **env}
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, *args: str) -> subprocess.Popen:
+        with open(logs / f"{name}.log", "wb") as log:
+            process = subprocess.Popen(
+                [dask, *args], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        started.append(process)
+        return process
+
+    try:
+        scheduler = start("scheduler", "scheduler", "--host", "127.0.0.1", "--port", "0",
+                          "--no-dashboard", "--scheduler-file", str(file))  # fmt: skip
+        address = _scheduler_address(file, scheduler)
+        extra = ["--nthreads", str(threads), *([] if nanny else ["--no-nanny"])]
+        for i in range(workers):
+            start(f"worker-{i}", "worker", address, "--host", "127.0.0.1", "--no-dashboard",
+                  "--death-timeout", "60", "--name", f"w{i}", *extra)  # fmt: skip
+        cluster = DaskCluster(address, scheduler, started[1:], logs)
+        with cluster.client() as client:
+            client.wait_for_workers(workers, timeout=120)
+        yield cluster
+    finally:
+        for process in started:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _scheduler_address(file: Path, scheduler: subprocess.Popen) -> str:
+    """The address the scheduler wrote to its file, once it has."""
+    import json
+    import time
+
+    for _ in range(1200):
+        if scheduler.poll() is not None:
+            raise RuntimeError(f"dask scheduler exited with {scheduler.returncode}")
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            return json.loads(file.read_text())["address"]
+        time.sleep(0.1)
+    raise RuntimeError("dask scheduler wrote no address in 120 s")

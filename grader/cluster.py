@@ -1,0 +1,204 @@
+"""`course grade SUBMISSIONS --batch --scheduler ADDRESS`: a class graded on a Dask cluster.
+
+The instructor's machine (the client) reads each submission as the local batch does (grader.
+handin: the exercise files' bytes, nothing followed) and sends it; workers set up by grader.
+cluster_worker grade it and send back the outcome (plain data, both ways: no shared disk). Only the
+client writes the gradebook, the CSV and the feedback (grader.batch.grade_batch), so they are
+the files a local batch writes. Dask distributed does the rest: a worker that dies has its
+learners graded again on another, and a learner on whose account MAX_TRIES workers died is an
+error row (Dask's KilledWorker), graded again by the next run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Iterator
+from concurrent.futures import CancelledError
+from dataclasses import dataclass
+
+from courseware.content import Module
+from courseware.errors import CourseError
+from grader.batch import WORKER_DIED, Outcome, Submission, grader_error, read_submission
+from grader.grade import GradeOptions
+
+NEEDS_DASK = (
+    "--scheduler needs Dask distributed, which is not installed here: "
+    "pip install 'lstm-course[cluster]' (here and on every worker)."
+)
+BAD_ADDRESS = (
+    "--scheduler {address}: give the address of a running Dask scheduler (tcp://HOST:8786) "
+    "or local:N for N worker processes on this machine."
+)
+UNREACHABLE = (
+    "cannot reach the Dask scheduler at {address} within {seconds} s ({why}): start it "
+    "(`dask scheduler`), or check the address, the port and the firewall."
+)
+NO_WORKERS = (
+    "the Dask scheduler at {address} has had no worker for {seconds} s: start some "
+    "(`dask worker {address} --nthreads 1`), then run the same command again."
+)
+NO_GRADER = (
+    "the Dask workers of {address} cannot set up the course's grader ({why}): install "
+    "lstm-course[cluster], the version installed here, on every worker."
+)
+LOST = (
+    "the Dask scheduler at {address} went away: the learners graded so far are in the "
+    "gradebook; run the same command again to grade the others."
+)
+KILLED = "{died}, on each of the {tries} workers that tried"
+CONNECT_SECONDS = 5
+WORKER_SECONDS = 60
+MAX_TRIES = 3  # workers that may die grading one learner, on local:N (a scheduler's own config)
+LOCAL = re.compile(r"local:([0-9]{1,4})")
+ADDRESS = re.compile(r"(?:[a-z]+://)?[^\s/]+:[0-9]{1,5}")  # tcp://HOST:PORT, HOST:PORT
+LOCAL_CONFIG = {  # what a scheduler of one's own is told (README: deployment)
+    "distributed.scheduler.allowed-failures": MAX_TRIES - 1,
+    "distributed.scheduler.worker-saturation": 1.0,  # one learner per worker at a time
+}
+
+
+class ClusterError(CourseError):
+    """The cluster cannot grade this class; the message says why and what to do."""
+
+
+@dataclass
+class Cluster:
+    """A connected client, as grader.batch's executor: grades (submission, hash) pairs."""
+
+    client: object  # distributed.Client
+    address: str
+
+    def __call__(
+        self, module: Module, todo: list[tuple[Submission, str]], options: GradeOptions
+    ) -> Iterator[Outcome]:
+        """Each learner's outcome once, as it comes; a few learners per worker in flight."""
+        from distributed import as_completed
+
+        from grader.cluster_worker import grade_remote
+
+        queue, pending, done = list(reversed(todo)), {}, as_completed(loop=self.client.loop)
+        try:
+            while queue or pending:
+                while queue and len(pending) < self._window():
+                    sub, digest = queue.pop()
+                    handin = read_submission(module, sub, digest, options)
+                    if isinstance(handin, Outcome):  # it cannot be read safely
+                        yield handin
+                        continue
+                    args = (sub.learner, handin, digest, options)
+                    future = self.client.submit(grade_remote, *args, pure=False)
+                    pending[future] = sub
+                    done.add(future)
+                if pending:
+                    future = next(done)
+                    yield self._outcome(future, pending.pop(future), module, options)
+        finally:
+            self.client.cancel(list(pending))
+
+    def _window(self) -> int:
+        """Two learners per worker thread: each has the next at hand."""
+        return max(2, 2 * sum(self.client.nthreads().values()))
+
+    def _outcome(self, future, sub: Submission, module: Module, options: GradeOptions) -> Outcome:
+        from distributed import KilledWorker
+
+        from grader.cluster_worker import WorkerUnfit
+
+        try:
+            return future.result()
+        except KilledWorker as exc:
+            tries = exc.allowed_failures + 1
+            return grader_error(sub, KILLED.format(died=WORKER_DIED, tries=tries), module, options)
+        except WorkerUnfit as exc:
+            raise ClusterError(str(exc)) from None
+        except CancelledError:
+            raise ClusterError(LOST.format(address=self.address)) from None
+        except Exception as exc:  # the guard: nothing else stops the class
+            return grader_error(sub, f"{type(exc).__name__}: {exc}", module, options)
+        finally:
+            future.release()
+
+
+@contextlib.contextmanager
+def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Cluster]:
+    """A cluster whose every worker is set up to grade as this machine would (grader.
+    cluster_worker.GraderPlugin), or ClusterError before anyone is graded. `address`: a
+    running scheduler's, or local:N to start N worker processes here."""
+    try:
+        import distributed  # noqa: F401 (only to say what to install)
+    except ImportError:
+        raise ClusterError(NEEDS_DASK) from None
+    from grader.cluster_worker import PLUGIN
+
+    for engine in ("distributed", "asyncio"):  # what goes wrong reaches us as exceptions,
+        logging.getLogger(engine).setLevel(logging.CRITICAL)  # and ClusterError says it
+
+    with _scheduler(address) as where:
+        client = _client(where, address)
+        try:
+            _set_up(client, address, module, options)
+            yield Cluster(client, address)
+        finally:
+            with contextlib.suppress(Exception):  # the zygotes go with the plugin
+                client.unregister_worker_plugin(PLUGIN)
+            client.close()
+
+
+@contextlib.contextmanager
+def _scheduler(address: str) -> Iterator[str]:
+    """The scheduler's address: `address`, or that of a LocalCluster started for local:N."""
+    if not (match := LOCAL.fullmatch(address)):
+        if not ADDRESS.fullmatch(address):
+            raise ClusterError(BAD_ADDRESS.format(address=address))
+        yield address
+        return
+    import dask
+    from distributed import LocalCluster
+
+    workers = int(match[1])
+    if workers < 1:
+        raise ClusterError(BAD_ADDRESS.format(address=address))
+    with dask.config.set(LOCAL_CONFIG):
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address=None, memory_limit=0, silence_logs=logging.CRITICAL,
+            preload=["grader.cluster_worker"],  # its dask_setup: Ctrl-C is the client's
+        )  # fmt: skip
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def _client(where: str, address: str):
+    from distributed import Client
+
+    try:
+        return Client(where, timeout=CONNECT_SECONDS, set_as_default=False)
+    except (OSError, asyncio.TimeoutError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ClusterError(
+            UNREACHABLE.format(address=address, seconds=CONNECT_SECONDS, why=why)
+        ) from None
+    except (ValueError, TypeError):
+        raise ClusterError(BAD_ADDRESS.format(address=address)) from None
+
+
+def _set_up(client, address: str, module: Module, options: GradeOptions) -> None:
+    """Wait for a worker, then set every worker up (and every one that joins later)."""
+    from grader.cluster_worker import PLUGIN, GraderPlugin, WorkerUnfit, identity
+
+    try:
+        client.wait_for_workers(1, timeout=WORKER_SECONDS)
+    except (OSError, asyncio.TimeoutError):
+        raise ClusterError(NO_WORKERS.format(address=address, seconds=WORKER_SECONDS)) from None
+    try:
+        client.register_plugin(GraderPlugin(identity(module), options), name=PLUGIN)
+    except WorkerUnfit as exc:
+        raise ClusterError(str(exc)) from None
+    except Exception as exc:  # a worker without the grader, or with another Python
+        why = f"{type(exc).__name__}: {exc}"
+        raise ClusterError(NO_GRADER.format(address=address, why=why)) from None

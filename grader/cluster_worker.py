@@ -1,0 +1,124 @@
+"""The worker's side of grading on a Dask cluster (grader.cluster is the instructor's side).
+
+`GraderPlugin` sets each worker up before it grades anyone: the same course as the client's,
+one thread, a warm zygote (grader.zygote), and every isolation level a local batch requires.
+`grade_remote` is the task: grade a learner's submission, read by the client (grader.handin: plain
+data), as the local batch does (in a scratch folder of the worker's own), and return the outcome
+(plain data); the worker writes no gradebook, CSV or feedback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import signal
+import threading
+from pathlib import Path
+
+from distributed import WorkerPlugin, get_worker
+
+from courseware.content import Module, load_module
+from courseware.errors import CourseError
+from grader.batch import Outcome, Submission, grade_learner
+from grader.grade import GradeOptions, require_isolation
+from grader.handin import Handin
+
+PLUGIN = "lstm-course-grader"
+ONE_THREAD = (
+    "it runs {n} threads, and a worker grades one learner at a time: start workers with "
+    "`dask worker ADDRESS --nthreads 1` (and `--nworkers N` for N on one machine)."
+)
+OTHER_COURSE = (
+    "it grades with course {theirs}, and this machine with course {ours}: install the same "
+    "version of lstm-course (and the same course folder, where COURSE_ROOT names one) on the "
+    "workers and here."
+)
+NOT_SET_UP = "it was not set up for grading (its grader plugin did not start)."
+
+
+class WorkerUnfit(Exception):
+    """This worker must grade nobody; the message says why and what to do."""
+
+
+def identity(module: Module) -> str:
+    """The course version, and a digest of what decides a grade (the grader's code, the
+    manifest, the checks, the references): two machines grade alike only where these agree."""
+    import courseware
+    import grader
+
+    package = Path(grader.__file__).parent  # its checks/ travel with the content in a wheel
+    code = sorted(p for p in package.rglob("*.py") if "checks" not in p.relative_to(package).parts)
+    content = [p for ex in module.exercises for p in (ex.check, ex.solution)]
+    digest = hashlib.sha256()
+    for path in [*code, module.root / "course.yaml", *content]:
+        name = path.relative_to(package if path in code else module.root).as_posix()
+        digest.update(f"{name}\0{path.stat().st_size}\0".encode() + path.read_bytes())
+    return f"{courseware.__version__} (grader and content {digest.hexdigest()[:12]})"
+
+
+class GraderPlugin(WorkerPlugin):
+    """Set up each worker to grade: refuse (WorkerUnfit, raised on the client) where it would
+    grade otherwise than this machine or lack an isolation level."""
+
+    name = PLUGIN
+
+    def __init__(self, course: str, options: GradeOptions) -> None:
+        self.course, self.options = course, options
+        self.module: Module | None = None
+        self.zygote = None
+        self.lock: threading.Lock | None = None
+
+    async def setup(self, worker) -> None:
+        from grader.zygote import Zygote
+
+        if worker.state.nthreads != 1:
+            raise WorkerUnfit(_unfit(worker, ONE_THREAD.format(n=worker.state.nthreads)))
+        module = load_module()
+        if (theirs := identity(module)) != self.course:
+            raise WorkerUnfit(_unfit(worker, OTHER_COURSE.format(theirs=theirs, ours=self.course)))
+        # Started from the event loop's thread, which lives as long as the worker: the zygote
+        # dies with the thread that started it (its parent-death signal).
+        zygote = Zygote.start()
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, self._warm, zygote)
+        except CourseError as exc:
+            zygote.close()
+            raise WorkerUnfit(_unfit(worker, exc.message)) from None
+        self.module, self.zygote, self.lock = module, zygote, threading.Lock()
+
+    def _warm(self, zygote) -> None:
+        """What the local batch does before its first learner: torch and the checker's plugin
+        imported, and every isolation level in force unless the instructor said otherwise."""
+        from grader import lazy_dynamo
+
+        lazy_dynamo.install()
+        importlib.import_module("grader.plugin")
+        if self.options.require_isolation and not self.options.allow_unsafe:
+            require_isolation(zygote.isolation(self.options.limits))
+
+    def teardown(self, worker) -> None:
+        if self.zygote is not None:
+            self.zygote.close()
+
+
+def dask_setup(worker) -> None:
+    """Preloaded by the workers of `--scheduler local:N` alone (grader.cluster): they share the
+    instructor's terminal, whose Ctrl-C is the client's to handle (it stops them)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _unfit(worker, why: str) -> str:
+    return f"the Dask worker {worker.address} refuses to grade: {why}"
+
+
+def grade_remote(learner: str, handin: Handin, digest: str, options: GradeOptions) -> Outcome:
+    """The task: grade one learner's submission (read by the client) on this worker, one
+    learner at a time."""
+    worker = get_worker()
+    plugin = worker.plugins.get(PLUGIN)
+    if not isinstance(plugin, GraderPlugin) or plugin.zygote is None:
+        raise WorkerUnfit(_unfit(worker, NOT_SET_UP))
+    sub = Submission(learner, Path(handin.name))
+    with plugin.lock:
+        return grade_learner(plugin.module, sub, handin, digest, options, plugin.zygote)
