@@ -221,13 +221,14 @@ def export() -> None:
 )
 @EXERCISE_CHOICE
 def export_gradescope(output: Path, exercises: tuple[str, ...]) -> None:
-    """Write Gradescope's autograder zip: setup.sh, run_autograder and the module.
+    """Write Gradescope's autograder zip: setup.sh, run_autograder and the course's wheel.
 
     Upload it as the assignment's autograder; each submission is then graded by the same
     `course grade`, sandbox included, inside Gradescope's container, and scored out of the
-    points of the exercises it counts.
+    points of the exercises it counts. The wheel is the module as released (the approved
+    starters of starters.lock), never your edits in exercises/.
     """
-    from course.commands import export_gradescope as run
+    from course.export import export_gradescope as run
 
     click.echo(run(output, exercises))
 
@@ -252,12 +253,13 @@ def export_gradescope(output: Path, exercises: tuple[str, ...]) -> None:
 def export_classroom(output: Path, grader: str, exercises: tuple[str, ...]) -> None:
     """Write a GitHub Classroom template repository for this module.
 
-    It holds the learner's exercises (statements and starters), the lesson and the quizzes,
-    and .github/workflows/classroom.yml, which installs the grader from --grader, grades on
-    every push and reports the points to GitHub Classroom. No reference solution and no check
-    is in it.
+    It holds the learner's exercises (statements and released starters), a README that says
+    how to install the course, the lesson and the quizzes, and .github/workflows/classroom.yml,
+    which installs the grader from --grader (pin it), grades the exercise files alone with the
+    installed course's content and checks on every push, and reports the points to GitHub
+    Classroom. No reference solution and no check is in it.
     """
-    from course.commands import export_classroom as run
+    from course.export import export_classroom as run
 
     click.echo(run(output, grader, exercises))
 

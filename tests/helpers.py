@@ -274,3 +274,33 @@ def _scheduler_address(file: Path, scheduler: subprocess.Popen) -> str:
             return json.loads(file.read_text())["address"]
         time.sleep(0.1)
     raise RuntimeError("dask scheduler wrote no address in 120 s")
+
+
+WATCH_LINE_SECONDS = 60  # a generous bound on one grade on a loaded machine; not a speed assertion
+
+
+def course_watch(workspace: Path, *args: str) -> subprocess.Popen:
+    """`course watch ARGS` as a learner starts it in `workspace`, without a terminal (plain
+    lines), in its own session so that a test can stop it and everything it started."""
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "course", "watch", *args],
+        cwd=workspace, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def read_until(proc: subprocess.Popen, wanted: str) -> list[str]:
+    """The lines `proc` prints up to and including the first that starts with `wanted`."""
+    import time
+
+    lines, deadline = [], time.monotonic() + WATCH_LINE_SECONDS
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip("\n"))
+        if line.startswith(wanted):
+            return lines
+    raise AssertionError(f"no line starting {wanted!r}; saw:\n" + "\n".join(lines))

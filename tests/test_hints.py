@@ -5,7 +5,9 @@ workspace, editing files where a learner edits them."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from course.cli import main
 from courseware.content import load_module
 from courseware.errors import ContentError
 from grader.report import NEXT_STEP
-from tests.helpers import content_copy
+from tests.helpers import WATCH_LINE_SECONDS, content_copy, course_watch, read_until
 
 SWAPPED_LOSS = """\
 def train_step(model, inputs, targets, criterion, optimizer):
@@ -185,3 +187,23 @@ def test_hints_outside_a_workspace_grade_as_before(module, tmp_path, monkeypatch
     result = run("grade", "mine/02_training_step", "--hints")
     assert result.exit_code == 1 and graded(result.output) == ["02_training_step"]
     assert shown_hints(result.output, "02_training_step") == [3]
+
+
+def test_watch_h_shows_the_hints_of_the_first_failing_check_first(module, workspace):
+    ex = module.exercise("02_training_step")
+    write(module, workspace, ex.id, SWAPPED_LOSS)
+    proc = course_watch(workspace, ex.id)
+    try:
+        read_until(proc, f"{ex.id}  7/10")
+        proc.stdin.write("h\nh\n")
+        proc.stdin.flush()
+        first, second = read_until(proc, "Hint ")[-1], read_until(proc, "Hint ")[-1]
+        assert first.startswith(f"Hint 3 of {len(ex.hints)} for {ex.id}")
+        assert second.startswith(f"Hint 1 of {len(ex.hints)} for {ex.id}")
+        proc.stdin.write("q\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=WATCH_LINE_SECONDS) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +15,7 @@ from click.testing import CliRunner
 
 from course.cli import main
 from course.workspace import MARKER
-
-LINE_SECONDS = 60  # a generous bound on one grade on a loaded machine; not a speed assertion
+from tests.helpers import WATCH_LINE_SECONDS, course_watch, read_until
 
 
 def run(*args: str, input: str | None = None):
@@ -132,27 +129,6 @@ def test_exercises_as_a_file_is_named_a_file(workspace, command):
 # --- course watch: a real process, as a learner runs it ------------------------------------
 
 
-def watch_process(workspace: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "course", "watch", *args],
-        cwd=workspace, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
-    )  # fmt: skip
-
-
-def read_until(proc: subprocess.Popen, wanted: str) -> list[str]:
-    """Lines up to and including the first that starts with `wanted`."""
-    lines, deadline = [], time.monotonic() + LINE_SECONDS
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-        if line.startswith(wanted):
-            return lines
-    raise AssertionError(f"no line starting {wanted!r}; saw:\n" + "\n".join(lines))
-
-
 @pytest.fixture
 def stop():
     started: list[subprocess.Popen] = []
@@ -169,7 +145,7 @@ def test_watch_walks_no_link_and_quits_at_once_beside_many(module, workspace, st
     crowd.mkdir()
     for i in range(2000):
         (crowd / f"l{i}").symlink_to("/usr", target_is_directory=True)
-    proc = watch_process(workspace, "01_lstm_network")
+    proc = course_watch(workspace, "01_lstm_network")
     stop(proc)
     read_until(proc, "01_lstm_network  not attempted")
     ex = module.exercise("01_lstm_network")
@@ -177,12 +153,12 @@ def test_watch_walks_no_link_and_quits_at_once_beside_many(module, workspace, st
     read_until(proc, "01_lstm_network  0/10")
     proc.stdin.write("q\n")
     proc.stdin.flush()
-    assert proc.wait(timeout=LINE_SECONDS) == 0
+    assert proc.wait(timeout=WATCH_LINE_SECONDS) == 0
 
 
 def test_watch_never_grades_through_a_folder_linked_out(module, workspace, outside, stop):
     link_exercise_folder(workspace, "01_lstm_network", outside)
-    proc = watch_process(workspace, "01_lstm_network")
+    proc = course_watch(workspace, "01_lstm_network")
     stop(proc)
     first = read_until(proc, "01_lstm_network  not graded")
     assert "is a link to" in first[-1] and "outside this workspace" in first[-1]
@@ -193,5 +169,5 @@ def test_watch_never_grades_through_a_folder_linked_out(module, workspace, outsi
     assert not any(line.startswith("01_lstm_network") for line in lines)
     proc.stdin.write("q\n")
     proc.stdin.flush()
-    assert proc.wait(timeout=LINE_SECONDS) == 0
+    assert proc.wait(timeout=WATCH_LINE_SECONDS) == 0
     assert MARKER not in os.listdir(outside)
