@@ -92,7 +92,7 @@ def learner_digest(path: Path | str | bytes, limit: int = MAX_HASHED_BYTES) -> s
     in all (then the names alone). A changed submission has a new digest."""
     digest, budget = hashlib.sha256(), limit
     root = os.fsencode(path)
-    folder = stat.S_ISDIR(os.stat(root).st_mode)  # the top: placed by the instructor
+    folder = stat.S_ISDIR(os.lstat(root).st_mode)  # a link at the top too is refused below
     for name in learner_files(root) if folder else [b""]:
         digest.update(len(name).to_bytes(4, "big") + name)
         fd = _open_learner_file(os.path.join(root, name) if folder else root)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import stat
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING
 
 from courseware.content import Module
 from courseware.errors import CourseError
-from courseware.files import learner_digest, write_atomically
-from grader.archive import ArchiveError, extract
+from courseware.files import learner_digest
+from grader.archive import ArchiveError
 from grader.grade import GradeOptions, require_isolation
 from grader.gradebook import Gradebook
+from grader.handback import HostFolders, write_feedback
+from grader.handin import Handin, grade_handin, read_handin
 from grader.results import GradeReport, not_graded
 from grader.sanitize import Sanitised, clean_id, id_flags, shown
 
@@ -136,6 +138,8 @@ class Outcome(Sanitised):
     report: GradeReport
     seconds: float = 0.0
     error: str | None = None  # why the submission could not be graded
+    notes: list[str] = field(default_factory=list)  # for the learner: every file not graded
+    flags: list[str] = field(default_factory=list)  # for the instructor: files to check
 
 
 @dataclass
@@ -149,7 +153,9 @@ class BatchSummary:
 
 def submissions(folder: Path) -> list[Submission]:
     """One submission per learner id: a folder or .zip in `folder`, named by the id. An id
-    given twice (a folder and a zip, or one name in NFC and NFD) is one submission that clashes."""
+    given twice (a folder and a zip, or one name in NFC and NFD) is one submission that clashes.
+    An entry that is a link is a submission too, never followed: reading it fails, and that
+    learner gets an error row."""
     if not folder.is_dir():
         raise CourseError(
             f"{folder}: not a folder of submissions (one folder or .zip per learner)."
@@ -208,7 +214,7 @@ def grade_batch(
     todo, refused = [], []
     for sub in found:
         try:
-            digest = content_hash(sub, options.exercises)
+            digest = content_hash(sub, options)
         except OSError as exc:  # that learner's row says why; the class goes on
             why = UNREADABLE.format(name=shown(sub.path.name), why=exc.strerror or exc)
             refused.append(_error(sub, "", why, module, options))
@@ -218,6 +224,7 @@ def grade_batch(
         else:
             todo.append((sub, digest))
     on_start(len(todo) + len(refused), len(summary.skipped))
+    hosts = HostFolders.of(module.root, folder)
     clashes = [_clash(sub, digest, module, options) for sub, digest in todo if sub.clash]
     gradable = [(sub, digest) for sub, digest in todo if not sub.clash]
     run = executor or (lambda module, todo, options: _run_pool(module, todo, jobs, options))
@@ -225,7 +232,7 @@ def grade_batch(
     for outcome in chain(refused, clashes, graded):
         gradebook.record(outcome)
         if feedback is not None:
-            _hand_back(feedback, outcome, summary)
+            _hand_back(feedback, outcome, summary, hosts)
         summary.graded.append(outcome)
         progress(outcome)
     gradebook.set_flags({s.learner: summary.flags.get(s.learner, []) for s in found})
@@ -233,21 +240,12 @@ def grade_batch(
     return summary
 
 
-def write_feedback(folder: Path, outcome: Outcome) -> None:
-    """The learner's report to hand back: as text (what `course grade` prints) and as JSON."""
-    from grader.formats import write_report
-    from grader.report import terminal
-
-    name = feedback_name(outcome.learner)
-    write_atomically(folder / f"{name}.txt", terminal(outcome.report, colour=False) + "\n")
-    write_report(outcome.report, "json", folder / f"{name}.json")
-
-
-def _hand_back(folder: Path, outcome: Outcome, summary: BatchSummary) -> None:
-    """write_feedback, where a failure (a full disk, a folder not writable) is noted in the
-    summary: the gradebook holds the grade already, and the class goes on."""
+def _hand_back(folder: Path, outcome: Outcome, summary: BatchSummary, hosts: HostFolders) -> None:
+    """Write the learner's feedback (grader/handback.py), where a failure (a full disk, a
+    folder not writable) is noted in the summary: the gradebook holds the grade already, and
+    the class goes on."""
     try:
-        write_feedback(folder, outcome)
+        write_feedback(folder, feedback_name(outcome.learner), outcome, hosts)
     except (OSError, CourseError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         summary.problems.append(FEEDBACK_FAILED.format(learner=shown(outcome.learner), why=why))
@@ -345,40 +343,46 @@ def grade_submission(
     options: GradeOptions,
     zygote: Zygote | None = None,
 ) -> Outcome:
-    """In a worker (this pool's, or a cluster's with its own `zygote`): unpack if needed, grade,
-    and return the learner's outcome, whatever happens (a grader error is that learner's row,
-    never the end of the batch)."""
+    """In a worker of this pool: read the submission, grade it, and return the learner's
+    outcome, whatever happens (a grader error is that learner's row, never the end of the
+    batch). A cluster reads here and grades on its workers (grader.cluster)."""
+    handin = read_submission(module, sub, digest, options)
+    if isinstance(handin, Outcome):
+        return handin
+    return grade_learner(module, sub, handin, digest, options, zygote)
+
+
+def read_submission(
+    module: Module, sub: Submission, digest: str, options: GradeOptions
+) -> Handin | Outcome:
+    """The submission as plain data (grader.handin), or, where it cannot be read safely,
+    that learner's error row."""
+    try:
+        return read_handin(module, sub.path, options)
+    except (ArchiveError, OSError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return _error(sub, digest, f"{sub.path.name}: {why}", module, options)
+
+
+def grade_learner(
+    module: Module,
+    sub: Submission,
+    handin: Handin,
+    digest: str,
+    options: GradeOptions,
+    zygote: Zygote | None = None,
+) -> Outcome:
+    """Grade one learner's submission, read already (`handin`: plain data, which may have
+    come from another machine), into their outcome, whatever happens."""
     started = time.monotonic()
     try:
-        report = _graded(module, sub, options, zygote or _zygote)
-    except (ArchiveError, CourseError) as exc:
-        why = f"{sub.path.name}: {exc}" if isinstance(exc, ArchiveError) else exc.message
-        return _error(sub, digest, why, module, options)
+        report = grade_handin(module, handin, options, zygote or _zygote)
+    except CourseError as exc:
+        return _error(sub, digest, exc.message, module, options)
     except Exception as exc:  # the guard: nothing stops the class
         return grader_error(sub, _what(exc), module, options)
-    report.target = sub.path.name
-    return Outcome(sub.learner, digest, report, round(time.monotonic() - started, 3))
-
-
-def _graded(
-    module: Module, sub: Submission, options: GradeOptions, zygote: Zygote | None
-) -> GradeReport:
-    """The report of one submission, a zip unpacked into a private folder first."""
-    from grader.grade import grade
-
-    with tempfile.TemporaryDirectory(prefix="course-batch-") as workdir:
-        target = sub.path
-        if sub.is_zip:
-            target = Path(workdir) / "submission"
-            target.mkdir()
-            extract(sub.path, target)
-        try:
-            return grade(module, target, options, zygote=zygote)
-        except CourseError as exc:  # paths as the instructor knows them, from the submission
-            forms = sorted({os.path.relpath(target), str(target)}, key=len, reverse=True)
-            for form in forms:  # the longer first: one may hold the other
-                exc.message = exc.message.replace(form, sub.path.name)
-            raise
+    seconds = round(time.monotonic() - started, 3)
+    return Outcome(sub.learner, digest, report, seconds, None, [*handin.notes], [*handin.flags])
 
 
 def _what(exc: BaseException) -> str:
@@ -436,6 +440,9 @@ def describe(summary: BatchSummary, gradebook: Gradebook) -> str:
     if errors:
         lines.append(f"{len(errors)} submission(s) could not be graded:")
         lines += [f"  {learner}: {error}" for learner, error in errors[:10]]
+    if files := gradebook.files_to_check():
+        lines.append(f"{len(files)} learner(s) with files to check (the CSV's flags say which):")
+        lines += [f"  {shown(learner)}: {flags}" for learner, flags in files[:10]]
     if summary.flags:
         lines.append(f"{len(summary.flags)} learner id(s) to check (graded, never merged):")
         lines += [f"  {shown(i)}: {'; '.join(f)}" for i, f in sorted(summary.flags.items())]

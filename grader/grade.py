@@ -18,6 +18,7 @@ from courseware.exercise_cells import SUFFIX as NOTEBOOK
 from courseware.exercise_cells import Staging
 from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
 from courseware.starters import is_starter
+from grader.names import TOOL_FOLDERS, not_an_exercise_file
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
 from grader.sandbox import Limits
 
@@ -30,7 +31,7 @@ UNUSED_PLUGINS = (
     *("cacheprovider", "terminal", "unraisableexception", "threadexception", "debugging"),
     *("logging", "junitxml", "doctest", "pastebin", "stepwise"),
 )
-SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", "site-packages", "_site"}
+SKIP_DIRS = TOOL_FOLDERS  # never a learner's work
 NOT_ATTEMPTED_MESSAGE = (
     "Not attempted: {file} is still the starter. Read {statement}, fill in the TODOs, "
     "then run `course grade {file}` again."
@@ -249,10 +250,7 @@ def discover(
     if target.is_file():
         ex = module.by_file(target.name)
         if ex is None:
-            names = ", ".join(e.file for e in module.exercises)
-            raise CourseError(
-                f"{target.name} is not an exercise file; exercise files are named {names}."
-            )
+            raise CourseError(not_an_exercise_file(module, target.name))
         return {ex: target}
     for ex in module.exercises:
         if target.resolve().name == ex.id:  # an exercise folder: that exercise only

@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS learners (
     error TEXT,
     seconds REAL,
     graded_at TEXT NOT NULL,
-    flags TEXT  -- what an instructor should check about the id (look-alike, invisible characters)
+    flags TEXT,  -- what an instructor should check about the id (look-alike, invisible characters)
+    file_flags TEXT  -- and about the files (a name read as an exercise's, a file not graded)
 );
 CREATE TABLE IF NOT EXISTS exercises (
     learner TEXT NOT NULL REFERENCES learners(id),
@@ -57,8 +58,9 @@ class Gradebook:
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
         columns = {row[1] for row in self.db.execute("PRAGMA table_info(learners)")}
-        if "flags" not in columns:  # a gradebook from before flags
-            self.db.execute("ALTER TABLE learners ADD COLUMN flags TEXT")
+        for column in ("flags", "file_flags"):  # a gradebook from before them
+            if column not in columns:
+                self.db.execute(f"ALTER TABLE learners ADD COLUMN {column} TEXT")
 
     def hashes(self) -> dict[str, str]:
         """The content hash each learner was last graded at."""
@@ -77,9 +79,10 @@ class Gradebook:
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (learner,))
             self.db.execute(
                 "INSERT INTO learners (id, content_hash, score, max_score, error, seconds, "
-                "graded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "graded_at, file_flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (learner, outcome.hash, report.score, report.max_score, outcome.error,
-                 outcome.seconds, time.strftime("%Y-%m-%dT%H:%M:%S")),
+                 outcome.seconds, time.strftime("%Y-%m-%dT%H:%M:%S"),
+                 "; ".join(outcome.flags) or None),
             )  # fmt: skip
             self.db.executemany(
                 "INSERT INTO exercises VALUES (?, ?, ?, ?, ?)",
@@ -102,6 +105,14 @@ class Gradebook:
     def totals(self) -> list[tuple[str, float, float, str | None]]:
         return list(self.db.execute("SELECT id, score, max_score, error FROM learners ORDER BY id"))
 
+    def files_to_check(self) -> list[tuple[str, str]]:
+        """Each learner whose files need a look (a misnamed file graded, a file not graded)."""
+        return list(
+            self.db.execute(
+                "SELECT id, file_flags FROM learners WHERE file_flags IS NOT NULL ORDER BY id"
+            )
+        )
+
     def most_failed(self, limit: int = 5) -> list[tuple[str, str, int]]:
         """The checks the class failed most: the teaching signal."""
         return list(
@@ -113,8 +124,8 @@ class Gradebook:
         )
 
     def csv_text(self, exercise_ids: list[str]) -> str:
-        """One row per learner, one column per exercise, the total, and what to check; no
-        cell a spreadsheet would run as a formula."""
+        """One row per learner, one column per exercise, the total, and what to check (about
+        the id, then about the files); no cell a spreadsheet would run as a formula."""
         scores: dict[str, dict[str, float]] = {}
         for learner, exercise, score in self.db.execute(
             "SELECT learner, exercise, score FROM exercises"
@@ -123,11 +134,12 @@ class Gradebook:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["learner", *exercise_ids, "total", "max_score", "error", "flags"])
-        for learner, total, max_score, error, flags in self.db.execute(
-            "SELECT id, score, max_score, error, flags FROM learners ORDER BY id"
+        for learner, total, max_score, error, *flags in self.db.execute(
+            "SELECT id, score, max_score, error, flags, file_flags FROM learners ORDER BY id"
         ):
             row = [f"{scores.get(learner, {}).get(e, 0):g}" for e in exercise_ids]
-            text = [csv_cell(learner), csv_cell(error or ""), csv_cell(flags or "")]
+            flagged = "; ".join(f for f in flags if f)
+            text = [csv_cell(learner), csv_cell(error or ""), csv_cell(flagged)]
             writer.writerow([text[0], *row, f"{total:g}", f"{max_score:g}", *text[1:]])
         return out.getvalue()
 

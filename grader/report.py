@@ -33,11 +33,16 @@ def use_colour(stream: IO | None = None) -> bool:
 
 
 def terminal(
-    report: GradeReport, verbose: bool = False, colour: bool | None = None, hints: bool = False
+    report: GradeReport,
+    verbose: bool = False,
+    colour: bool | None = None,
+    hints: bool = False,
+    advice: str | None = None,
 ) -> str:
     """The learner's view: a line per exercise, each failing check's message, the total.
     Coloured when `colour` says so (default: when stdout wants colour); `hints` when the
-    hints follow it (then it does not advise --hints)."""
+    hints follow it (then it does not advise --hints); `advice` replaces the command-line
+    advice where the learner reads the report elsewhere (feedback handed back)."""
     colour = use_colour() if colour is None else colour
 
     def style(text: str, **kw) -> str:
@@ -50,7 +55,7 @@ def terminal(
     total = f"Total: {report.score:g}/{report.max_score:g}"
     lines.append(style(total, bold=True) + f"   ({_isolation_summary(report)})")
     if not report.all_passed:
-        lines.append(NEXT_STEP_WITH_HINTS if hints else NEXT_STEP)
+        lines.append(advice or (NEXT_STEP_WITH_HINTS if hints else NEXT_STEP))
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,6 +70,31 @@ class InstalledCourse(NamedTuple):
         env = {k: v for k, v in os.environ.items() if k not in ("COURSE_ROOT", "VIRTUAL_ENV")}
         env.update(PATH=f"{self.bin}{os.pathsep}{env['PATH']}", NO_COLOR="1", **extra)
         return env
+
+
+CONTENT = (
+    "course.yaml",
+    "starters.lock",
+    "exercises",
+    "solutions",
+    "grader/checks",
+    "lesson",
+    "quizzes",
+)
+
+
+def content_copy(target: Path) -> Path:
+    """A copy of the module's content (what `load_module` reads) that a test may break."""
+    import shutil
+
+    for name in CONTENT:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target / name)
+    return target
 
 
 # --- a tiny course of its own, for the quiz and progress tests ------------------------------
@@ -178,29 +204,43 @@ WIDE_BANK = BANK.replace(
 ).replace("feedback: That is the batch.", f"feedback: {LONG}")
 
 
-CONTENT = (
-    "course.yaml",
-    "starters.lock",
-    "exercises",
-    "solutions",
-    "grader/checks",
-    "lesson",
-    "quizzes",
+# ------------------------------------------------------------------ a class (batch grading)
+
+SOLUTIONS = (
+    REPO / "solutions/01_lstm_network/lstm_network.py",
+    REPO / "solutions/02_training_step/training.py",
 )
+MISTAKE_1 = REPO / "tests/corpus/01_lstm_network/mistakes/first_step/lstm_network.py"
+EXERCISES_1_2 = ("--exercise", "01_lstm_network", "--exercise", "02_training_step")
 
 
-def content_copy(target: Path) -> Path:
-    """A copy of the module's content (what `load_module` reads) that a test may break."""
-    import shutil
+def learner(subs: Path, name: str, *files: Path, names: tuple[str, ...] = ()) -> Path:
+    """A learner's folder in the class folder `subs`: a copy of each file, under its own
+    name or the one `names` gives in the same place (a path inside the folder)."""
+    folder = subs / name
+    folder.mkdir(parents=True)
+    for f, as_name in zip(files, names or [f.name for f in files], strict=True):
+        (folder / as_name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / as_name).write_bytes(f.read_bytes())
+    return folder
 
-    for name in CONTENT:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target / name)
-    return target
+
+def zipped(subs: Path, name: str, *files: Path, names: tuple[str, ...] = ()) -> Path:
+    """A learner's .zip in `subs`: each file under NAME/ (or the path `names` gives)."""
+    import zipfile
+
+    with zipfile.ZipFile(subs / f"{name}.zip", "w") as zf:
+        for f, as_name in zip(files, names or [f"{name}/{f.name}" for f in files], strict=True):
+            zf.write(f, as_name)
+    return subs / f"{name}.zip"
+
+
+def rows(db: Path, sql: str) -> list[tuple]:
+    """The rows of `sql` in the SQLite file `db`."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql))
 
 
 # ------------------------------------------------- a Dask cluster from the command line
@@ -274,6 +314,48 @@ def _scheduler_address(file: Path, scheduler: subprocess.Popen) -> str:
             return json.loads(file.read_text())["address"]
         time.sleep(0.1)
     raise RuntimeError("dask scheduler wrote no address in 120 s")
+
+
+# Processes a test's learner code started, found by the name it gave them: comm, which its
+# children inherit and nothing else on the machine shares (never count processes of the host).
+def tag_code(tag: str) -> str:
+    """Learner code that names its process `tag` (at most 15 characters)."""
+    return f"import ctypes\nctypes.CDLL(None).prctl(15, {tag.encode()!r}, 0, 0, 0)\n"
+
+
+def tagged(tag: str) -> list[int]:
+    """Live processes (not zombies) whose name starts with `tag`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            name = (entry / "comm").read_text().strip()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if name.startswith(tag) and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for_tagged(tag: str, seconds: float = 60) -> list[int]:
+    """The processes named `tag`, once there is one (or [] after `seconds`)."""
+    deadline = time.monotonic() + seconds
+    while not (found := tagged(tag)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
+def left_tagged(tag: str, seconds: float = 10) -> list[int]:
+    """The processes named `tag` still alive after `seconds` (then killed, so that a failing
+    test leaves nothing behind)."""
+    deadline = time.monotonic() + seconds
+    while tagged(tag) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = tagged(tag)
+    for pid in left:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return left
 
 
 WATCH_LINE_SECONDS = 60  # a generous bound on one grade on a loaded machine; not a speed assertion

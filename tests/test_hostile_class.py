@@ -10,21 +10,16 @@ import os
 import signal
 import sqlite3
 import unicodedata
-import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from course.cli import main
 from grader.batch import feedback_name
-from tests.conftest import REPO
+from tests.helpers import MISTAKE_1 as MISTAKE
+from tests.helpers import SOLUTIONS, zipped
 from tests.test_sanitize import unsafe
 
-SOLUTIONS = [
-    REPO / "solutions/01_lstm_network/lstm_network.py",
-    REPO / "solutions/02_training_step/training.py",
-]
-MISTAKE = REPO / "tests/corpus/01_lstm_network/mistakes/first_step/lstm_network.py"
 LOUD = """
 def train_step(*args):
     print("\\x1b[2J\\x1b]0;owned\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07Total: 50/50\\r\\x1b[1A")
@@ -40,12 +35,6 @@ def folder(subs: Path, name: str | bytes, *files: Path) -> None:
     path.mkdir(parents=True)
     for f in files:
         (path / f.name).write_bytes(f.read_bytes())
-
-
-def zipped(subs: Path, name: str, *files: Path) -> None:
-    with zipfile.ZipFile(subs / f"{name}.zip", "w") as zf:
-        for f in files:
-            zf.write(f, f"{name}/{f.name}")
 
 
 def hostile_class(subs: Path) -> None:
@@ -67,18 +56,18 @@ def hostile_class(subs: Path) -> None:
 def inject_grader_faults(monkeypatch) -> None:
     """`crash` makes the grader raise; `dies` kills the worker grading it (forked workers
     inherit the patch)."""
-    import grader.grade
+    import grader.batch
 
-    real = grader.grade.grade
+    real = grader.batch.grade_handin
 
-    def faulty(module, target, *args, **kwargs):
-        if target.name == "crash":
+    def faulty(module, handin, *args, **kwargs):
+        if handin.name == "crash":
             raise RuntimeError("injected bug \ud800")
-        if target.name == "dies":
+        if handin.name == "dies":
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(module, target, *args, **kwargs)
+        return real(module, handin, *args, **kwargs)
 
-    monkeypatch.setattr(grader.grade, "grade", faulty)
+    monkeypatch.setattr(grader.batch, "grade_handin", faulty)
 
 
 def test_a_hostile_class_finishes_and_every_learner_gets_a_row(tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ import pytest
 from courseware import files
 from courseware.files import learner_digest, learner_files, read_learner_file
 from grader import archive
-from grader.archive import ArchiveError, extract
+from grader.archive import ArchiveError, members, open_zip, read_member
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_a_zip_declaring_too_many_entries_is_refused_before_parsing(tmp_path, mo
     bomb.write_bytes(b"\x00" * 64 + end_record(3_000_000, 46 * 3_000_000))
     monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: pytest.fail("the directory was parsed"))
     with pytest.raises(ArchiveError, match="entries"):
-        extract(bomb, tmp_path / "out")
+        open_zip(bomb)
 
 
 def test_a_zip64_end_record_is_read_too(tmp_path):
@@ -113,7 +113,7 @@ def test_a_directory_larger_than_its_count_says_is_refused(tmp_path):
     lying = tmp_path / "lying.zip"
     lying.write_bytes(b"\x00" * 64 + end_record(1, 10 << 20))
     with pytest.raises(ArchiveError, match="KiB are accepted"):
-        extract(lying, tmp_path / "out")
+        open_zip(lying)
 
 
 def test_a_zip_too_large_a_fifo_or_a_link_is_refused_at_once(tmp_path):
@@ -124,14 +124,14 @@ def test_a_zip_too_large_a_fifo_or_a_link_is_refused_at_once(tmp_path):
     (tmp_path / "link.zip").symlink_to(big)
     for name, says in (("big", "larger than"), ("fifo", "not a regular file"), ("link", "link")):
         with pytest.raises(ArchiveError, match=says):
-            extract(tmp_path / f"{name}.zip", tmp_path / "out")
+            open_zip(tmp_path / f"{name}.zip")
 
 
-def test_a_good_zip_is_extracted(tmp_path):
+def test_a_good_zip_is_read(tmp_path):
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as zf:
         zf.writestr("ex/lstm_network.py", "x = 1\n")
     (tmp_path / "good.zip").write_bytes(data.getvalue())
-    extract(tmp_path / "good.zip", tmp_path / "out")
-    assert (tmp_path / "out" / "ex" / "lstm_network.py").read_text() == "x = 1\n"
+    with open_zip(tmp_path / "good.zip") as zf:
+        assert read_member(zf, members(zf).files["ex/lstm_network.py"], 100) == b"x = 1\n"
     assert archive.declared(data.getvalue())[0] == 1
