@@ -179,6 +179,12 @@ def validate() -> None:
     help="Batch: grade even where learner code cannot be fully confined (reports say so).",
 )
 @click.option(
+    "--strict-names",
+    is_flag=True,
+    help="Batch: grade exercise files by their exact names only; a misnamed one (Training.py, "
+    "'training (1).py') is named and flagged, not graded.",
+)
+@click.option(
     "--feedback-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Batch: write each learner's report (ID.txt and ID.json) here, to hand back.",

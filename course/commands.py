@@ -19,7 +19,7 @@ GRADER_FAILED = (
 
 BATCH_ONLY = (  # the options that go with --batch
     *("jobs", "scheduler", "gradebook", "csv_file", "feedback_dir", "regrade"),
-    "unsafe_no_isolation",
+    *("unsafe_no_isolation", "strict_names"),
 )
 
 
@@ -62,6 +62,7 @@ def _grade_options(options: dict):
         limits=limits,
         require_isolation=options["batch"],  # a class: only with every isolation level
         allow_unsafe=options.get("unsafe_no_isolation", False),
+        strict_names=options.get("strict_names", False),
     )
 
 
@@ -175,11 +176,14 @@ def _reason(exc: Exception) -> str:
 def _grade_batch(path: Path, options: dict) -> int:
     """Grade a class into the gradebook with a progress bar; print the summary."""
     from courseware.files import write_atomically
-    from grader.batch import default_jobs, describe, grade_batch
+    from grader.batch import batch_outputs, default_jobs, describe, grade_batch
     from grader.gradebook import Gradebook
 
     module = load_module()
-    gradebook = Gradebook(options["gradebook"] or path.parent / f"{path.name}.gradebook.sqlite")
+    outputs = batch_outputs(
+        module, path, options["gradebook"], options["csv_file"], options["feedback_dir"]
+    )  # none of them where a learner's code may be shown them
+    gradebook = Gradebook(outputs.gradebook)
     bar = None
 
     def start(todo: int, skipped: int) -> None:
@@ -270,4 +274,3 @@ NOT_AUTHORS = (
     "package: nothing was written. Authors run it in a clone of the course's repository."
 )
 NO_CORPUS = "The mistake corpus ({corpus}/) is not here, so it was not checked."
-
