@@ -282,7 +282,8 @@ def _exercise_view(module: Module, ex: Exercise, with_solutions: bool) -> Exerci
 def _quiz_view(bank: QuizBank) -> QuizView:
     """The questions as form fields, and the data that quiz.js checks answers against."""
     questions = [_question_view(n, q) for n, q in enumerate(bank.questions, start=1)]
-    data = {"bank": bank.id, "questions": [_answer_data(q) for q in bank.questions]}
+    answers = [_answer_data(q) for q in bank.questions]
+    data = {"bank": bank.id, "shuffle": bank.shuffle, "questions": answers}  # quiz.js shuffles
     payload = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")  # safe in <script>
     return QuizView(id=bank.id, title=bank.title, questions=questions, data=Markup(payload))
 
@@ -304,9 +305,11 @@ def _question_view(number: int, q: Question) -> QuestionView:
 def _answer_data(q: Question) -> dict:
     """What quiz.js needs to score `q` as quizbank.py does, and the feedback it may show."""
     data = {"id": q.id, "type": q.type, "explanation": markup.render(q.explanation).html}
+    data["group"] = q.group  # asked together and in order when quiz.js shuffles
     if isinstance(q, SingleChoice | MultipleChoice):
         data["correct"] = sorted(q.correct())
         data["feedback"] = [markup.inline(c.feedback) if c.feedback else None for c in q.choices]
+        data["fixed"] = [i for i, c in enumerate(q.choices) if c.fixed]  # kept in place
     if isinstance(q, MultipleChoice):
         data["rule"] = q.partial_credit
     if isinstance(q, Numeric):

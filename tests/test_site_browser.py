@@ -151,6 +151,24 @@ def first(kind: type):
     return next(q for q in BANK.questions if isinstance(q, kind))
 
 
+def shown_values(page, question_id: str) -> list[int]:
+    """The YAML index of each choice of a question, in the order the page shows them."""
+    return page.eval_on_selector_all(
+        f"#question-{question_id} input", "inputs => inputs.map((i) => Number(i.value))"
+    )
+
+
+SEEDED = """(() => {  // Math.random made repeatable (mulberry32), so that a test can predict it
+  let s = %d >>> 0;
+  Math.random = () => {
+    s = (s + 0x6D2B79F5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+})();"""
+
+
 @pytest.mark.parametrize("how", ["served", "file"])
 def test_every_page_loads_cleanly(open_page, server: str, site: Path, how: str) -> None:
     watched = open_page()
@@ -178,10 +196,11 @@ def test_the_quiz_works_with_the_keyboard_alone(open_page, server: str) -> None:
     page.goto(server + QUIZ_PAGE)
 
     single = first(SingleChoice)
+    shown = shown_values(page, single.id)  # shuffled at each page load
     right = min(single.correct())
     wrong = next(i for i in range(len(single.choices)) if i != right)
     tab_to(page, f"#question-{single.id} input")
-    for _ in range(wrong):
+    for _ in range(shown.index(wrong)):
         page.keyboard.press("ArrowDown")
     page.keyboard.press("Space")  # checks the focused radio button (already checked if moved)
     page.keyboard.press("Tab")
@@ -195,7 +214,7 @@ def test_the_quiz_works_with_the_keyboard_alone(open_page, server: str) -> None:
     page.keyboard.press("Tab")  # Try again
     page.keyboard.press("Enter")
     assert feedback(page, single.id) == ""
-    for _ in range(right):
+    for _ in range(shown.index(right)):
         page.keyboard.press("ArrowDown")
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
@@ -204,7 +223,7 @@ def test_the_quiz_works_with_the_keyboard_alone(open_page, server: str) -> None:
 
     multiple = first(MultipleChoice)
     tab_to(page, f"#question-{multiple.id} input")
-    for i in range(len(multiple.choices)):
+    for i in shown_values(page, multiple.id):
         if i in multiple.correct():
             page.keyboard.press("Space")
         page.keyboard.press("Tab")
@@ -224,6 +243,60 @@ def test_the_quiz_works_with_the_keyboard_alone(open_page, server: str) -> None:
     total = len(BANK.questions)
     score = page.inner_text("#quiz-score")
     assert score == f"Score: 4 of {total} points. 4 of {total} questions checked."
+
+
+def question_order(page) -> list[str]:
+    return page.eval_on_selector_all(
+        "form.question", "forms => forms.map((f) => f.dataset.question)"
+    )
+
+
+def test_each_page_load_shuffles_as_the_terminal_does(open_page, server: str) -> None:
+    assert BANK.shuffle  # the bank asks for it, so the page does it
+    orders, right_places = {}, set()
+    for seed in (1, 1, 2):
+        watched = open_page()
+        watched.context.add_init_script(SEEDED % seed)
+        page = watched.page
+        page.goto(server + QUIZ_PAGE)
+        order = question_order(page)
+        assert orders.setdefault(seed, order) == order  # the same random numbers, the same quiz
+        assert sorted(order) == sorted(q.id for q in BANK.questions)
+        numbers = page.eval_on_selector_all(".question-number", "n => n.map((e) => e.textContent)")
+        assert numbers == [str(n) for n in range(1, len(order) + 1)]  # numbered as shown
+        for q in BANK.questions:
+            if isinstance(q, SingleChoice):
+                right_places.add(shown_values(page, q.id).index(min(q.correct())))
+        single = first(SingleChoice)
+        form = page.locator(f"#question-{single.id}")
+        form.locator(f"input[value='{min(single.correct())}']").check()
+        form.locator("button.check").click()
+        assert feedback(page, single.id).startswith("✓ Right")  # scored by the bank's index
+    assert orders[1] != orders[2] and orders[1] != [q.id for q in BANK.questions]
+    assert len(right_places) == 4  # the right choice shows up anywhere, not at one letter
+
+
+def test_groups_stay_together_and_fixed_choices_stay_put(open_page, server: str) -> None:
+    watched = open_page()
+    watched.page.goto(server + QUIZ_PAGE)
+    questions = [{"id": f"q{i}", "group": "g" if i in (2, 3, 4) else None} for i in range(8)]
+    orders = watched.page.evaluate(
+        """([questions, fixed]) => [...Array(50)].map(() => ({
+             questions: QuizOrder.questionOrder(questions, Math.random).map((q) => q.id),
+             choices: QuizOrder.choiceOrder(5, fixed, Math.random),
+           }))""",
+        [questions, [1, 4]],
+    )
+    assert len({tuple(o["questions"]) for o in orders}) > 1
+    for o in orders:
+        start = o["questions"].index("q2")
+        assert o["questions"][start : start + 3] == ["q2", "q3", "q4"]
+        assert (
+            o["choices"][1] == 1
+            and o["choices"][4] == 4
+            and sorted(o["choices"]) == [0, 1, 2, 3, 4]
+        )
+    assert len({tuple(o["choices"]) for o in orders}) == 6  # the other three, in every order
 
 
 def responses(question) -> list:

@@ -145,9 +145,69 @@ function clearQuestion(form) {
   form.querySelector(".retry").hidden = true;
 }
 
+// The same order rules as the terminal quiz (courseware/quizbank.py, `arrange`), drawn anew at
+// each page load: questions shuffled, a group's questions kept together and in order, choices
+// shuffled but those marked fixed left in their place. The page is built in the bank's order, so
+// without JavaScript, or with `shuffle: false`, it is the bank as written.
+const QuizOrder = (() => {
+  // A random permutation of `items` (Fisher-Yates); `random` returns a number in [0, 1).
+  function shuffled(items, random) {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i -= 1) {
+      const j = Math.floor(random() * (i + 1));
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  }
+
+  // The questions as units asked whole: a group at the place of its first question.
+  function blocks(questions) {
+    const units = [];
+    const groups = new Map();
+    for (const q of questions) {
+      if (!q.group) units.push([q]);
+      else if (groups.has(q.group)) groups.get(q.group).push(q);
+      else {
+        groups.set(q.group, [q]);
+        units.push(groups.get(q.group));
+      }
+    }
+    return units;
+  }
+
+  // For a question of n choices: order[k] is the index of the choice shown k-th.
+  function choiceOrder(n, fixed, random) {
+    const movable = [...Array(n).keys()].filter((i) => !fixed.includes(i));
+    const moved = shuffled(movable, random);
+    return [...Array(n).keys()].map((i) => (fixed.includes(i) ? i : moved.shift()));
+  }
+
+  function questionOrder(questions, random) {
+    return shuffled(blocks(questions), random).flat();
+  }
+
+  return { choiceOrder, questionOrder };
+})();
+window.QuizOrder = QuizOrder;
+
+// Put the forms, and each question's choices, in a new random order, and number them again.
+function shuffleQuiz(quiz, data, random) {
+  const end = document.getElementById("quiz-score");
+  QuizOrder.questionOrder(data.questions, random).forEach((q, k) => {
+    const form = document.getElementById(`question-${q.id}`);
+    quiz.insertBefore(form, end);
+    form.querySelector(".question-number").textContent = String(k + 1);
+    if (q.feedback === undefined) return;
+    const list = form.querySelector(".choices");
+    const items = [...list.children];
+    for (const i of QuizOrder.choiceOrder(items.length, q.fixed, random)) list.append(items[i]);
+  });
+}
+
 function setUpQuiz() {
   const quiz = document.getElementById("quiz");
   const data = JSON.parse(document.getElementById("quiz-data").textContent);
+  if (data.shuffle) shuffleQuiz(quiz, data, Math.random);
   const credits = new Map();
   const scoreLine = document.getElementById("quiz-score");
   const total = data.questions.length;
