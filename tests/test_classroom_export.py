@@ -150,6 +150,18 @@ def test_the_starters_get_nothing(template, installed_course, tmp_path):
     assert result["max_score"] == 60 and sum(t["score"] for t in result["tests"]) == 0
 
 
+def test_a_file_that_does_not_parse_gets_nothing_and_the_reason(template, installed_course,
+                                                                tmp_path):  # fmt: skip
+    broken = tmp_path / "lstm_network.py"
+    broken.write_text("class LSTMNetwork(nn.Module:\n    pass\n")
+    repo = learner_repository(template, tmp_path / "repo", {"01_lstm_network": broken})
+    result = graded(repo, installed_course, tmp_path)
+    assert result["status"] == "fail" and sum(t["score"] for t in result["tests"]) == 0
+    first = result["tests"][0]
+    assert first["name"].startswith("01_lstm_network") and first["status"] == "fail"
+    assert "lstm_network.py line 1: SyntaxError" in first["message"], first
+
+
 def test_a_repository_with_its_own_course_still_gets_the_course_s_grade(
     template, module, installed_course, tmp_path
 ):
