@@ -62,6 +62,11 @@ def test_corpus_has_every_listed_mistake():
         "gather_last_step", "loop_per_sequence", "time_major_packed",
         "last_sequence_batch_first", "unbatched_index", "detached_head_weight",
         "zero_grad_after_step", "weights_not_transposed", "returns_list",
+        # claims that must not be made (issue 17): each case's `# must not say:`
+        "head_on_c_n", "first_sequence", "transposed_states_from_time", "float32_head_input",
+        "cross_entropy_float_targets", "own_adam", "loss_divided_by_batch",
+        "float32_input_cast", "windows_skip_first", "no_optimizer_step", "sum_over_time",
+        "absolute_gradient", "packed_time_first", "index_every_row_at_lengths",
     }  # fmt: skip
     assert required <= names, required - names
 
