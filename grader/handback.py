@@ -47,9 +47,10 @@ class HostFolders:
         named = [(class_folder, "<class>"), (course, "<course>"), (Path.home(), "~")]
         named += [(Path(tempfile.gettempdir()), "<tmp>")]
         named += [(Path(p), "<python>") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
-        pairs = {(f"{class_folder}{os.sep}", ""), (f"{class_folder.resolve()}{os.sep}", "")}
+        forms = [class_folder.absolute(), class_folder.resolve()]
+        pairs = {(f"{form}{os.sep}", "") for form in forms}
         for folder, told in named:
-            pairs |= {(str(form), told) for form in (folder, folder.resolve())}
+            pairs |= {(str(form), told) for form in (folder.absolute(), folder.resolve())}
         kept = [(path, told) for path, told in pairs if len(Path(path).parts) > 1]
         return cls(tuple(sorted(kept, key=lambda pair: len(pair[0]), reverse=True)))
 

@@ -312,17 +312,19 @@ def test_a_zips_links_are_listed_never_read_and_a_bomb_stops_at_the_cap(tmp_path
 # ------------------------------------------------------------------ paths in feedback
 
 
-def test_host_folders_are_told_by_what_they_are(module, tmp_path):
-    hosts = HostFolders.of(module.root, tmp_path / "class")
+def test_host_folders_are_told_by_what_they_are(module, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hosts = HostFolders.of(module.root, Path("class"))  # as the instructor typed it
     venv = os.path.dirname(zipfile.__file__)
     text = hosts.scrub(
         f'File "{REPO}/grader/x.py", line 3\n'
         f'File "{venv}/site-packages/torch/nn/functional.py"\n'
         f"{tmp_path}/class/ada/training.py and /srv/other/place/file.txt, "
-        "see https://pytorch.org/docs/stable/nn.html, 1/2 and (a/b)"
+        "see https://pytorch.org/docs/stable/nn.html, 1/2 and (a/b) in classes"
     )
     assert text == (
         'File "<course>/grader/x.py", line 3\n'
         'File "torch/nn/functional.py"\n'
         "ada/training.py and file.txt, see https://pytorch.org/docs/stable/nn.html, 1/2 and (a/b)"
+        " in classes"
     )
