@@ -79,50 +79,55 @@ def graded_source(cells: list[str]) -> tuple[str, tuple[str, ...]]:
     return "\n".join(lines) + "\n", tuple(notes)
 
 
-def read_notebook(path: Path) -> list[dict]:
-    """The cells of the notebook at `path`, checked to be what nbformat 4 says they are.
+def read_notebook(path: Path) -> bytes:
+    """The bytes of the notebook at `path`, read as a learner's file is (no link, bounded).
     Raises NotebookError with a message that names the file."""
     try:
-        data = read_learner_file(path, MAX_NOTEBOOK)
+        return read_learner_file(path, MAX_NOTEBOOK)
     except OSError as exc:
         raise NotebookError(f"{_shown(path)}: cannot be read ({exc.strerror or exc}).") from None
+
+
+def notebook_cells(data: bytes, shown: str) -> list:
+    """The cells of a notebook's bytes, checked to be nbformat 4's list of cells; `shown` is
+    its name in messages. Raises NotebookError."""
     try:
         notebook = json.loads(data)
     except RecursionError:
-        raise NotebookError(NOT_JSON.format(path=_shown(path), why="nested too deeply")) from None
+        raise NotebookError(NOT_JSON.format(path=shown, why="nested too deeply")) from None
     except ValueError as exc:  # not UTF-8, or not JSON
-        raise NotebookError(NOT_JSON.format(path=_shown(path), why=_first_line(exc))) from None
+        raise NotebookError(NOT_JSON.format(path=shown, why=_first_line(exc))) from None
     if not isinstance(notebook, dict) or ("cells" not in notebook and "worksheets" not in notebook):
-        raise NotebookError(NOT_A_NOTEBOOK.format(path=_shown(path)))
+        raise NotebookError(NOT_A_NOTEBOOK.format(path=shown))
     if notebook.get("nbformat") != 4:
         found = notebook.get("nbformat")
         version = found if isinstance(found, int) and not isinstance(found, bool) else "unknown"
-        raise NotebookError(WRONG_FORMAT.format(path=_shown(path), version=version))
+        raise NotebookError(WRONG_FORMAT.format(path=shown, version=version))
     cells = notebook.get("cells")
     if not isinstance(cells, list):
-        raise NotebookError(NOT_A_NOTEBOOK.format(path=_shown(path)))
+        raise NotebookError(NOT_A_NOTEBOOK.format(path=shown))
     if len(cells) > MAX_CELLS:
-        raise NotebookError(TOO_MANY_CELLS.format(path=_shown(path), n=len(cells), max=MAX_CELLS))
+        raise NotebookError(TOO_MANY_CELLS.format(path=shown, n=len(cells), max=MAX_CELLS))
     return cells
 
 
-def exercise_sources(path: Path) -> list[ExerciseSource]:
-    """The exercises of the notebook at `path`, each with its cells joined, in the order of
-    their first cells. Raises NotebookError where a cell is malformed, and where the
-    notebook holds no exercise cell at all."""
+def exercise_sources(data: bytes, shown: str) -> list[ExerciseSource]:
+    """The exercises of a notebook's bytes, each with its cells joined, in the order of their
+    first cells. Raises NotebookError where a cell is malformed, and where the notebook holds
+    no exercise cell at all."""
     found: dict[str, list[tuple[int, str]]] = {}
-    for n, cell in enumerate(read_notebook(path), 1):
-        text, tags = _code_cell(path, n, cell)
+    for n, cell in enumerate(notebook_cells(data, shown), 1):
+        text, tags = _code_cell(shown, n, cell)
         if text is None:
             continue
         name = exercise_name(text.split("\n", 1)[0], tags)
         if name is None:
             continue
         if not name:
-            raise NotebookError(NO_NAME.format(path=_shown(path), n=n))
+            raise NotebookError(NO_NAME.format(path=shown, n=n))
         found.setdefault(name, []).append((n, text))
     if not found:
-        raise NotebookError(NO_EXERCISE_CELL.format(path=_shown(path)))
+        raise NotebookError(NO_EXERCISE_CELL.format(path=shown))
     sources = []
     for name, cells in found.items():
         source, notes = graded_source([text for _, text in cells])
@@ -130,21 +135,59 @@ def exercise_sources(path: Path) -> list[ExerciseSource]:
     return sources
 
 
-def _code_cell(path: Path, n: int, cell: object) -> tuple[str | None, list[str]]:
+def by_exercise(module: Module, data: bytes, shown: str) -> dict[Exercise, ExerciseSource]:
+    """The exercises of a notebook's bytes, each resolved in `module`. Raises NotebookError
+    for an exercise that does not exist, or one named two ways."""
+    found: dict[Exercise, ExerciseSource] = {}
+    for source in exercise_sources(data, shown):
+        try:
+            ex = module.exercise(source.name)
+        except CourseError as exc:
+            raise NotebookError(f"{shown}, cell {source.cells[0]}: {exc.message}") from None
+        if ex in found:
+            raise NotebookError(TWICE.format(path=shown, id=ex.id))
+        found[ex] = source
+    return found
+
+
+def handed_in(
+    module: Module, notebooks: dict[str, bytes], taken: set[str]
+) -> tuple[list[tuple[str, str, bytes]], list[str]]:
+    """A submission's notebooks (path in it -> bytes) as exercise files: (exercise id, the
+    notebook's path, the source to grade) for each exercise no file of the submission gives
+    (`taken`); and a note on each notebook or exercise cell not graded, and why."""
+    graded: list[tuple[str, str, bytes]] = []
+    notes: list[str] = []
+    for path, data in sorted(notebooks.items()):
+        try:
+            found = by_exercise(module, data, path)
+        except NotebookError as exc:
+            notes.append(f"{exc.message} Not graded.")
+            continue
+        for ex, source in found.items():
+            if ex.id in taken:
+                notes.append(TAKEN.format(path=path, id=ex.id))
+                continue
+            taken.add(ex.id)
+            graded.append((ex.id, path, source.source.encode("utf-8")))
+    return graded, notes
+
+
+def _code_cell(shown: str, n: int, cell: object) -> tuple[str | None, list[str]]:
     """A code cell's text and tags; (None, []) for any other kind of cell."""
     if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
-        raise NotebookError(BAD_CELL.format(path=_shown(path), n=n, what="is not a cell"))
+        raise NotebookError(BAD_CELL.format(path=shown, n=n, what="is not a cell"))
     if cell["cell_type"] != "code":
         return None, []
     source = cell.get("source", "")
     if isinstance(source, list) and all(isinstance(s, str) for s in source):
         source = "".join(source)
     if not isinstance(source, str):
-        raise NotebookError(BAD_CELL.format(path=_shown(path), n=n, what="has no text"))
+        raise NotebookError(BAD_CELL.format(path=shown, n=n, what="has no text"))
     try:
         source.encode("utf-8")
     except UnicodeEncodeError:
-        raise NotebookError(BAD_CELL.format(path=_shown(path), n=n, what=SURROGATE)) from None
+        raise NotebookError(BAD_CELL.format(path=shown, n=n, what=SURROGATE)) from None
     metadata = cell.get("metadata")
     tags = metadata.get("tags") if isinstance(metadata, dict) else None
     tags = [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
@@ -165,14 +208,8 @@ class Staging:
         """Write the exercises of `notebook`; map each to the file written."""
         staged = {}
         place = self.folder / str(len(self.origins))
-        for source in exercise_sources(notebook):
-            try:
-                ex = self.module.exercise(source.name)
-            except CourseError as exc:
-                where = f"{_shown(notebook)}, cell {source.cells[0]}"
-                raise NotebookError(f"{where}: {exc.message}") from None
-            if ex in staged:
-                raise NotebookError(TWICE.format(path=_shown(notebook), id=ex.id))
+        found = by_exercise(self.module, read_notebook(notebook), _shown(notebook))
+        for ex, source in found.items():
             path = place / ex.id / ex.file
             path.parent.mkdir(parents=True)
             path.write_text(source.source, encoding="utf-8")
@@ -227,4 +264,5 @@ NO_EXERCISE_CELL = (
     "`exercise` with a first line `# exercise: NN_slug`). Keep the first line of the "
     "exercise cell as the notebook gave it."
 )
+TAKEN = "{path}: exercise {id} not graded from this notebook: another file gives it"
 TWICE = "{path} holds exercise {id} under two names; name it one way in every cell."

@@ -4,6 +4,7 @@ notebooks, `course verify` of committed notebooks, and the figures the checks at
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -117,7 +118,7 @@ def test_a_notebook_grades_as_its_python_file(module, zygote, tmp_path):
     ]
     as_py = grade(module, tmp_path / ex.file, zygote=zygote).exercises[0]
     as_nb = grade(module, save(tmp_path / "work.ipynb", nb), zygote=zygote).exercises[0]
-    assert (as_nb.score, as_nb.file) == (as_py.score, "work.ipynb") and as_py.score < ex.points
+    assert as_nb.score == as_py.score < ex.points and as_nb.file.endswith("work.ipynb")
     assert [c.message for c in as_nb.checks] == [c.message for c in as_py.checks]
     cell = exercise_cell(nb)
     cell["source"] = f"# exercise: {ex.id}\n{solution(module, ex.id)}"
@@ -208,10 +209,9 @@ def test_folders_of_notebooks_and_a_batch_of_them(module, zygote, tmp_path):
         cwd=tmp_path, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 1, run.stdout + run.stderr
-    rows = (tmp_path / "marks.csv").read_text().splitlines()
-    marks = {row.split(",")[0]: row for row in rows[1:]}
-    assert set(marks) == {"ada", "bob", "cyd"}
-    assert ",10" in marks["ada"] and ",10" in marks["bob"] and ",10" not in marks["cyd"]
+    rows = list(csv.reader((tmp_path / "marks.csv").read_text().splitlines()))
+    marks = {row[0]: row[1] for row in rows[1:]}  # learner id -> the exercise's score
+    assert marks == {"ada": "10", "bob": "10", "cyd": "0"}, rows
 
 
 def test_verify_checks_committed_notebooks_are_current(module, tmp_path):
@@ -244,7 +244,7 @@ def test_the_figures_of_a_failing_check_come_with_its_result_and_as_text(grade_s
     reference, yours = (s.y for s in figure.series)
     assert len(reference) == len(yours) and yours[1:] != reference[1:]
     report = GradeReport("x", [result], ["cpu"], {})
-    tests = [t for t in as_json(report)["tests"] if t.get("figures")]
+    tests = [t for t in json.loads(json.dumps(as_json(report)))["tests"] if t.get("figures")]
     assert tests and tests[0]["figures"][0]["series"][1]["y"] == list(yours)
     drawn = text_plot(figure)
     assert "o reference" in drawn and "* yours" in drawn and drawn.count("\n") > 10
