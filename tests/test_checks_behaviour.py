@@ -212,10 +212,10 @@ def test_the_readme_numbers_come_from_the_solution():
 
 
 def test_leaving_the_models_gradients_dirty_is_named(grade_source):
-    source = "def input_gradient_norms(model, inputs):\n"
+    source = "import torch\n\n\ndef input_gradient_norms(model, inputs):\n"
     source += "    x = inputs.detach().requires_grad_()\n"
     source += "    out, _ = model(x)\n    out[:, -1].sum().backward()\n"
-    source += "    return x.grad[0].norm(dim=-1)\n"
+    source += "    return torch.linalg.vector_norm(x.grad[0], dim=-1)\n"
     result = grade_source("05_vanishing_gradients", source)
     assert result.score == 6, failed_messages(result)
     assert "torch.autograd.grad" in check(result, "test_leaves_model_as_found").message
@@ -417,3 +417,189 @@ def test_clip_norms_read_only_finite_numbers(checks, norms):
     assert len(per_step) == ex2.STEPS
     assert all(type(n) is float and n == n and abs(n) != float("inf") for s in per_step for n in s)
     assert len(ex2.clip_norms({"norms": norms})) <= ex2.STEPS
+
+
+# --------------------------------------------------------------------- claims need evidence
+
+LEARNER = "/learner/variable_length.py"
+
+
+def _traceback(*files: str) -> str:
+    frames = "".join(f'  File "{f}", line 3, in forward\n    x\n' for f in files)
+    return f"Traceback (most recent call last):\n{frames}RuntimeError: boom\n"
+
+
+def test_an_error_from_inside_a_library_call_says_so_and_one_on_the_line_does_not():
+    from grader.checking.errors import IN_LIBRARY, explain, in_library
+
+    error = {"type": "RuntimeError", "message": "start (12) + length (2) exceeds", "line": 21}
+    inside = error | {"traceback": _traceback(LEARNER, "/torch/nn/modules/rnn.py")}
+    own = error | {"traceback": _traceback("/torch/x.py", LEARNER)}
+    assert in_library(inside, LEARNER) and not in_library(own, LEARNER)
+    assert explain(inside, LEARNER) == IN_LIBRARY.format(kind="RuntimeError")
+    assert "on this line; its message says why" in explain(own, LEARNER)
+    assert "on this line; its message says why" in explain(inside)  # no file: nothing claimed
+    assert not in_library(inside | {"line": None}, LEARNER)  # no line of the learner's at all
+
+
+@pytest.mark.parametrize(
+    ("message", "two_dtypes"),
+    [
+        ("expected target dtype to be Long or Byte, but got Float", False),
+        ("masked_fill_ only supports boolean masks, but got mask with dtype float", False),
+        ("mat1 and mat2 must have the same dtype, but got Float and Double", True),
+        ("expected m1 and m2 to have the same dtype, but got: float != double", True),
+        ("result type Float can't be cast to the desired output type Long", True),
+        ("expected scalar type Double but found Float", True),
+    ],
+)
+def test_only_an_error_between_two_dtypes_is_called_one(message, two_dtypes):
+    from grader.checking.errors import explain
+
+    said = explain({"type": "RuntimeError", "message": message})
+    assert ("Tensors of two dtypes met" in said) is two_dtypes, said
+    assert "dtype" in said
+
+
+def _arg(role: str, shape=(5,), dtype="int64") -> dict:
+    return {"shape": list(shape), "dtype": dtype, "role": role}
+
+
+@pytest.mark.parametrize(
+    ("given", "says", "not_said"),
+    [
+        ([_arg("targets"), _arg("output", (5, 4), "float32")], "targets first", "It takes"),
+        (
+            [_arg("targets converted", (5,), "float32"), _arg("output", (5, 4), "float32")],
+            "targets first",
+            "It takes",
+        ),
+        (
+            [_arg("output", (5, 4), "float32"), _arg("targets converted", (5,), "float32")],
+            "(the targets converted to float32)",
+            "targets first",
+        ),
+        ([_arg("other", (5, 4), "float32"), _arg("targets")], "(the targets as given)", "first"),
+    ],
+)
+def test_the_loss_hint_says_swapped_only_when_the_runner_saw_it(checks, given, says, not_said):
+    ex2 = checks("02_training_step")
+    recipe = ex2.RECIPES["adam_ce"]
+    hint = ex2.loss_hint(recipe, given, torch.zeros(5, dtype=torch.long))
+    assert says in hint and not_said not in hint, hint
+    assert "CrossEntropyLoss" in hint
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, "x", [], [_arg("output")], [{"shape": "x"}, _arg("targets")], [_arg("?"), _arg("?")]],
+)
+def test_the_loss_hint_says_nothing_of_what_it_did_not_see(checks, given):
+    """An error outside the criterion, or a reply the runner forged, gives no loss hint."""
+    ex2 = checks("02_training_step")
+    assert ex2.loss_hint(ex2.RECIPES["adam_ce"], given, torch.zeros(5)) == ""
+
+
+@pytest.mark.parametrize(
+    ("calls", "right"),
+    [
+        (["zero_grad", "forward", "loss", "backward", "step"], True),
+        (["forward", "zero_grad", "loss", "backward", "step"], True),
+        (["forward", "loss", "backward", "step"], False),
+        (["zero_grad", "forward", "loss", "backward", "zero_grad", "step"], False),
+        (["zero_grad", "forward", "loss", "step", "backward"], False),
+        (["zero_grad", "forward", "loss", "backward", "step", "step"], False),
+        (["zero_grad", "backward", "forward", "loss", "step"], False),
+    ],
+)
+def test_a_step_is_said_to_be_in_the_right_order_only_when_it_is(checks, calls, right):
+    assert checks("02_training_step").in_right_order(calls) is right
+
+
+def _packed(**fields) -> dict:
+    found = {"line": 21, "code": "p = pack(x, lengths)", "shape": [4, 4, 5]}
+    return found | {"batch_first": False, "lengths": [7, 5, 3, 1]} | fields
+
+
+def test_a_batch_packed_the_wrong_way_round_is_named_at_its_line(checks):
+    ex6 = checks("06_variable_length")
+    said = ex6.packing_problem([_packed()])
+    assert "at line 21 (`p = pack(x, lengths)`)" in said and "of size 4, as time" in said
+    assert "lengths go up to 7" in said and "pass batch_first=True" in said
+    said = ex6.packing_problem([_packed(batch_first=True, shape=[7, 4, 5], line=None)])
+    assert "dimension 1" in said and "at line" not in said and "as you were given it" in said
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [
+        None,
+        "x",
+        [_packed(lengths=[4, 3, 2, 1])],  # within the dimension read as time: packing is right
+        [_packed(batch_first=1)],
+        [_packed(lengths=[])],
+        [_packed(shape=[4])],
+        [_packed(line="21")],
+        [{"batch_first": False}],
+    ],
+)
+def test_a_packing_the_runner_did_not_show_wrong_is_not_named(checks, packed):
+    assert checks("06_variable_length").packing_problem(packed) == ""
+
+
+def test_the_packing_probe_records_the_learners_line_and_keeps_its_own_replacement():
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    from grader.probes.variable_length import packing_calls
+
+    source = "def forward(pack, x, lengths):\n    return pack(x, lengths, enforce_sorted=False)\n"
+    namespace: dict = {}
+    exec(compile(source, LEARNER, "exec"), namespace)
+    own = torch._VF._pack_padded_sequence  # a learner's replacement, here torch's own
+    torch._VF._pack_padded_sequence = own
+    try:
+        with packing_calls(LEARNER) as found:
+            namespace["forward"](pack_padded_sequence, torch.zeros(4, 7, 5), torch.tensor([4, 3]))
+        assert found == [
+            {"line": 2, "code": "", "shape": [4, 2, 5], "batch_first": False, "lengths": [4, 3]}
+        ]
+        assert vars(torch._VF)["_pack_padded_sequence"] is own
+    finally:
+        vars(torch._VF).pop("_pack_padded_sequence", None)
+    with packing_calls(LEARNER):
+        pass
+    assert "_pack_padded_sequence" not in vars(torch._VF)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [{}, {"seen": "x"}, {"seen": {"lstm": "x"}}, {"seen": {"lstm": [["x"]]}}],
+)
+def test_what_the_first_lstm_was_given_is_read_field_by_field(checks, reply):
+    found = checks("01_lstm_network").first_lstm(reply)
+    assert not any(found.get(k) for k in ("input", "dtype", "batch_first", "states"))
+
+
+def test_a_wrong_shape_alone_names_no_cause(checks):
+    """Scores of the (B, B, classes) shape that out[:, lengths - 1] gives, but other values:
+    the shape is said, no cause."""
+    ex6 = checks("06_variable_length")
+    net = nn.Module()
+    net.head = nn.Linear(8, 3)
+    said = ex6.shape_message(torch.zeros(4, 4, 3), "a case", (4, 7, 5), net)
+    assert said == ex6.SHAPE.format(case="a case", got="(4, 4, 3)", b=4, c=3)
+    said = ex6.shape_message(torch.zeros(4, 7, 3), "a case", (4, 7, 5), net)
+    assert "the padded length" in said and "kept every time step" not in said
+
+
+def test_the_training_probe_says_what_each_argument_of_the_criterion_was():
+    from grader.probes.training import _argument
+
+    output, targets = torch.zeros(5, 4), torch.tensor([0, 1, 2, 3, 0])
+    assert _argument(output, output, targets)["role"] == "output"
+    assert _argument(targets, output, targets)["role"] == "targets"
+    converted = _argument(targets.float(), output, targets)
+    assert converted == {"shape": [5], "dtype": "float32", "role": "targets converted"}
+    assert _argument(targets + 1, output, targets)["role"] == "other"
+    assert _argument(output.clone(), output, targets)["role"] == "other"
+    assert _argument([1, 2], output, targets) == {"kind": "a list of 2 (an int, an int)"}
