@@ -328,7 +328,10 @@ def shape_message(y, expected, x, how: str | None, reply: dict) -> str:
     and what the runner saw (the head never called, an LSTM reading dimension 0 as time)."""
     got = shape(y)
     if x.dim() == 2:
-        return UNBATCHED_SHAPE.format(x=shape(x), got=got, want=shape(expected))
+        added = tuple(y.shape) == (1, *expected.shape)
+        return UNBATCHED_SHAPE.format(x=shape(x), got=got, want=shape(expected)) + (
+            UNBATCHED_ADDED if added else ""
+        )
     b, t = x.size(0), x.size(1)
     base = BATCH_SHAPE.format(b=b, t=t, got=got, o=expected.size(-1))
     also = TIME_MAJOR_TOO if how == "time_major" else ""
@@ -493,9 +496,9 @@ MUTATED = (
     "Your forward changed its input x in place for {case}; leave the caller's tensor as it was."
 )
 UNBATCHED_SHAPE = (
-    "For one unbatched sequence of shape {x} your output has shape {got}; expected {want}: "
-    "drop the batch dimension you added."
+    "For one unbatched sequence of shape {x} your output has shape {got}; expected {want}."
 )
+UNBATCHED_ADDED = " Drop the batch dimension you added."
 BATCH_SHAPE = (
     "Your output for a batch of {b} sequences of length {t} has shape {got}; expected ({b}, {o}), "
     "one row per sequence."

@@ -496,8 +496,8 @@ NO_BACKWARD = (
 )
 NOT_LEARNED = (
     "Your fitted model's one-step test MSE is {mse:.4f}, where the naive forecast (repeat the "
-    "last value) scores {baseline:.4f}: it has not learned{constant}. fit ran backward and "
-    "optimizer steps; check the order zero_grad, forward, loss, backward, step (zero_grad "
+    "last value) scores {baseline:.4f}: it has not learned{constant}. fit computed gradients "
+    "and called optimizer.step(); check the order zero_grad, forward, loss, backward, step (zero_grad "
     "between backward and step throws the gradients away), that the loss compares the model's "
     "output with the targets, and the learning rate."
 )
@@ -514,7 +514,7 @@ NOT_GOOD_ENOUGH = (
     "{ref:.4f} (which trains in {ref_seconds:.1f} s). Train for more epochs or with a larger "
     "learning rate, within the budget of {budget:g} s."
 )
-NOT_FINITE = "Your fitted model's predictions hold NaN or infinity: training diverged. Lower the learning rate."
+NOT_FINITE = "Your fitted model's predictions hold NaN or infinity, as a training that diverges leaves them: if the loss grew during fit, lower the learning rate."
 FORECAST_SHAPE = "forecast(model, history, steps={steps}) returned shape {got}; it must be ({steps},), one value per step.{extra}"
 FLATTEN = " Flatten it: torch.cat of (1,) predictions, or .reshape(-1)."
 FED_TRUE = (

@@ -437,7 +437,8 @@ DETACHED = (
     "parameters (.detach(), torch.no_grad() or .data), so the classifier could not be trained."
 )
 NO_GRADIENT = (
-    "Parameter {k} (shape {shape}) received no gradient: it does not take part in the scores."
+    "Parameter {k} (shape {shape}) received no gradient: it does not take part in the scores, "
+    "or only through a detached path (.detach(), .data, torch.no_grad())."
 )
 WRONG_GRADIENT = "The gradient of parameter {k} (shape {shape}) differs from the reference's."
 MUTATED = (
