@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from course import __version__, figures, markup
 from course.markup import Heading
+from courseware import notebooks
 from courseware.content import Exercise, Module, ModuleInfo, load_module
 from courseware.errors import CourseError
 from courseware.quizbank import (
@@ -77,6 +78,8 @@ class ExerciseView(TypedDict):
     file: str
     starter: Markup
     starter_url: str
+    notebook_url: str  # the exercise's notebook, to download
+    colab_url: str | None  # "Open in Colab", where course.yaml names a GitHub repository
     hints: list[Markup]
     grade: Markup  # the command that grades it, as a code block
     solution: Markup | None
@@ -191,6 +194,7 @@ def render_site(module: Module, with_solutions: bool) -> dict[str, str | Path]:
     files["static/highlight.css"] = markup.highlight_css()
     for ex in module.exercises:
         files[_starter_url(ex)] = ex.starter.text
+        files[_notebook_url(ex)] = notebooks.render(module, ex)
         if with_solutions:
             files[_solution_url(ex)] = ex.solution
     files[MARKER] = f"Made by `course build` {__version__}; the next build replaces this folder.\n"
@@ -271,6 +275,8 @@ def _exercise_view(module: Module, ex: Exercise, with_solutions: bool) -> Exerci
         file=ex.file,
         starter=markup.code_block(ex.starter.text),
         starter_url=_starter_url(ex),
+        notebook_url=_notebook_url(ex),
+        colab_url=notebooks.colab_url(module, ex),
         hints=[markup.inline(hint) for hint in ex.hints],
         grade=markup.code_block(f"course grade exercises/{ex.id}", "shell"),
         solution=solution,
@@ -351,6 +357,10 @@ def _duration(minutes: int) -> str:
 
 def _starter_url(ex: Exercise) -> str:
     return f"files/exercises/{ex.id}/{ex.file}"
+
+
+def _notebook_url(ex: Exercise) -> str:
+    return f"files/notebooks/{notebooks.file_name(ex)}"
 
 
 def _solution_url(ex: Exercise) -> str:

@@ -248,3 +248,24 @@ def test_the_figures_of_a_failing_check_come_with_its_result_and_as_text(grade_s
     assert tests and tests[0]["figures"][0]["series"][1]["y"] == list(yours)
     drawn = text_plot(figure)
     assert "o reference" in drawn and "* yours" in drawn and drawn.count("\n") > 10
+
+
+def test_the_site_links_each_exercise_to_its_notebook_and_colab(module):
+    """Each exercise page offers its notebook (the file beside it in the site) and, where
+    course.yaml names a GitHub repository, an "Open in Colab" link: a link out, never a
+    resource loaded from outside."""
+    import re
+
+    from course.build import render_site
+
+    github = replace(module, repository="https://github.com/o/lstm")
+    plain = render_site(module, with_solutions=False)
+    named = render_site(github, with_solutions=False)
+    for ex in module.exercises:
+        url = f"files/notebooks/{ex.id}.ipynb"
+        assert plain[url] == render(module, ex) and named[url] == render(github, ex)
+        page = plain[f"exercise-{ex.id}.html"]
+        assert f'href="{url}" download' in page and "colab" not in page.lower()
+        linked = named[f"exercise-{ex.id}.html"]
+        outside = re.findall(r'<(\w+)[^>]*\b(?:href|src)="(https?:[^"]*)"', linked)
+        assert outside == [("a", colab_url(github, ex))]
