@@ -38,6 +38,8 @@ def export_classroom(output: Path, grader: str, exercises: tuple[str, ...] = ())
 
     if not grader.strip() or any(not c.isprintable() for c in grader):
         raise click.BadParameter(BAD_REQUIREMENT, param_hint="'--grader'")
+    if grader.strip().startswith(("-", ".", "/", "~", "file:")) or "\\" in grader:
+        raise click.BadParameter(LOCAL_REQUIREMENT, param_hint="'--grader'")
     module = load_module()
     files = {
         CLASSROOM_WORKFLOW: classroom_workflow(module, grader, _torch_version(), exercises),
@@ -83,6 +85,11 @@ GRADESCOPE_DONE = (
 BAD_REQUIREMENT = (
     "give what pip installs the grader from, on one line: a git URL, a wheel's URL or a "
     "package name (it is written into the workflow)."
+)
+LOCAL_REQUIREMENT = (
+    "give a URL or a package index's name, not a path or an option: the workflow runs on "
+    "GitHub's machines, where the only files are the learner's, so a path would install what "
+    "the learner put there. E.g. git+https://HOST/COURSE@TAG, a wheel's URL, or NAME==VERSION."
 )
 CLASSROOM_NOT_EMPTY = (
     "{output} already exists and is not empty, so the template is not written there (nothing "

@@ -238,22 +238,25 @@ jobs:
         with:
           python-version: "3.11"
       - name: Install the grader
+        # Outside the repository, with Python isolated (-I: no current folder on sys.path): no
+        # file of the learner's (a pip/ or courseware/ folder, a wheel) takes part.
         run: |
-          python -m pip install --upgrade pip
-          pip install "torch==@TORCH@" --index-url https://download.pytorch.org/whl/cpu
-          pip install @GRADER_ARG@
+          cd "$RUNNER_TEMP"
+          python -I -m pip install --upgrade pip
+          python -I -m pip install "torch==@TORCH@" --index-url https://download.pytorch.org/whl/cpu
+          python -I -m pip install @GRADER_ARG@
       - name: Grade
         id: grade
         # sudo: the full sandbox (namespaces, another user) needs root; it still grades without.
         run: |
           expected=@VERSION_ARG@  # the course's version this template was exported from
-          version="$(python -c 'import courseware; print(courseware.__version__)')"
+          version="$(python -I -c 'import courseware; print(courseware.__version__)')"
           if [ "$version" != "$expected" ]; then
             echo "::error::the grader installed course $version; this template needs" \\
               "$expected. Export the template again, or pin the grader at $expected." >&2
             exit 1
           fi
-          course_root="$(python -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
+          course_root="$(python -I -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
           work="$(mktemp -d)"
           mkdir "$work/exercises"
           for file in @FILES@; do

@@ -22,6 +22,7 @@ import yaml
 from click.testing import CliRunner
 
 from course.cli import main
+from courseware import __version__
 from tests.helpers import REPO
 
 pytestmark = pytest.mark.slow
@@ -201,6 +202,9 @@ def forge_a_course(repo: Path, module, installed) -> None:
     (repo / "conftest.py").write_text(FORCE_PASS)
     (repo / "pytest.ini").write_text("[pytest]\naddopts = -p no:terminal\n")
     (repo / "sitecustomize.py").write_text("import os\nos.environ['COURSE_ROOT'] = os.getcwd()\n")
+    (repo / "courseware").mkdir()  # the installed package's twin, first where cwd is on sys.path
+    (repo / "courseware/__init__.py").write_text(f"__version__ = {__version__!r}\n")
+    (repo / "courseware/content.py").write_text(f"PACKAGED = {str(repo)!r}\n")
     (site,) = installed.bin.parent.glob("lib/python*/site-packages")
     training = repo / "exercises/02_training_step/training.py"
     training.unlink()
@@ -236,6 +240,19 @@ def test_the_export_refuses_a_folder_in_use(tmp_path):
         main, ["export", "classroom", "-o", str(tmp_path / "template"), "--grader", GRADER_URL]
     )
     assert result.exit_code == 2 and (tmp_path / "template/notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    "requirement", ["./dist/lstm_course.whl", "/srv/course.whl", "-r requirements.txt",
+                    "file:///srv/course.whl", "~/course", "C:\\course.whl"],
+)  # fmt: skip
+def test_the_export_refuses_a_grader_from_a_path(tmp_path, requirement):
+    out = tmp_path / "template"
+    result = CliRunner().invoke(
+        main, ["export", "classroom", "-o", str(out), "--grader", requirement]
+    )
+    assert result.exit_code == 2 and "not a path or an option" in result.output
+    assert not out.exists()
 
 
 def test_a_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
