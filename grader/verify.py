@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from courseware.content import Module, edited_starters
+from courseware.notebooks import FOLDER as NOTEBOOKS
+from courseware.notebooks import file_name, stale
 from grader.grade import GradeOptions, grade
 from grader.results import NOT_ATTEMPTED, NOT_RUN, PASSED
 from grader.zygote import Zygote
@@ -23,6 +25,10 @@ DRIFT = (
     "It differs from starters.lock. An author who changed it: run "
     "`course verify --approve-starters`. A learner working in a clone: that is your work, and "
     "verify (an authors' command) reports it; `course reset` puts the starter back."
+)
+NOTEBOOK_DRIFT = (
+    "{why}. Authors: run `course notebooks --force` and commit notebooks/ (delete a notebook "
+    "that no exercise makes)."
 )
 HEADER = re.compile(r"^# (corpus|catches|says|must not say|expects|needs): (.*)$", re.MULTILINE)
 NEEDS = ("cuda",)  # what a corpus case may need: `# needs: cuda`, a mistake seen only there
@@ -88,6 +94,7 @@ def verify(module: Module, only: tuple[str, ...] = ()) -> Iterator[Finding]:
     zygote = Zygote.start()
     try:
         yield from starter_findings(module)
+        yield from notebook_findings(module, strays=not only)
         yield from _solutions(module, zygote)
         with tempfile.TemporaryDirectory(prefix="course-starters-") as tmp:
             yield from _starters(module, _lay_out_starters(module, Path(tmp)), zygote)
@@ -111,6 +118,21 @@ def starter_findings(module: Module) -> Iterator[Finding]:
         yield Finding(
             f"exercises/{ex.id}/{ex.file}", "is the approved starter", ex not in edited, DRIFT
         )
+
+
+def notebook_findings(module: Module, strays: bool = True) -> Iterator[Finding]:
+    """The notebooks committed in notebooks/ (where there is such a folder) are what the
+    content makes now; with `strays`, a notebook no exercise makes is reported too."""
+    folder = module.root / NOTEBOOKS
+    if not folder.is_dir():
+        return
+    problems = stale(module, folder)
+    names = [file_name(ex) for ex in module.exercises]
+    names += sorted(set(problems) - set(names)) if strays else []
+    for name in names:
+        why = problems.get(name, "")
+        detail = NOTEBOOK_DRIFT.format(why=why[:1].upper() + why[1:])
+        yield Finding(f"{NOTEBOOKS}/{name}", "is current with the content", not why, detail)
 
 
 def _lay_out_starters(module: Module, folder: Path) -> Path:

@@ -269,3 +269,21 @@ def test_the_site_links_each_exercise_to_its_notebook_and_colab(module):
         linked = named[f"exercise-{ex.id}.html"]
         outside = re.findall(r'<(\w+)[^>]*\b(?:href|src)="(https?:[^"]*)"', linked)
         assert outside == [("a", colab_url(github, ex))]
+
+
+def test_verify_reports_each_committed_notebook(module, tmp_path):
+    from grader.verify import notebook_findings
+
+    assert all(f.ok for f in notebook_findings(module))  # the repository's notebooks/
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    for ex in module.exercises[1:]:
+        (folder / f"{ex.id}.ipynb").write_text(render(module, ex))
+    (folder / "99_old.ipynb").write_text("{}")
+    findings = {f.subject: f for f in notebook_findings(replace(module, root=tmp_path))}
+    first = module.exercises[0]
+    assert not findings[f"notebooks/{first.id}.ipynb"].ok
+    assert "course notebooks --force" in findings[f"notebooks/{first.id}.ipynb"].detail
+    assert not findings["notebooks/99_old.ipynb"].ok
+    assert all(f.ok for name, f in findings.items() if first.id not in name and "99" not in name)
+    assert list(notebook_findings(replace(module, root=tmp_path / "none"))) == []
