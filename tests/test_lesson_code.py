@@ -3,8 +3,9 @@
 Every ```python block of lesson/lesson.md runs in order in one namespace, as a reader pasting
 them into one session would. A ```text block right after a code block is its output: printed
 lines must match (numbers within a small tolerance, so that another CPU's last digit does not
-fail the test), and a text block that starts with `SomeError: message` means the code must
-raise that error with a message that starts the same way.
+fail the test), and a text block whose last lines are `SomeError: message` means the code must
+print the lines before them and then raise that error, with a message that starts the same way
+(a message that ends with `…` is cut there).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ LESSON = ROOT / "lesson" / "lesson.md"
 FIGURE_DATA = ROOT / "site" / "figures" / "gradient_norms.json"
 FENCE = re.compile(r"^( *)```(\w*)\n(.*?)^\1```\n", re.DOTALL | re.MULTILINE)
 NUMBER = re.compile(r"-?\d[\d,]*\.?\d*(?:e-?\d+)?")
-ERROR = re.compile(r"^(\w+(?:Error|Exception)): (.*)", re.DOTALL)
+ERROR = re.compile(r"^(\w+(?:Error|Exception)): (.*)", re.DOTALL | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,16 @@ def blocks(text: str) -> list[Block]:
         line = text.count("\n", 0, fence.start()) + 1
         found.append(Block(line, _dedent(fence.group(3), fence.group(1)), output))
     return found
+
+
+def expected(output: str | None) -> tuple[str | None, tuple[str, str] | None]:
+    """What a block must print (None: anything), and the error it must end with, as its kind
+    and the start of its message (None: no error), from the text block shown after it."""
+    found = ERROR.search(output or "")
+    if found is None:
+        return output, None
+    message = found.group(2).strip().removesuffix("…").rstrip()
+    return output[: found.start()] or None, (found.group(1), message)
 
 
 def _dedent(body: str, indent: str) -> str:
@@ -83,21 +94,22 @@ def test_the_lesson_has_code_with_outputs():
 def test_every_block_runs_and_prints_what_the_lesson_shows():
     namespace: dict = {"__name__": "lesson"}
     for block in LESSON_BLOCKS:
-        expected_error = ERROR.match(block.output or "")
+        shown, error = expected(block.output)
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
-            if expected_error:
-                kind, message = expected_error.groups()
+            if error is None:
+                exec(compile(block.code, f"lesson.md:{block.line}", "exec"), namespace)
+            else:
                 with pytest.raises(Exception) as raised:
                     exec(compile(block.code, f"lesson.md:{block.line}", "exec"), namespace)
-                assert type(raised.value).__name__ == kind, f"lesson.md:{block.line}"
-                assert str(raised.value).startswith(message.strip()), f"lesson.md:{block.line}"
-                continue
-            exec(compile(block.code, f"lesson.md:{block.line}", "exec"), namespace)
-        if block.output is not None:
-            assert same_output(block.output, printed.getvalue()), (
+        if error is not None:
+            kind, message = error
+            assert type(raised.value).__name__ == kind, f"lesson.md:{block.line}"
+            assert str(raised.value).startswith(message), f"lesson.md:{block.line}"
+        if shown is not None:
+            assert same_output(shown, printed.getvalue()), (
                 f"lesson.md:{block.line} prints\n{printed.getvalue()}\nbut the lesson shows\n"
-                f"{block.output}"
+                f"{shown}"
             )
 
 
@@ -207,3 +219,45 @@ def test_a_returned_loss_tensor_holds_no_activations_but_a_sum_of_them_grows():
     with pytest.raises(TypeError, match="not JSON serializable"):
         json.dumps({"loss": loss})
     assert isinstance(loss < 1, torch.Tensor)
+
+
+INPLACE = (
+    "one of the variables needed for gradient computation has been modified by an inplace operation"
+)
+
+
+def test_retain_graph_fails_on_the_same_second_chunk():
+    """The lesson's loop with retain_graph=True: the second chunk's backward fails, as without
+    it, because step() changed the input weights in place; the text says so."""
+    text = " ".join(LESSON.read_text("utf-8").split())
+    assert "one chunk later" not in text
+    assert "It fails on the second chunk, the same one as before, with another message" in text
+    assert "of shape (128, 1), is `lstm.weight_ih_l0`" in text
+    (block,) = (b for b in LESSON_BLOCKS if "retain_graph=True" in b.code)
+    shown, error = expected(block.output)
+    assert shown == "chunk 0: backward, step\nchunk 1: backward\n"
+    assert error == ("RuntimeError", INPLACE + ": [torch.FloatTensor [128, 1]] is at version")
+    assert tuple(torch.nn.LSTM(1, 32).weight_ih_l0.shape) == (128, 1)  # the lesson's lstm
+
+
+def test_the_projection_counts():
+    """proj_size: 4H(I + P + 2) + PH parameters per layer, and a second layer reads P inputs."""
+    text = " ".join(LESSON.read_text("utf-8").split())
+    assert "$4H(I + P + 2) + PH$" in text and "a second layer takes $P$ inputs" in text
+    for i, h, p in [(10, 20, 5), (3, 7, 2), (64, 128, 32)]:
+        lstm = torch.nn.LSTM(i, h, proj_size=p)
+        assert sum(q.numel() for q in lstm.parameters()) == 4 * h * (i + p + 2) + p * h
+    two = torch.nn.LSTM(10, 20, num_layers=2, proj_size=5)
+    assert tuple(two.weight_ih_l1.shape) == (80, 5)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        torch.nn.LSTM(10, 20, proj_size=20)
+
+
+def test_the_lesson_places_lstms_next_to_transformers():
+    """A section says what each is still chosen for; its streaming claim runs as a block."""
+    text = LESSON.read_text("utf-8")
+    section = text.split("## LSTMs next to Transformers", 1)[1]
+    for chosen in ("Streaming under tight budgets", "Small data and small models", "in parallel"):
+        assert chosen in section
+    (block,) = (b for b in LESSON_BLOCKS if "stream_lstm" in b.code)
+    assert block.output.strip() == "torch.Size([1, 1, 16]) torch.Size([1, 1, 16])"
