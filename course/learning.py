@@ -35,7 +35,7 @@ def learner_workspace(module: Module) -> Workspace | None:
         return found
     root = module.root
     if (root / "exercises").is_dir() and PACKAGED not in (root, *root.parents):
-        return Workspace(root, "clone")
+        return Workspace(root.resolve(), "clone")
     return None
 
 

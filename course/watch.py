@@ -26,7 +26,8 @@ from courseware.content import Exercise, Module
 from courseware.errors import CourseError
 
 KEYS = "keys: h next hint · n next exercise · l list · q quit"
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.2  # how often the main thread looks up from an empty queue
+FILE_POLL_SECONDS = 0.1  # how often the exercise files are looked at (a few stat calls)
 SETTLE_SECONDS = 0.05  # a save in several writes is graded once, when it is whole
 
 
@@ -206,7 +207,7 @@ def _watch_files(watcher: Watcher) -> None:
     are looked at (a few stat calls a poll), never through a link out of the workspace."""
     exercises = watcher.module.exercises
     last = {ex.id: _status(watcher.workspace, ex) for ex in exercises}
-    while not watcher.stop.wait(POLL_SECONDS):
+    while not watcher.stop.wait(FILE_POLL_SECONDS):
         changed = [ex for ex in exercises if _status(watcher.workspace, ex) != last[ex.id]]
         if not changed or watcher.stop.wait(SETTLE_SECONDS):
             continue

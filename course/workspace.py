@@ -34,7 +34,7 @@ DEFAULT_FOLDER = "lstm-course"
 class Workspace:
     """Where a learner works: `root/exercises/ID/FILE` for every exercise."""
 
-    root: Path
+    root: Path  # its real path (resolved)
     kind: str  # "clone" (the course repository) or "init" (made by `course init`)
 
     @property
@@ -54,13 +54,25 @@ class Workspace:
         the real folder holding it, joined with its name. A write there replaces the file or
         link named, never what a last link points at. Raises OutsideWorkspace when a link
         leads out of the workspace, and OSError for a loop."""
+        if not self._links_on_the_way(path):
+            return path
         try:
-            root, folder = self.root.resolve(), path.parent.resolve()
+            folder = path.parent.resolve()
         except RuntimeError:  # a loop of links (Python before 3.13)
             raise OSError(errno.ELOOP, "a loop of links", str(path)) from None
-        if folder != root and root not in folder.parents:
+        if folder != self.root and self.root not in folder.parents:
             raise OutsideWorkspace(self._outside(path, folder))
         return folder / path.name
+
+    def _links_on_the_way(self, path: Path) -> bool:
+        """Whether a folder between the root and `path` may lead elsewhere (a link, or `..`);
+        a few lstat calls, so that watch can ask every tenth of a second."""
+        here = str(self.root)
+        for part in path.parent.relative_to(self.root).parts:
+            here = os.path.join(here, part)
+            if part == ".." or os.path.islink(here):
+                return True
+        return False
 
     def _outside(self, path: Path, real: Path) -> str:
         """The message for `path`, whose folder is really `real`, outside the workspace."""
