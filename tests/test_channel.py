@@ -71,6 +71,32 @@ def test_hostile_frames_are_refused(frame, says):
         decode(frame)
 
 
+OVERFLOWING = [  # no elements, but shapes whose strides or storage size overflow in torch
+    tensor_header("float32", (0,) + (2**31 - 1,) * 7),
+    tensor_header("complex128", (2**31 - 1,) * 7 + (0,)),
+    tensor_header("bfloat16", (2**31 - 1,) * 3 + (0,) + (2**31 - 1,) * 4),
+    b"d" + U32.pack(1) + b"s" + U32.pack(1) + b"t" + tensor_header("bool", (2**31 - 1,) * 4 + (0,)),
+]
+
+
+@pytest.mark.parametrize("frame", OVERFLOWING, ids=["first", "last", "middle", "in-a-mapping"])
+def test_a_shape_torch_refuses_is_a_bad_frame(frame):
+    with pytest.raises(BadFrame, match="cannot be decoded"):
+        decode(frame)
+
+
+@pytest.mark.parametrize("error", [ValueError, OverflowError, MemoryError, TypeError, IndexError])
+def test_any_failure_while_decoding_is_a_bad_frame(monkeypatch, error):
+    """Whatever torch (or anything else) raises on a sender's bytes is the sender's fault."""
+
+    def refuse(*args, **kwargs):
+        raise error("refused")
+
+    monkeypatch.setattr(torch, "frombuffer", refuse)
+    with pytest.raises(BadFrame, match=f"{error.__name__}: refused"):
+        decode(tensor_header("float32", (2,)) + b"\x00" * 8)
+
+
 def test_the_element_budget_counts_every_tensor():
     one = tensor_header("uint8", (600,)) + b"\x00" * 600
     frame = b"l" + U32.pack(2) + one + one
@@ -153,8 +179,11 @@ time.sleep(30)
         '(b"l" + U32.pack(1)) * 5000 + b"N"',
         'b"x\\x00\\x02" + U64.pack(2**31 - 1) * 2',
         'b"l" + U32.pack(500_000) + b"N" * 500_000',
+        'b"x\\x00\\x08" + U64.pack(0) + U64.pack(2**31 - 1) * 7',
+        'b"d" + U32.pack(2) + b"s" + U32.pack(2) + b"id" + b"i" + U64.pack(1) + b"s" + U32.pack(5)'
+        ' + b"reply" + b"x\\x05\\x08" + U64.pack(2**31 - 1) * 7 + U64.pack(0)',
     ],
-    ids=["4-billion-items", "deep", "huge-tensor", "many-nodes"],
+    ids=["4-billion-items", "deep", "huge-tensor", "many-nodes", "overflowing", "reply"],
 )
 def test_a_runner_writing_bombs_on_the_channel_is_stopped_at_once(grade_source, frame):
     """Learner code finds the channel's socket and writes its own reply: refused within the
