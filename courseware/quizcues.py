@@ -1,8 +1,9 @@
 """Quiz banks that can be passed without reading them, found for `course validate`.
 
 A cue is something true of the right answers that a learner can see without knowing the
-subject: the right choice is the longest one, the right choice is always under the same letter,
-or a question leans on another one that shuffling and `--count` may not ask first, or at all.
+subject: the right choice is the longest (or the shortest) one, the right choice is under the
+same letter; or the bank leans on an order that shuffling and `--count` do not keep: a question
+that needs another one asked before it, a choice that names others by their place.
 
 The rule for a cue that chance alone produces now and then (the right choice of a question with
 k choices is the longest, or under letter a, one time in k): it gives the bank away when it
