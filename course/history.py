@@ -291,10 +291,15 @@ def _is_number(value: object) -> bool:
 
 
 def _is_time(value: object) -> bool:
+    """An ISO 8601 time that can be shown in the local time zone."""
     try:
-        return isinstance(value, str) and len(value) <= 40 and bool(datetime.fromisoformat(value))
-    except ValueError:
+        return isinstance(value, str) and len(value) <= 40 and bool(_local(value))
+    except (ValueError, OverflowError):  # year 9999 at UTC-14 is past the last date
         return False
+
+
+def _local(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone()
 
 
 class DataFileError(Exception):

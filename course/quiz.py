@@ -233,7 +233,7 @@ def _seed(seed: int | None, bank: QuizBank) -> int:
 
 def read_script(answers: str, items: tuple[Item, ...]) -> list[str]:
     """Split `--answers` into one answer per question, checking them all before the quiz."""
-    script = [a.strip() for a in answers.split(";")]
+    script = [clean(a).strip() for a in answers.split(";")]  # echoed as if typed
     if len(script) != len(items):
         given, asked = plural(len(script), "answer"), plural(len(items), "question")
         raise CourseError(SCRIPT_LENGTH.format(given=given, asked=asked))
@@ -400,7 +400,7 @@ def _verdict(item: Item, result: Score, paint: _Palette) -> None:
 def finish(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _Palette) -> None:
     """Show the score and the review of a finished attempt, then save it to the history."""
     _summary(module, items, attempt, paint)
-    _save(attempt, None, _Progress(len(items), len(items)))
+    _save(attempt, None, _Progress(len(items), len(items)), workspace_key(module))
 
 
 def _summary(module: Module, items: tuple[Item, ...], attempt: Attempt, paint: _Palette) -> None:

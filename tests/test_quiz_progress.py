@@ -93,7 +93,9 @@ def test_history_is_kept_per_workspace(tmp_path, monkeypatch):
 
 def test_typed_text_is_kept_without_escape_sequences(course, tmp_path):
     report = tmp_path / "attempt.json"
-    take("--answers", "a;a,b;2560;\x1b[31mforget gate\x1b[2J\x07", "--json", str(report))
+    typed = "a;a,b;2560;\x1b[31mforget gate\x1b[2J\x07"
+    result = run("quiz", "--no-shuffle", "--answers", typed, "--json", str(report))
+    assert result.exit_code == 0 and "\x1b" not in result.output  # not even echoed
     given = json.loads(report.read_text())["questions"][3]["given"]
     assert given == "forget gate" and "\x1b" not in report.read_text()
     assert quiz_progress()["best"] == QUESTIONS  # the answer as typed, made safe, was right
@@ -133,12 +135,13 @@ def test_a_crafted_history_counts_only_the_rows_this_module_writes(course):
     insert(key, [outcome("which-gate", 1.0), outcome("count")], score=2.0, max_score=1)
     insert(key, [outcome("sigmoid-gates", 1.0)], score=0.0)  # a score that is not its sum
     insert(key, [outcome("sigmoid-gates\x1b[2J", 1.0)])
+    insert(key, [outcome("which-gate", 1.0)], finished="9999-12-31T23:59:59-14:00")  # no date
     insert(key, "[" * 100_000)  # nested too deep for the JSON reader
     insert(key, [outcome("sigmoid-gates", 1.0, given="x" * 10_000_000)])  # a giant row
     result = run("progress", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["quiz"] == {"best": 1, "max_score": 4, "unanswered": 3}
-    assert "8 attempt(s)" in result.stderr and "are not counted" in result.stderr
+    assert "9 attempt(s)" in result.stderr and "are not counted" in result.stderr
     listed = run("quiz", "--history")
     assert listed.exit_code == 0 and "\x1b" not in listed.output
     assert listed.stdout.count("  tiny  1/1  100%") == 2  # the good row and the unknown id
