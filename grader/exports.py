@@ -67,7 +67,7 @@ fi
 # Where the container refuses namespaces, the runner is another user that sees the disk: file
 # permissions alone keep the references and checks from it (each report lists any it could
 # read): the installed content, and the wheel that carries it, are root's alone.
-DATA="$("$VENV/bin/python" -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
+DATA="$("$VENV/bin/python" -I -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
 test -f "$DATA/course.yaml"
 chmod 711 /autograder
 chmod -R go-rwx /autograder/source "$DATA"
@@ -75,7 +75,8 @@ chmod -R go-rwx /autograder/source "$DATA"
 
 RUN = """#!/usr/bin/env bash
 # Grades /autograder/submission into /autograder/results/results.json (Gradescope's contract)
-# with the content and checks of the course installed by setup.sh: the file is always written,
+# with the content and checks of the course installed by setup.sh (Python isolated, -I: nothing
+# of the submission is on its path): the file is always written,
 # by `course grade` (even when it cannot grade, with the reason) or, when Python itself cannot
 # start, by this script. AUTOGRADER_ROOT moves /autograder and COURSE_PYTHON picks the
 # interpreter (both for tests).
@@ -86,10 +87,10 @@ RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
 cd "$ROOT/source"
-DATA="$("$PYTHON" -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
+DATA="$("$PYTHON" -I -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
 status=$?
 if [ "$status" -eq 0 ]; then
-    COURSE_ROOT="$DATA" "$PYTHON" -m course grade "$ROOT/submission" \\
+    COURSE_ROOT="$DATA" "$PYTHON" -I -m course grade "$ROOT/submission" \\
         --device cpu @EXERCISES@--format gradescope -o "$RESULTS"
     status=$?
 fi

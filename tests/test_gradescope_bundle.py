@@ -114,6 +114,7 @@ def grade(autograder: Path, files: dict[str, bytes], run_autograder: Path | None
     shutil.rmtree(autograder / "submission", ignore_errors=True)
     (autograder / "submission").mkdir()
     for name, data in files.items():
+        (autograder / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (autograder / "submission" / name).write_bytes(data)
     run = in_autograder(autograder, "/autograder/run_autograder")
     data = json.loads((autograder / "results/results.json").read_text())
@@ -165,3 +166,33 @@ def test_a_bundle_for_some_exercises_counts_only_those(autograder, tmp_path):
     assert data["returncode"] == 0, data["log"]
     assert data["score"] == MODULE.exercise("02_training_step").points
     assert {t["name"][:2] for t in data["tests"]} == {"02"}
+
+
+def test_a_submission_with_a_course_of_its_own_gets_the_course_s_grade(autograder):
+    """Beside its file, the submission brings a course that would pass anything: a course.yaml
+    and starters.lock, checks that always pass, a workspace marker, pytest configuration and a
+    twin of the course's package. The grade is the course's own. (A copy of its file as the
+    reference would be a second file of that name: refused, as tests/test_exports.py shows.)"""
+    mistake = (
+        REPO / "tests/corpus/01_lstm_network/mistakes/first_step/lstm_network.py"
+    ).read_bytes()
+    expected = grade(autograder, {"lstm_network.py": mistake})
+    forged = {
+        "lstm_network.py": mistake,
+        "course.yaml": (REPO / "course.yaml").read_bytes(),
+        "starters.lock": (REPO / "starters.lock").read_bytes(),
+        ".course-workspace": b'{"format_version": 1, "files": {}}\n',
+        "conftest.py": b"import pytest\n\n@pytest.hookimpl(hookwrapper=True)\n"
+        b"def pytest_runtest_makereport(item, call):\n"
+        b"    (yield).get_result().outcome = 'passed'\n",
+        "pytest.ini": b"[pytest]\naddopts = -p no:terminal\n",
+        "courseware/__init__.py": f"__version__ = {__version__!r}\n".encode(),
+        "courseware/content.py": b"PACKAGED = '/autograder/submission'\n",
+        **{f"grader/checks/check_{ex.id}.py": b"def test_anything():\n    pass\n"
+           for ex in MODULE.exercises},
+    }  # fmt: skip
+    data = grade(autograder, forged)
+    assert data["returncode"] == 0, data["log"]
+    verdicts = [(t["name"], t["status"], t["score"]) for t in data["tests"]]
+    assert verdicts == [(t["name"], t["status"], t["score"]) for t in expected["tests"]]
+    assert data["score"] == expected["score"] < FULL_MARKS
