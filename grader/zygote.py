@@ -90,17 +90,22 @@ class UnknownLevel(CourseError):
     """COURSE_SANDBOX_WITHOUT names a level that does not exist."""
 
 
-def forced(spec: RunnerSpec) -> RunnerSpec:
-    """`spec` without the levels that COURSE_SANDBOX_WITHOUT leaves out (comma-separated:
-    namespaces, cgroups, seccomp), so that the fallbacks can be exercised from the command
-    line as they would run on a kernel without them."""
+def left_out() -> list[str]:
+    """The levels COURSE_SANDBOX_WITHOUT leaves out (comma-separated: namespaces, cgroups,
+    seccomp), so that the fallbacks can be exercised from the command line as they would run
+    on a kernel without them. Raises UnknownLevel for a word that names none."""
     words = os.environ.get(WITHOUT, "").replace(",", " ").split()
     if unknown := [w for w in words if w not in LEVELS]:
         raise UnknownLevel(
             f"{WITHOUT}={os.environ[WITHOUT]}: unknown level {unknown[0]!r}; "
             f"use any of {', '.join(LEVELS)}, separated by commas, or unset it"
         )
-    return replace(spec, **{LEVELS[w]: False for w in words})
+    return words
+
+
+def forced(spec: RunnerSpec) -> RunnerSpec:
+    """`spec` without the levels COURSE_SANDBOX_WITHOUT leaves out."""
+    return replace(spec, **{LEVELS[w]: False for w in left_out()})
 
 
 class RunnerDied(Exception):
@@ -187,6 +192,7 @@ class Zygote:
     def start_shared(cls, clients: int) -> list[Zygote]:
         """One zygote for `clients` handles (a batch's workers), each with a socket of its
         own: the whole class pays for one import of torch."""
+        left_out()  # a mistyped COURSE_SANDBOX_WITHOUT stops us before anything starts
         pairs = [socket.socketpair() for _ in range(clients)]
         theirs = [t.fileno() for _, t in pairs]
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **THREADS}
