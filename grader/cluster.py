@@ -164,7 +164,8 @@ def _scheduler(address: str) -> Iterator[str]:
     with dask.config.set(LOCAL_CONFIG):
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-            dashboard_address=None, memory_limit=0, silence_logs=logging.CRITICAL,
+            memory_limit=0, silence_logs=logging.CRITICAL,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},  # no 8787
             preload=["grader.cluster_worker"],  # its dask_setup: Ctrl-C is the client's
         )  # fmt: skip
     try:

@@ -167,8 +167,8 @@ def kill_a_busy_worker(cluster) -> tuple[subprocess.Popen, list]:
             busy = {w: keys for w, keys in client.processing().items() if keys}
             if busy:
                 address, held = next(iter(busy.items()))
-                pid = client.scheduler_info()["workers"][address]["pid"]
-                (worker,) = [w for w in cluster.workers if w.pid == pid]  # one we started
+                name = client.scheduler_info()["workers"][address]["name"]  # w0, w1
+                worker = cluster.workers[int(name[1:])]  # one we started
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
                 return worker, held
