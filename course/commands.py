@@ -22,11 +22,6 @@ BATCH_ONLY = (  # the options that go with --batch
     *("unsafe_no_isolation", "strict_names"),
 )
 
-BATCH_ONLY = (  # the options that go with --batch
-    *("jobs", "scheduler", "gradebook", "csv_file", "feedback_dir", "regrade"),
-    "unsafe_no_isolation",
-)
-
 
 def grade(path: Path, **options) -> int:
     """Check the option combination, then grade one learner or a whole class."""
