@@ -52,8 +52,11 @@ ISOLATION_MISSING = (
     "{missing}.{notes}\nRun as root, or where the kernel lets ordinary users create user "
     "namespaces (on Debian and Ubuntu: sysctl kernel.unprivileged_userns_clone=1 and, on "
     "Ubuntu 24.04, kernel.apparmor_restrict_unprivileged_userns=0; in a container: allow "
-    "unshare and mount), or pass --unsafe-no-isolation to grade anyway (every report then "
-    "says what was missing)."
+    "unshare and mount); for the resource group, as root or with a cgroup v2 whose memory, "
+    "pids and cpu controllers are delegated to you (systemd-run --user --scope -p "
+    "Delegate=yes course grade ...); for the system-call filter, libseccomp (libseccomp2) and "
+    "pyseccomp. Or pass --unsafe-no-isolation to grade anyway (every report then says what "
+    "was missing)."
 )
 
 
