@@ -82,7 +82,7 @@ class Workspace:
             (p for p in reversed(path.parents) if self.root in p.parents and p.is_symlink()),
             path.parent,
         )
-        return clean(OUTSIDE.format(link=display(link), real=real, root=display(self.root)))
+        return clean(OUTSIDE.format(link=display(link), real=real, root=self.root))
 
     def problem(self) -> str | None:
         """What is wrong with this workspace's exercises/ folder, in a few words, if anything:
