@@ -153,8 +153,8 @@ def hint_block(ex: Exercise, index: int) -> str:
 @dataclass(frozen=True)
 class HintPlan:
     """How `course grade --hints` answers in a workspace: grade only the exercises whose file
-    changed since their last grade; an unchanged file's last grade stands, and gives the
-    failing check its hint follows."""
+    changed since their last grade; an unchanged file's last grade stands, and so does the
+    failing check that its hint follows."""
 
     module: Module
     workspace: Workspace
@@ -239,7 +239,7 @@ def standing_text(plan: HintPlan) -> str:
     """The exercises not graded again, in the module's order, each with why (empty when
     every exercise was graded)."""
     said = {g.exercise: _standing(g) for g in plan.standing}
-    said |= {ex_id: "not attempted: still the starter" for ex_id in plan.untouched}
+    said |= {ex_id: "not attempted" for ex_id in plan.untouched}
     lines = [f"  {ex.id:<26} {said[ex.id]}" for ex in plan.module.exercises if ex.id in said]
     return "\n".join([STANDING, *lines]) if lines else ""
 
