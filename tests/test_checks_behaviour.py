@@ -603,3 +603,17 @@ def test_the_training_probe_says_what_each_argument_of_the_criterion_was():
     assert _argument(targets + 1, output, targets)["role"] == "other"
     assert _argument(output.clone(), output, targets)["role"] == "other"
     assert _argument([1, 2], output, targets) == {"kind": "a list of 2 (an int, an int)"}
+
+
+def test_a_step_in_the_right_order_is_not_told_the_right_order(grade_source):
+    """Right calls in the right order, then the parameters shrunk by hand: no replay and no
+    observation explains it, and the message says so rather than blame the order."""
+    source = "import torch\n\n\ndef train_step(model, inputs, targets, criterion, optimizer):\n"
+    source += "    model.train()\n    optimizer.zero_grad()\n"
+    source += "    loss = criterion(model(inputs), targets)\n    loss.backward()\n"
+    source += "    optimizer.step()\n    with torch.no_grad():\n"
+    source += "        for p in model.parameters():\n            p.mul_(0.99)\n"
+    source += "    return loss.item()\n"
+    message = check(grade_source("02_training_step", source), "test_sgd_momentum_mse").message
+    assert "in the right order, with the optimizer it was given" in message, message
+    assert "not known" in message and "The right order is" not in message

@@ -329,8 +329,8 @@ def judge_parameters(learner: Learner, name: str, seed: int) -> None:
                 fail(cause_message(cause, reply["calls"]))
         diff = max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
         done = reply["calls"][step - 1]
-        facts = {"step": step, "recipe": described(problem[0]), "calls": ", ".join(done)}
-        facts["calls"] = facts["calls"] or "nothing"
+        calls = ", ".join(done) or "nothing"
+        facts = {"step": step, "recipe": described(problem[0]), "calls": calls}
         seen = loss_arguments(reply, step)
         if "step" in done and stepped(reply, step) == 0:
             fail(OTHER_OPTIMIZER.format(**facts))
@@ -445,8 +445,7 @@ WRONG_IN_ORDER = (
     "After step {step} ({recipe}) your parameters differ from the reference's (largest "
     "difference {diff:.3g}) and match none of the usual mistakes. Your step called {calls}, "
     "in the right order, with the optimizer it was given; what else differs is not known "
-    "here. Compare the rest of your step with loss = criterion(model(inputs), targets), "
-    "loss.backward(), optimizer.step(), nothing changed in between."
+    "here. Compare it with loss = criterion(model(inputs), targets), backward, step."
 )
 OTHER_OPTIMIZER = (
     "After step {step} ({recipe}) your parameters differ from the reference's: your step "
