@@ -175,10 +175,12 @@ def _display(view: View, drawn: list[Figure] = ()) -> None:
 
 
 def _shell():
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    """The IPython shell running this code, if any (IPython is imported already where one
+    runs, so elsewhere nothing is imported)."""
+    if "IPython" not in sys.modules:
         return None
+    from IPython import get_ipython
+
     return get_ipython()
 
 

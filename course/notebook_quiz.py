@@ -8,6 +8,7 @@ the same in both and a finished attempt lands in the same history.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 from course import history
@@ -103,12 +104,15 @@ class WidgetQuiz:
 
 
 def _widget_shell():
-    """The IPython shell, where ipywidgets is there to draw in it; else None."""
+    """The IPython shell running this code, where ipywidgets is there to draw in it."""
+    if "IPython" not in sys.modules:
+        return None
     try:
         import ipywidgets  # noqa: F401 (only whether it is there)
-        from IPython import get_ipython
     except ImportError:
         return None
+    from IPython import get_ipython
+
     return get_ipython()
 
 

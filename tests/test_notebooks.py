@@ -287,3 +287,40 @@ def test_verify_reports_each_committed_notebook(module, tmp_path):
     assert not findings["notebooks/99_old.ipynb"].ok
     assert all(f.ok for name, f in findings.items() if first.id not in name and "99" not in name)
     assert list(notebook_findings(replace(module, root=tmp_path / "none"))) == []
+
+
+def readme_block(name: str, language: str) -> list[str]:
+    """The lines of the README's `<!-- notebooks: NAME -->` block, comments dropped."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    pattern = rf"<!-- notebooks: {name} -->\n```{language}\n(.*?)```"
+    (body,) = re.findall(pattern, text, re.S)
+    return [line.split("  #")[0].strip() for line in body.splitlines() if line.strip()]
+
+
+def test_the_readme_notebook_commands_run_as_written(tmp_path):
+    """The README's notebook section, run in a fresh clone: its shell commands, then its
+    Python lines (outside a kernel: plain text, and the quiz on typed answers)."""
+    import os
+
+    from tests.helpers import fresh_clone
+
+    clone = fresh_clone(tmp_path / "clone")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("COURSE_ROOT")
+    codes = {}
+    for line in readme_block("shell", "bash"):
+        run = subprocess.run(["bash", "-c", line], cwd=clone, env=env, capture_output=True,
+                             text=True, timeout=300)  # fmt: skip
+        assert "Traceback" not in run.stdout + run.stderr, run.stderr
+        codes[line] = (run.returncode, run.stdout)
+    first, second = codes.values()
+    assert first[0] == 0 and "up to date" in first[1]  # the committed notebooks are current
+    assert second[0] == 1 and "not attempted" in second[1]
+    python = "\n".join(readme_block("python", "python"))
+    run = subprocess.run([sys.executable, "-c", python], cwd=clone, env=env, input="a\n1\n" * 100,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Score: 0/10" in run.stdout and "Hint 1 of" in run.stdout
+    assert "Saved to the quiz history" in run.stdout
