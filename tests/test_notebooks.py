@@ -234,6 +234,7 @@ def test_the_figures_of_a_failing_check_come_with_its_result_and_as_text(grade_s
     (from the runner) over the reference's, the JSON carries them, -v draws them."""
     from grader.figures import text_plot
     from grader.formats import as_json
+    from grader.report import terminal
     from grader.results import GradeReport
 
     mistake = REPO / "tests/corpus/05_vanishing_gradients/mistakes/first_step_output/gradients.py"
@@ -248,6 +249,8 @@ def test_the_figures_of_a_failing_check_come_with_its_result_and_as_text(grade_s
     assert tests and tests[0]["figures"][0]["series"][1]["y"] == list(yours)
     drawn = text_plot(figure)
     assert "o reference" in drawn and "* yours" in drawn and drawn.count("\n") > 10
+    assert drawn in terminal(report, verbose=True, colour=False).replace("\n      ", "\n")
+    assert "o reference" not in terminal(report, colour=False)  # only with -v
 
 
 def test_the_site_links_each_exercise_to_its_notebook_and_colab(module):
