@@ -43,7 +43,7 @@ def answer(module: Module, zygote: Zygote, request: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="course-check-") as folder:
         path = Path(folder) / ex.id / ex.file
         path.parent.mkdir()
-        path.write_text(source, encoding="utf-8", errors="surrogateescape")
+        path.write_text(source, encoding="utf-8", errors="surrogatepass")  # the reader says so
         options = GradeOptions(exercises=(ex.id,), device=device)
         return as_json(grade(module, path, options, zygote=zygote))
 
