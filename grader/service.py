@@ -28,17 +28,24 @@ from grader.grade import GradeOptions, grade
 from grader.zygote import Zygote
 
 DEVICES = ("auto", "cpu", "cuda")
+MALFORMED = "a malformed request: one JSON object with the exercise, its source and a device"
 GRADER_FAILED = (
     "The grader itself failed; this is not your fault ({why}). Run the check again; if it "
     "fails the same way, restart the kernel."
 )
 
 
-def answer(module: Module, zygote: Zygote, request: dict) -> dict:
-    """The JSON report of one request, or {"error": ...} that says what went wrong."""
+def answer(module: Module, zygote: Zygote, line: str) -> dict:
+    """The JSON report of one request line, or {"error": ...} that says what went wrong."""
+    try:
+        request = json.loads(line)
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        return {"error": MALFORMED}
     source, device = request.get("source"), request.get("device", "auto")
     if not isinstance(source, str) or device not in DEVICES:
-        return {"error": "a malformed request: it needs a source text and a device"}
+        return {"error": MALFORMED}
     ex = module.exercise(str(request.get("exercise")))
     with tempfile.TemporaryDirectory(prefix="course-check-") as folder:
         path = Path(folder) / ex.id / ex.file
@@ -55,7 +62,7 @@ def serve(module: Module, requests: TextIO, replies: TextIO) -> None:
     try:
         for line in requests:
             try:
-                reply = answer(module, zygote, json.loads(line))
+                reply = answer(module, zygote, line)
             except CourseError as exc:
                 reply = {"error": exc.message}
             except Exception as exc:  # the grader's own failure: a fresh zygote for the next

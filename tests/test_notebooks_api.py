@@ -125,3 +125,22 @@ def test_an_answer_that_cannot_be_read_is_asked_again(module, capsys):
     session.answer()
     assert "Please" in capsys.readouterr().out and not session.outcomes
     assert session.next.disabled
+
+
+def test_the_grading_service_answers_every_request_and_prints_nothing_else(module):
+    """One JSON reply per request line, on stdout alone: a report, or an error that says
+    what was wrong; a learner's print never reaches the replies."""
+    import json
+
+    requests = [
+        {"exercise": EXERCISE, "source": "print('{\"score\": 99}')\n" + solution(module, EXERCISE)},
+        {"exercise": "99_nothing", "source": "x = 1"},
+        {"exercise": EXERCISE},
+    ]
+    lines = "".join(json.dumps(r) + "\n" for r in requests) + "not json\n"
+    run = subprocess.run([sys.executable, "-m", "grader.service", str(module.root)], input=lines,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    graded, unknown, malformed, broken = map(json.loads, run.stdout.splitlines())
+    assert (graded["score"], graded["max_score"]) == (10, 10)
+    assert "no exercise '99_nothing'" in unknown["error"]
+    assert "malformed request" in malformed["error"] and "malformed request" in broken["error"]
