@@ -260,16 +260,18 @@ def make_base(name: str | None = None) -> tuple[Base | None, str]:
     name = name or f"course-{os.getpid()}-{secrets.token_hex(3)}"
     try:
         found = hierarchies()
-    except OSError as exc:
-        return None, f"no cgroups: {exc.strerror or exc}"
+    except (OSError, ValueError) as exc:  # no /proc, or a line no kernel writes
+        return None, f"no cgroups: {exc}"
     roles: dict[str, Place] = {}
     notes: list[str] = []
     v2 = next((h for h in found if h.version == 2), None)
     if v2 is not None:
-        folder, note = _v2_base(v2, name)
+        try:
+            folder, note = _v2_base(v2, name)
+            roles |= _v2_roles(folder) if folder else {}
+        except OSError as exc:  # a hierarchy that lacks what every v2 group has
+            folder, note = "", f"cgroup v2 at {v2.folder} not usable ({exc.strerror or exc})"
         notes += [note] if note else []
-        if folder:
-            roles |= _v2_roles(folder)
     for role, controller in V1.items():
         h = next((h for h in found if h.version == 1 and controller in h.controllers), None)
         if role not in roles and h is not None and (folder := _v1_base(h, name)):

@@ -181,7 +181,7 @@ class Zygote:
     def __init__(self, proc: subprocess.Popen, ctl: socket.socket) -> None:
         self.proc, self.ctl = proc, ctl
         self.spawned: list[int] = []  # supervisor pids, which name the runners' uids
-        self._isolation: dict[tuple[Limits, bool], dict] = {}
+        self._isolation: dict[tuple, dict] = {}  # by (limits, namespaces, cgroups, filter)
 
     @classmethod
     def start(cls) -> Zygote:
@@ -334,7 +334,7 @@ class RunnerProcess:
         if not self.alive:
             raise RunnerDied("the runner had already stopped", self.output_tail())
         self.requests += 1
-        clock = CallClock(self.group, timeout)
+        clock = CallClock(self.group, timeout)  # started again once the request is sent
         try:
             if self._pending():  # a frame that answers nothing: written after the last reply
                 self._unasked()
