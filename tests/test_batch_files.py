@@ -56,6 +56,8 @@ def misnamed_class(root: Path) -> Path:
     )
     (bob / "notes.txt").write_text("my notes\n")
     (bob / "lstm_network.py").symlink_to(NETWORK)  # the exact name, as a link: never followed
+    (bob / "old").mkdir()
+    os.mkfifo(bob / "old/training.py")  # opened, it would block the grader
     # The exact name wins over a copy, even where the copy is the better code.
     learner(subs, "cyd", MISTAKE_1, NETWORK, names=("lstm_network.py", "lstm_network (1).py"))
     zipped(subs, "dee", NETWORK, TRAINING, names=("dee/LSTM_Network.py", "dee/training-1.py"))
@@ -113,6 +115,7 @@ def test_a_misnamed_file_is_graded_flagged_and_named_and_no_link_is_followed(tmp
     assert "(sub/LSTM_Network.py)" in bob and "(training.py.txt)" in bob
     assert "notes.txt: not graded: not an exercise file" in bob
     assert "lstm_network.py: not read: a symbolic link, never followed" in bob
+    assert "old/training.py: not read: a FIFO, never followed" in bob
     assert any(
         "notes.txt" in note for note in json.loads((feedback / "bob.json").read_text())["files"]
     )
