@@ -132,7 +132,7 @@ def choose(
     submission's `paths` (POSIX, relative to the submission): the best-ranked candidate, where
     one is better than all others; with `strict`, exact names only. Every path that is no
     exercise's, and every candidate passed over, gets a note saying why."""
-    wanted = set(exercises) or {ex.id for ex in module.exercises}
+    wanted = {module.exercise(e).id for e in exercises} or {ex.id for ex in module.exercises}
     choice, by_exercise, others, tools = Choice(), {}, [], set()
     for path in sorted(paths):
         parts = PurePosixPath(path).parts

@@ -195,6 +195,12 @@ def test_the_best_candidate_is_graded_and_a_tie_grades_none(module):
     assert "1 file(s) not an exercise's: x (1).py" in choice.flags
 
 
+def test_the_exercises_counted_may_be_named_as_every_command_takes_them(module):
+    paths = ["Training.py", "lstm_network.py"]
+    for spelling in ("02_training_step", "training_step", "training.py"):
+        assert list(choose(module, paths, exercises=[spelling]).graded) == ["02_training_step"]
+
+
 def test_grading_one_misnamed_file_says_what_to_name_it(module):
     said = not_an_exercise_file(module, "Training.py")
     assert said.startswith("Training.py is not an exercise file")
