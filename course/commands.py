@@ -209,7 +209,8 @@ def _grade_batch(path: Path, options: dict) -> int:
             bar.__exit__(None, None, None)
     click.echo(describe(summary, gradebook))
     if options["csv_file"]:
-        counted = list(options["exercises"]) or [e.id for e in module.exercises]
+        chosen = [module.exercise(e).id for e in options["exercises"]]  # a slug names its id
+        counted = chosen or [e.id for e in module.exercises]
         write_atomically(options["csv_file"], gradebook.csv_text(counted))
     complete = all(total == max_score for _, total, max_score, _ in gradebook.totals())
     gradebook.close()
