@@ -10,8 +10,10 @@ data), as the local batch does (in a scratch folder of the worker's own), and re
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import importlib
+import os
 import signal
 import threading
 from pathlib import Path
@@ -68,14 +70,26 @@ class GraderPlugin(WorkerPlugin):
         self.module: Module | None = None
         self.zygote = None
         self.lock: threading.Lock | None = None
+        self.refused = ""  # why this worker grades nobody, for the tasks sent to it anyway
 
     async def setup(self, worker) -> None:
+        try:
+            await self._set_up(worker)
+        except WorkerUnfit as exc:  # raised on the client, or, for a worker that joins later,
+            self.refused = str(exc)  # by each task sent to it
+            raise
+
+    async def _set_up(self, worker) -> None:
         from grader.zygote import Zygote
 
         if worker.state.nthreads != 1:
             raise WorkerUnfit(_unfit(worker, ONE_THREAD.format(n=worker.state.nthreads)))
-        module = load_module()
-        if (theirs := identity(module)) != self.course:
+        try:
+            module = load_module()
+            theirs = identity(module)
+        except CourseError as exc:  # no course here, or a broken one
+            raise WorkerUnfit(_unfit(worker, exc.message)) from None
+        if theirs != self.course:
             raise WorkerUnfit(_unfit(worker, OTHER_COURSE.format(theirs=theirs, ours=self.course)))
         # Started from the event loop's thread, which lives as long as the worker: the zygote
         # dies with the thread that started it (its parent-death signal).
@@ -104,8 +118,11 @@ class GraderPlugin(WorkerPlugin):
 
 def dask_setup(worker) -> None:
     """Preloaded by the workers of `--scheduler local:N` alone (grader.cluster): they share the
-    instructor's terminal, whose Ctrl-C is the client's to handle (it stops them)."""
+    instructor's terminal, whose Ctrl-C is the client's to handle (it stops them), and they
+    leave at once when it does (Python's teardown of torch took seconds; nothing is left to
+    save, and the zygote dies with its worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    atexit.register(os._exit, 0)  # the last registered runs first
 
 
 def _unfit(worker, why: str) -> str:
@@ -118,7 +135,7 @@ def grade_remote(learner: str, handin: Handin, digest: str, options: GradeOption
     worker = get_worker()
     plugin = worker.plugins.get(PLUGIN)
     if not isinstance(plugin, GraderPlugin) or plugin.zygote is None:
-        raise WorkerUnfit(_unfit(worker, NOT_SET_UP))
+        raise WorkerUnfit(getattr(plugin, "refused", "") or _unfit(worker, NOT_SET_UP))
     sub = Submission(learner, Path(handin.name))
     with plugin.lock:
         return grade_learner(plugin.module, sub, handin, digest, options, plugin.zygote)
