@@ -142,19 +142,23 @@ def choose(
             by_exercise.setdefault(match.exercise.id, []).append(Candidate(path, match))
         else:
             others.append(path)
-    flagged = [p for p in others if not _quiet(p)]
     for ex in (ex for ex in module.exercises if ex.id in wanted):
         _choose_one(ex, by_exercise.get(ex.id, []), strict, choice)
+    _note_others(module, others, tools, choice)
+    return choice
+
+
+def _note_others(module: Module, others: list[str], tools: set[str], choice: Choice) -> None:
+    """A note on each file that is no exercise's (the first MAX_LISTED, then a count) and on
+    each folder of tools; one flag naming them, but for statements and hidden files."""
     names = ", ".join(ex.file for ex in module.exercises)
-    for path in others[:MAX_LISTED]:
-        choice.notes.append(NOT_EXERCISE.format(path=path, names=names))
+    choice.notes += [NOT_EXERCISE.format(path=p, names=names) for p in others[:MAX_LISTED]]
     if len(others) > MAX_LISTED:
         choice.notes.append(MORE_FILES.format(n=len(others) - MAX_LISTED))
     choice.notes += [TOOL_FOLDER.format(path=t) for t in sorted(tools)]
-    if flagged:
+    if flagged := [p for p in others if not _quiet(p)]:
         listed = ", ".join(flagged[:MAX_LISTED]) + ("…" if len(flagged) > MAX_LISTED else "")
         choice.flags.append(f"{len(flagged)} file(s) not an exercise's: {listed}")
-    return choice
 
 
 def _quiet(path: str) -> bool:

@@ -195,6 +195,13 @@ def test_the_best_candidate_is_graded_and_a_tie_grades_none(module):
     assert "1 file(s) not an exercise's: x (1).py" in choice.flags
 
 
+def test_many_other_files_are_named_up_to_a_count_statements_and_hidden_ones_unflagged(module):
+    paths = [f"data/{i:02}.csv" for i in range(25)] + ["README.md", ".DS_Store"]
+    choice = choose(module, paths)
+    assert len(choice.notes) == 21 and choice.notes[-1].startswith("… and 7 more file(s)")
+    assert choice.flags == [f"25 file(s) not an exercise's: {', '.join(paths[:20])}…"]
+
+
 def test_the_exercises_counted_may_be_named_as_every_command_takes_them(module):
     paths = ["Training.py", "lstm_network.py"]
     for spelling in ("02_training_step", "training_step", "training.py"):
