@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 from tests.conftest import REPO
-from tests.helpers import left_tagged, tag_code, tagged, wait_for_tagged
+from tests.helpers import course_watch, left_tagged, read_until, tag_code, tagged, wait_for_tagged
 
 # A grader of its own: one fully confined runner, and one without namespaces or a resource
 # group (the fallback); each has loaded code that named it and started a child in a session of
@@ -108,4 +108,24 @@ def test_no_runner_outlives_the_course_command(tmp_path, batch, sig):
     finally:
         command.kill()
         command.wait()
+    assert left_tagged(tag) == []
+
+
+def test_no_runner_outlives_course_watch(tmp_path):
+    """The terminal of `course watch` closes (SIGHUP) while a saved file's import sleeps."""
+    init = [sys.executable, "-m", "course", "init"]
+    subprocess.run(init, cwd=tmp_path, check=True, capture_output=True)
+    workspace = tmp_path / "lstm-course"
+    tag = _new_tag()
+    watch = course_watch(workspace, "01_lstm_network")
+    try:
+        read_until(watch, "01_lstm_network")
+        path = workspace / "exercises/01_lstm_network/lstm_network.py"
+        path.write_text(tag_code(tag) + "import time\ntime.sleep(600)\n")
+        assert wait_for_tagged(tag), "the saved file's import should be running"
+        watch.send_signal(signal.SIGHUP)
+        watch.wait(30)
+    finally:
+        watch.kill()
+        watch.wait()
     assert left_tagged(tag) == []
