@@ -18,7 +18,7 @@ from courseware.exercise_cells import SUFFIX as NOTEBOOK
 from courseware.exercise_cells import Staging
 from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
 from courseware.starters import is_starter
-from grader.names import TOOL_FOLDERS, not_an_exercise_file
+from grader.names import TOOL_FOLDERS, misnamed, not_an_exercise_file
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
 from grader.sandbox import Limits
 
@@ -37,6 +37,7 @@ NOT_ATTEMPTED_MESSAGE = (
     "then run `course grade {file}` again."
 )
 MISSING_MESSAGE = "Not attempted: no file named {name} under {target}."
+RENAME_ONE = "{path} looks like it ({why}): rename it to {file} to have it graded."
 TOO_MANY_ENTRIES = (
     "{folder} holds more than {limit} files and folders: point `course grade` at the folder "
     "of your exercises (e.g. exercises/), not a whole disk."
@@ -104,7 +105,7 @@ def _grade(
         if path is None:
             result.state, result.message = (
                 NOT_ATTEMPTED,
-                MISSING_MESSAGE.format(name=ex.file, target=target),
+                _missing(module, ex, target),
             )
         elif not options.treat_starters_as_attempts and _untouched(path, ex):
             result.state = NOT_ATTEMPTED
@@ -294,6 +295,16 @@ def _find(folder: Path, names: set[str]) -> dict[str, list[Path]]:
         for name in sorted(f for f in filenames if f.endswith(NOTEBOOK)):
             hits.setdefault(NOTEBOOK, []).append(Path(dirpath) / name)
     return hits
+
+
+def _missing(module: Module, ex: Exercise, target: Path) -> str:
+    """Why `ex` is not attempted: no file of its name, and each file there whose name is
+    clearly its file's, with the name to give it."""
+    near = misnamed(module, target, ex) if target.is_dir() else []
+    renames = [
+        RENAME_ONE.format(path=_shown(target / p), file=ex.file, why=m.why()) for p, m in near
+    ]
+    return " ".join([MISSING_MESSAGE.format(name=ex.file, target=target), *renames])
 
 
 def _untouched(path: Path, ex: Exercise) -> bool:

@@ -4,12 +4,14 @@ its exercise, and says so), and the batch's choice among several candidates."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from courseware.content import Exercise, Module
+from courseware.files import learner_entries
 
 # A copy's suffix on the stem, as browsers and file managers add them: "name (1)", "name(2)",
 # "name - Copy", "name - Copy (2)", "name copy", "name copy 2", "name_copy", "name-1", "name_2".
@@ -80,6 +82,24 @@ def not_an_exercise_file(module: Module, name: str) -> str:
     return said
 
 
+def misnamed(module: Module, folder: Path, exercise: Exercise) -> list[tuple[str, NameMatch]]:
+    """The files under `folder` (walked as a learner's folder is: no link followed, bounded)
+    whose names are clearly, but not exactly, `exercise`'s file's, by their paths inside it."""
+    try:
+        entries = [(os.fsdecode(p), e) for p, e in learner_entries(folder)]
+    except OSError:  # unreadable, or too many entries: nothing to suggest
+        return []
+    found = []
+    for path, entry in entries:
+        parts = PurePosixPath(path).parts
+        if not entry.is_file(follow_symlinks=False) or any(_tool(p) for p in parts[:-1]):
+            continue
+        match = exercise_for(module, parts[-1])
+        if match and not match.exact and match.exercise == exercise:
+            found.append((path, match))
+    return sorted(found, key=lambda pair: pair[0])
+
+
 NOT_AN_EXERCISE_FILE = "{name} is not an exercise file; exercise files are named {names}."
 RENAME = "Its name reads as {file} ({why}): rename it to {file}, then grade it again."
 
@@ -136,7 +156,7 @@ def choose(
     choice, by_exercise, others, tools = Choice(), {}, [], set()
     for path in sorted(paths):
         parts = PurePosixPath(path).parts
-        if tool := next((p for p in parts[:-1] if p in TOOL_FOLDERS or p.startswith(".")), None):
+        if tool := next((p for p in parts[:-1] if _tool(p)), None):
             tools.add("/".join(parts[: parts.index(tool) + 1]))
         elif match := exercise_for(module, parts[-1]):
             by_exercise.setdefault(match.exercise.id, []).append(Candidate(path, match))
@@ -159,6 +179,10 @@ def _note_others(module: Module, others: list[str], tools: set[str], choice: Cho
     if flagged := [p for p in others if not _quiet(p)]:
         listed = ", ".join(flagged[:MAX_LISTED]) + ("…" if len(flagged) > MAX_LISTED else "")
         choice.flags.append(f"{len(flagged)} file(s) not an exercise's: {listed}")
+
+
+def _tool(folder: str) -> bool:
+    return folder in TOOL_FOLDERS or folder.startswith(".")
 
 
 def _quiet(path: str) -> bool:

@@ -208,6 +208,22 @@ def test_the_exercises_counted_may_be_named_as_every_command_takes_them(module):
         assert list(choose(module, paths, exercises=[spelling]).graded) == ["02_training_step"]
 
 
+def test_grading_a_folder_names_the_misnamed_file_it_did_not_grade(module, tmp_path):
+    from grader.grade import GradeOptions, grade
+
+    (tmp_path / "ex" / ".git").mkdir(parents=True)
+    (tmp_path / "ex/Training.py").write_bytes(TRAINING.read_bytes())
+    (tmp_path / "ex/.git/training (1).py").write_bytes(TRAINING.read_bytes())  # a tool's
+    options = GradeOptions(exercises=("02_training_step",))
+    (result,) = grade(module, tmp_path, options).exercises
+    assert result.state == "not_attempted"
+    assert result.message.endswith(
+        "ex/Training.py looks like it (its name differs in case): rename it to training.py to "
+        "have it graded."
+    )
+    assert "(1)" not in result.message
+
+
 def test_grading_one_misnamed_file_says_what_to_name_it(module):
     said = not_an_exercise_file(module, "Training.py")
     assert said.startswith("Training.py is not an exercise file")
