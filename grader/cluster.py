@@ -175,17 +175,37 @@ def _scheduler(address: str) -> Iterator[str]:
 
 
 def _client(where: str, address: str):
+    """A client of the scheduler at `where`, once something there has answered as one."""
     from distributed import Client
 
+    _answers(where, address)
+    return Client(where, timeout=CONNECT_SECONDS, set_as_default=False)
+
+
+def _answers(where: str, address: str) -> None:
+    """ClusterError unless a Dask scheduler answers at `where` within CONNECT_SECONDS: probed
+    with a connection of its own, for a client that fails leaves a thread behind that holds
+    the command for seconds."""
+    from distributed.comm import connect
+
+    async def probe() -> None:
+        comm = await connect(where, timeout=CONNECT_SECONDS)
+        await comm.close()
+
     try:
-        return Client(where, timeout=CONNECT_SECONDS, set_as_default=False)
+        asyncio.run(probe())
+    except (ValueError, TypeError):
+        raise ClusterError(BAD_ADDRESS.format(address=address)) from None
     except (OSError, asyncio.TimeoutError) as exc:
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ClusterError(
             UNREACHABLE.format(address=address, seconds=CONNECT_SECONDS, why=why)
         ) from None
-    except (ValueError, TypeError):
-        raise ClusterError(BAD_ADDRESS.format(address=address)) from None
+    except Exception as exc:  # something answered, and not in Dask's protocol
+        why = f"what answers is no Dask scheduler: {type(exc).__name__}"
+        raise ClusterError(
+            UNREACHABLE.format(address=address, seconds=CONNECT_SECONDS, why=why)
+        ) from None
 
 
 def _set_up(client, address: str, module: Module, options: GradeOptions) -> None:

@@ -13,6 +13,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from click.testing import CliRunner
 from distributed import WorkerPlugin
 
 from course.cli import main
-from grader.cluster import BAD_ADDRESS, NEEDS_DASK, UNREACHABLE
+from grader.cluster import BAD_ADDRESS, NEEDS_DASK, NO_WORKERS, UNREACHABLE
 from grader.cluster_worker import ONE_THREAD
 from tests.helpers import (
     EXERCISES_1_2,
@@ -311,12 +312,43 @@ def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
         free.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{free.getsockname()[1]}"
         learner(tmp_path / "subs", "ada", *SOLUTIONS)
-        result = CliRunner().invoke(
-            main, grade_args(tmp_path / "subs", tmp_path, "--scheduler", address)
-        )
+        args = grade_args(tmp_path / "subs", tmp_path, "--scheduler", address)
+        result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert UNREACHABLE.split("{")[0] in result.output and address in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_scheduler_without_workers_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr("grader.cluster.WORKER_SECONDS", 2)  # a minute, in the real thing
+    learner(tmp_path / "subs", "ada", *SOLUTIONS)
+    with dask_cluster(tmp_path / "dask", workers=0) as cluster:
+        args = grade_args(tmp_path / "subs", tmp_path, "--scheduler", cluster.address)
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert NO_WORKERS.format(address=cluster.address, seconds=2) in result.output
+
+
+def test_a_server_that_is_no_scheduler_is_a_clear_error(tmp_path):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        answer = threading.Thread(target=talk_nonsense, args=(server,), daemon=True)
+        answer.start()
+        learner(tmp_path / "subs", "ada", *SOLUTIONS)
+        args = grade_args(tmp_path / "subs", tmp_path, "--scheduler", address)
+        result = CliRunner().invoke(main, args)
+        answer.join(timeout=10)
+    assert result.exit_code == 2, result.output
+    assert "what answers is no Dask scheduler" in result.output and address in result.output
+    assert "Traceback" not in result.output
+
+
+def talk_nonsense(server: socket.socket) -> None:
+    """Answer one connection as a web server would: a header Dask reads as a frame's length."""
+    connection, _ = server.accept()
+    with connection:
+        connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)
+        time.sleep(1)
 
 
 @pytest.mark.parametrize("address", ["local:0", "nonsense://here", "local:two"])
