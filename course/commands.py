@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import replace
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -184,7 +185,7 @@ def _grade_batch(path: Path, options: dict) -> int:
         module, path, options["gradebook"], options["csv_file"], options["feedback_dir"]
     )  # none of them where a learner's code may be shown them
     gradebook = Gradebook(outputs.gradebook)
-    bar = None
+    bar, tally = None, _Tally()
 
     def start(todo: int, skipped: int) -> None:
         nonlocal bar
@@ -194,14 +195,22 @@ def _grade_batch(path: Path, options: dict) -> int:
             f"{todo} to grade, {skipped} already graded (use --regrade to grade them again).",
             err=True,
         )
-        bar = click.progressbar(length=todo, label="Grading", show_eta=True, file=sys.stderr)
+        bar = click.progressbar(
+            length=todo, label="Grading", show_eta=True, show_pos=True, file=sys.stderr,
+            item_show_func=tally.text,
+        )  # fmt: skip
         bar.__enter__()
+        tally.started = time.monotonic()
+
+    def progress(outcome) -> None:
+        tally.add(outcome)
+        bar.update(1, outcome)
 
     try:
         with _executor(module, options) as executor:
             summary = grade_batch(
                 module, path, gradebook, options["jobs"] or default_jobs(), _grade_options(options),
-                regrade=options["regrade"], progress=lambda outcome: bar.update(1), on_start=start,
+                regrade=options["regrade"], progress=progress, on_start=start,
                 feedback=options["feedback_dir"], executor=executor,
             )  # fmt: skip
     finally:
@@ -215,6 +224,24 @@ def _grade_batch(path: Path, options: dict) -> int:
     complete = all(total == max_score for _, total, max_score, _ in gradebook.totals())
     gradebook.close()
     return 0 if complete else EXIT_FAILED
+
+
+@dataclass
+class _Tally:
+    """What the batch's progress bar says beside it: the learners who could not be graded,
+    and the pace, fed by each learner's outcome as it comes (from a pool or a cluster)."""
+
+    started: float = 0.0
+    done: int = 0
+    failed: int = 0
+
+    def add(self, outcome) -> None:
+        self.done += 1
+        self.failed += outcome.error is not None
+
+    def text(self, _outcome) -> str:
+        minutes = max(time.monotonic() - self.started, 1e-3) / 60
+        return f"{self.failed} failed, {self.done / minutes:.0f}/min" if self.done else ""
 
 
 def _executor(module, options: dict):

@@ -386,3 +386,15 @@ def test_a_local_cluster_grades_as_the_local_batch(graded_here, tmp_path):
     result = CliRunner().invoke(main, grade_args(subs, tmp_path, "--scheduler", "local:2"))
     assert result.exit_code == 1, result.output
     assert outputs(tmp_path) == outputs(here)
+
+
+def test_the_progress_bar_counts_the_learners_not_graded_and_the_pace():
+    from types import SimpleNamespace
+
+    from course.commands import _Tally
+
+    tally = _Tally(started=time.monotonic() - 600)  # ten minutes ago: seconds more change nothing
+    assert tally.text(None) == ""
+    for i in range(60):
+        tally.add(SimpleNamespace(error="not a valid zip archive" if i % 10 == 0 else None))
+    assert tally.text(None) == "6 failed, 6/min"
