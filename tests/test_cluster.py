@@ -297,6 +297,34 @@ def test_workers_of_another_course_grade_nobody(tmp_path):
     assert rows(tmp_path / "book.sqlite", "SELECT COUNT(*) FROM learners") == [(0,)]
 
 
+def test_a_worker_of_another_course_that_joins_later_grades_nobody(tmp_path, module):
+    from grader.batch import Submission, read_submission
+    from grader.cluster_worker import GraderPlugin, WorkerUnfit, grade_remote, identity
+    from grader.grade import GradeOptions
+
+    other = fresh_clone(tmp_path / "other")
+    (other / "solutions/01_lstm_network/lstm_network.py").write_text("# another course\n")
+    ada = learner(tmp_path / "subs", "ada", *SOLUTIONS)
+    options = GradeOptions(exercises=("01_lstm_network",), require_isolation=True)
+    handin = read_submission(module, Submission("ada", ada), "digest", options)
+    with dask_cluster(tmp_path / "dask", workers=0) as cluster, cluster.client() as client:
+        client.register_plugin(GraderPlugin(identity(module), options))  # none to set up
+        late = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dask"), "worker", cluster.address,
+             "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"],
+            env={**os.environ, "COURSE_ROOT": str(other)}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        try:
+            client.wait_for_workers(1, timeout=120)
+            task = client.submit(grade_remote, "ada", handin, "digest", options, pure=False)
+            with pytest.raises(WorkerUnfit, match="refuses to grade: it grades with course"):
+                task.result(timeout=120)
+        finally:
+            late.kill()
+            late.wait()
+
+
 def test_a_worker_of_several_threads_grades_nobody(tmp_path):
     subs = tmp_path / "subs"
     learner(subs, "ada", *SOLUTIONS)
