@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 
+from courseware import __version__
 from courseware.content import Module
 from courseware.errors import CourseError
 from grader.batch import WORKER_DIED, Outcome, Submission, grader_error, read_submission
@@ -42,7 +43,7 @@ NO_WORKERS = (
 )
 NO_GRADER = (
     "the Dask workers of {address} cannot set up the course's grader ({why}): install "
-    "lstm-course[cluster], the version installed here, on every worker."
+    "lstm-course[cluster]=={version}, the version installed here, on every worker."
 )
 LOST = (
     "the Dask scheduler at {address} went away: the learners graded so far are in the "
@@ -187,9 +188,11 @@ def _answers(where: str, address: str) -> None:
     with a connection of its own, for a client that fails leaves a thread behind that holds
     the command for seconds."""
     from distributed.comm import connect
+    from distributed.security import Security
 
-    async def probe() -> None:
-        comm = await connect(where, timeout=CONNECT_SECONDS)
+    async def probe() -> None:  # with the TLS certificates of Dask's config, for tls://
+        tls = Security().get_connection_args("client")
+        comm = await connect(where, timeout=CONNECT_SECONDS, **tls)
         await comm.close()
 
     try:
@@ -222,4 +225,5 @@ def _set_up(client, address: str, module: Module, options: GradeOptions) -> None
         raise ClusterError(str(exc)) from None
     except Exception as exc:  # a worker without the grader, or with another Python
         why = f"{type(exc).__name__}: {exc}"
-        raise ClusterError(NO_GRADER.format(address=address, why=why)) from None
+        message = NO_GRADER.format(address=address, why=why, version=__version__)
+        raise ClusterError(message) from None

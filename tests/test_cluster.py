@@ -5,6 +5,7 @@ level or runs another course, and a scheduler that is not there each end as they
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 from distributed import WorkerPlugin
 
+import courseware
 from course.cli import main
 from grader.cluster import BAD_ADDRESS, NEEDS_DASK, NO_WORKERS, UNREACHABLE
 from grader.cluster_worker import ONE_THREAD
@@ -32,6 +34,7 @@ from tests.helpers import (
     dask_cluster,
     fresh_clone,
     learner,
+    offline_venv,
     rows,
     zipped,
 )
@@ -309,20 +312,42 @@ def test_a_worker_of_another_course_that_joins_later_grades_nobody(tmp_path, mod
     handin = read_submission(module, Submission("ada", ada), "digest", options)
     with dask_cluster(tmp_path / "dask", workers=0) as cluster, cluster.client() as client:
         client.register_plugin(GraderPlugin(identity(module), options))  # none to set up
-        late = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dask"), "worker", cluster.address,
-             "--nthreads", "1", "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"],
-            env={**os.environ, "COURSE_ROOT": str(other)}, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
-        try:
+        with worker_process(cluster.address, COURSE_ROOT=str(other)):
             client.wait_for_workers(1, timeout=120)
             task = client.submit(grade_remote, "ada", handin, "digest", options, pure=False)
             with pytest.raises(WorkerUnfit, match="refuses to grade: it grades with course"):
                 task.result(timeout=120)
-        finally:
-            late.kill()
-            late.wait()
+
+
+def test_workers_without_the_grader_say_what_to_install(tmp_path):
+    python = offline_venv(tmp_path / "venv") / "python"  # Dask, and no lstm-course
+    learner(tmp_path / "subs", "ada", *SOLUTIONS)
+    with (
+        dask_cluster(tmp_path / "dask", workers=0) as cluster,
+        worker_process(cluster.address, python=python, cwd=tmp_path),
+    ):
+        args = grade_args(tmp_path / "subs", tmp_path, "--scheduler", cluster.address)
+        result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "cannot set up the course's grader" in result.output
+    assert "No module named 'grader'" in result.output
+    assert f"install lstm-course[cluster]=={courseware.__version__}" in result.output
+
+
+@contextlib.contextmanager
+def worker_process(address: str, python=sys.executable, cwd=REPO, **env: str):
+    """One more `dask worker`, of `python` in `cwd` with `env`, killed at the end."""
+    worker = subprocess.Popen(
+        [str(python), "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+         "--host", "127.0.0.1", "--no-dashboard", "--no-nanny"],
+        cwd=cwd, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        yield worker
+    finally:
+        worker.kill()
+        worker.wait()
 
 
 def test_a_worker_of_several_threads_grades_nobody(tmp_path):
