@@ -55,7 +55,7 @@ class Progress:
 
 def progress(module: Module, workspace: Workspace) -> Progress:
     """Every exercise's state in `workspace`, and the best quiz score of this module."""
-    grades = state.last_grades(workspace.key)
+    grades = state.last_grades(workspace.key, {ex.id: ex.points for ex in module.exercises})
     exercises = tuple(_exercise(ex, workspace, grades.get(ex.id)) for ex in module.exercises)
     best, quiz_max, unanswered = _quiz(module, workspace.key)
     missing = None if workspace.exercises.is_dir() else str(workspace.exercises)

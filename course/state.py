@@ -84,10 +84,10 @@ def record_grades(workspace: str, grades: list[Grade]) -> None:
         )
 
 
-def last_grades(workspace: str, points: Mapping[str, float] | None = None) -> dict[str, Grade]:
+def last_grades(workspace: str, points: Mapping[str, float]) -> dict[str, Grade]:
     """The last grade of each exercise of `workspace` that the file holds, as written by
-    `record_grades`; with `points` (each exercise's points), only those of these exercises
-    out of their own points."""
+    `record_grades`, for the exercises of `points` (id -> points) out of their own points only:
+    a row that claims another maximum is not this module's grade."""
     with _open() as db:
         rows = db.execute(
             "SELECT exercise, fingerprint, state, score, max_score, failing FROM grades "
@@ -95,8 +95,6 @@ def last_grades(workspace: str, points: Mapping[str, float] | None = None) -> di
             (workspace,),
         ).fetchall()
     grades = {row[0]: Grade(*row) for row in rows if _is_grade(row)}
-    if points is None:
-        return grades
     return {k: g for k, g in grades.items() if points.get(k) == g.max_score}
 
 

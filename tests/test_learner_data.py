@@ -20,6 +20,9 @@ from course.workspace import MARKER, MAX_MARKER
 GIB = 1 << 30
 
 
+ONE = {"01_lstm_network": 10}  # the points of the exercise these tests grade
+
+
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
@@ -129,11 +132,11 @@ def test_a_crafted_grade_row_is_never_believed(module, workspace, score, max_sco
 
     path = exercise_file(module, workspace, "01_lstm_network")
     path.write_text("# not done at all\n")
-    state.last_grades(str(workspace))  # makes the tables
+    state.last_grades(str(workspace), ONE)  # makes the tables
     add_grade(
         workspace, "01_lstm_network", fingerprint(path.read_text()), kind, score, max_score, failing
     )
-    assert state.last_grades(str(workspace)) == {}
+    assert state.last_grades(str(workspace), ONE) == {}
     result = run("progress", "--json")
     assert result.exit_code == 0, result.output
     exercises = {e["id"]: e for e in json.loads(result.output)["exercises"]}
@@ -148,6 +151,19 @@ def test_a_grade_counts_only_out_of_the_exercise_s_own_points(workspace):
     add_grade(workspace, "99_unknown", "c" * 64, "graded", 1, 1)
     points = {"01_lstm_network": 10, "02_training_step": 10}
     assert set(state.last_grades(str(workspace), points)) == {"01_lstm_network"}
+
+
+def test_a_row_with_a_maximum_of_its_own_never_shows_the_exercise_done(module, workspace):
+    from courseware.starters import fingerprint
+
+    path = exercise_file(module, workspace, "01_lstm_network")
+    path.write_text("# not done at all\n")
+    state.record_grades(str(workspace), [])  # makes the tables
+    add_grade(workspace, "01_lstm_network", fingerprint(path.read_text()), "graded", 1000, 1000)
+    result = run("progress", "--json")
+    assert result.exit_code == 0, result.output
+    (ex,) = [e for e in json.loads(result.output)["exercises"] if e["id"] == "01_lstm_network"]
+    assert (ex["state"], ex["score"], ex["max_score"]) == ("stale", 0, 10)
 
 
 def test_crafted_hint_rows_are_ignored(workspace):
@@ -198,9 +214,9 @@ def test_a_progress_file_written_before_grades_kept_their_check_still_works(work
             "INSERT INTO grades VALUES (?, '01_lstm_network', ?, 'graded', 4, 10, 'x')",
             (str(workspace), "d" * 64),
         )
-    (grade,) = state.last_grades(str(workspace)).values()
+    (grade,) = state.last_grades(str(workspace), ONE).values()
     assert (grade.score, grade.failing) == (4, None)
     state.record_grades(
         str(workspace), [state.Grade("01_lstm_network", "e" * 64, "graded", 6, 10, "test_x")]
     )
-    assert state.last_grades(str(workspace))["01_lstm_network"].failing == "test_x"
+    assert state.last_grades(str(workspace), ONE)["01_lstm_network"].failing == "test_x"
