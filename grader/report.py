@@ -20,6 +20,9 @@ ISOLATION_WORDS = {
     "network_namespace": "no network",
     "filesystem_view": "filesystem",
     "limits": "limits",
+    "resource_group": "resource group",
+    "own_keyring": "own keyring",
+    "syscall_filter": "syscall filter",
 }
 NEXT_STEP = "Run with --hints for the next hint, -v for every check and the tracebacks."
 NEXT_STEP_WITH_HINTS = "Run with -v for every check and the tracebacks."

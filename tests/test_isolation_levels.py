@@ -18,6 +18,7 @@ LEVELS = {
     "cgroups": "a resource group for its whole tree (cgroup)",
     "seccomp": "a system-call filter (seccomp)",
 }
+WORDS = {"cgroups": "resource group", "seccomp": "syscall filter"}  # in the total line's list
 
 
 def course(*args: str, without: str) -> subprocess.CompletedProcess:
@@ -32,7 +33,11 @@ def test_a_missing_level_is_reported_and_batch_refuses(tmp_path, level):
     report = tmp_path / "report.json"
     single = course(str(SOLUTION), "--json", str(report), without=level)
     assert single.returncode == 0, single.stdout + single.stderr
-    assert f"NOT confined by: {missing}" in " ".join(single.stdout.split())
+    line = " ".join(single.stdout.split())
+    assert f"NOT confined by: {missing}" in line
+    in_force = line.split("sandbox: ")[1].split("; NOT")[0]
+    assert WORDS[level] not in in_force
+    assert all(word in in_force for other, word in WORDS.items() if other != level)
     assert missing in json.loads(report.read_text())["isolation"]["missing"]
 
     (tmp_path / "subs/ada").mkdir(parents=True)
