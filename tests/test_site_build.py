@@ -32,6 +32,7 @@ class PageScan(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.urls: list[str] = []
+        self.links: list[str] = []
         self.ids: set[str] = set()
         self.metas: list[dict[str, str | None]] = []
         self.scripts: list[dict[str, str | None]] = []
@@ -39,7 +40,11 @@ class PageScan(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
-        self.urls += [v for k, v in attrs if k in ("href", "src", "action", "poster") and v]
+        urls = [v for k, v in attrs if k in ("href", "src", "action", "poster") and v]
+        if tag == "a":  # a link the reader may follow; everything else is loaded by the page
+            self.links += urls
+        else:
+            self.urls += urls
         if found.get("id"):
             self.ids.add(found["id"])
         if tag == "meta":
@@ -122,7 +127,8 @@ def test_every_internal_link_and_anchor_resolves(flavour: str, request) -> None:
     ids = {page.name: scan(page).ids for page in pages(folder)}
     broken = []
     for page in pages(folder):
-        for url in scan(page).urls:
+        found = scan(page)
+        for url in [*found.urls, *(u for u in found.links if not urlsplit(u).scheme)]:
             parts = urlsplit(url)
             target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
             if not target.is_file():
@@ -142,6 +148,10 @@ def test_no_page_refers_outside_the_site(flavour: str, request) -> None:
         if urlsplit(url).scheme or url.startswith(("/", "\\"))
     ]
     assert not outside, "absolute or external URLs:\n" + "\n".join(outside)
+    # Links out (an "Open in Colab" where course.yaml names a repository) are https only.
+    links = [f"{page.name}: {url}" for page in pages(folder) for url in scan(page).links]
+    odd = [link for link in links if urlsplit(link.split(": ", 1)[1]).scheme not in ("", "https")]
+    assert not odd, "links that are neither inside the site nor https:\n" + "\n".join(odd)
 
 
 def test_every_page_forbids_requests_that_leave_the_site(site: Path) -> None:
