@@ -52,7 +52,7 @@ def grade(path: Path, **options) -> int:
 
 def _grade_options(options: dict):
     from grader.grade import GradeOptions
-    from grader.sandbox import Limits
+    from grader.limits import Limits
 
     limits = replace(
         Limits(), request_seconds=options["timeout"], memory_bytes=options["memory"] << 20

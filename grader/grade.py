@@ -18,9 +18,9 @@ from courseware.exercise_cells import SUFFIX as NOTEBOOK
 from courseware.exercise_cells import Staging
 from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
 from courseware.starters import is_starter
+from grader.limits import Limits
 from grader.names import TOOL_FOLDERS, misnamed, not_an_exercise_file
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
-from grader.sandbox import Limits
 
 if TYPE_CHECKING:
     from grader.zygote import Zygote

@@ -19,8 +19,8 @@ import pytest
 from grader.checking import CheckFailure
 from grader.figures import take_recorded
 from grader.learner import Learner
+from grader.limits import Limits
 from grader.results import BLOCKED, ERROR, FAILED, NOT_RUN, PASSED, CheckResult
-from grader.sandbox import Limits
 from grader.zygote import Zygote
 
 MAX_DETAIL = 20_000  # characters of a check's detail (-v): its start and its end are kept

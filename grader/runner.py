@@ -16,22 +16,13 @@ import sys
 import traceback
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from grader import channel, syscalls
 from grader.cgroups import ResourceGroup
-from grader.sandbox import (
-    Isolation,
-    Limits,
-    apply_limits,
-    die_with_parent,
-    drop_privileges,
-    exposed_secrets,
-    join_session_keyring,
-    parent_alive,
-    private_filesystem,
-    scrub_environment,
-)
+
+if TYPE_CHECKING:
+    from grader.sandbox import Isolation
 
 MAX_TEXT = 4000  # characters of any message or traceback sent back
 MAX_NAME = 200  # characters of an exception's type name or a quoted line
@@ -43,7 +34,9 @@ EXIT_ORPHANED = 73  # its supervisor died during its setup: nobody is left to an
 # Blocked whenever the runner's own code runs (between requests, sending a reply): a learner's
 # timer or signal handler fires inside the learner's calls only. SIGKILL and SIGSTOP cannot be
 # blocked, and the faults of a crash (SIGSEGV, SIGBUS...) are delivered all the same.
-ALL_SIGNALS = signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}
+# Windows has neither those two nor a signal mask (grader/portable.py runs there).
+UNBLOCKABLE = {getattr(signal, name, None) for name in ("SIGKILL", "SIGSTOP")}
+ALL_SIGNALS = signal.valid_signals() - UNBLOCKABLE
 
 
 def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -> None:
@@ -54,12 +47,18 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -
     except BaseException:  # the grader's own failure: leave its traceback for the checker
         os.write(2 if out_fd < 0 else out_fd, traceback.format_exc().encode()[-MAX_TEXT:])
         os._exit(EXIT_SETUP_FAILED)
+    answer(chan, iso.as_dict())
+
+
+def answer(chan: socket.socket, hello: dict) -> None:
+    """Say `hello` (the isolation in force), then serve requests until the checker hangs up;
+    shared by every backend's runner. Never returns."""
     code = 0
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, ALL_SIGNALS)
+        _mask(block=True)
         _set_aside_handlers()  # SIGINT's KeyboardInterrupt too: the learner's alone
         probes = probe_registry()
-        channel.send(chan, {"hello": iso.as_dict()})
+        channel.send(chan, {"hello": hello})
         _serve(chan, probes)
     except OSError:  # the channel's descriptor is gone or is no socket now
         code = EXIT_CHANNEL_LOST
@@ -69,8 +68,26 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -
         os._exit(code)  # never run the learner's atexit hooks
 
 
+def _mask(block: bool) -> None:
+    """Block (or unblock) every signal for this thread; Windows has no signal mask."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK if block else signal.SIG_UNBLOCK, ALL_SIGNALS)
+
+
 def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -> socket.socket:
     """Everything before the first learner byte: confinement, output, threads, sys.path."""
+    from grader.sandbox import (
+        Limits,
+        apply_limits,
+        die_with_parent,
+        drop_privileges,
+        exposed_secrets,
+        join_session_keyring,
+        parent_alive,
+        private_filesystem,
+        scrub_environment,
+    )
+
     die_with_parent()
     limits = Limits(**spec["limits"])
     group = _join_group(spec, iso)  # first: the view hides the cgroup files
@@ -230,12 +247,12 @@ def learner_signals():
     for number, handler in _learner_handlers.items():
         signal.signal(number, handler)
     _learner_handlers.clear()
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, ALL_SIGNALS)
+    _mask(block=False)
     try:
         yield
     finally:
         try:
-            signal.pthread_sigmask(signal.SIG_BLOCK, ALL_SIGNALS)  # may raise: the learner's
+            _mask(block=True)  # may raise: the learner's
         finally:
             _set_aside_handlers()
 

@@ -24,6 +24,8 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
+from grader.limits import GiB, Limits, MiB  # noqa: F401 (Limits: re-exported)
+
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
 CLONE_NEWIPC = 0x08000000
@@ -45,8 +47,6 @@ PR_CAPBSET_DROP = 24
 CAPABILITY_VERSION_3 = 0x20080522
 UNPRIVILEGED_BASE_UID = 200_000  # runners run as BASE + (pid % 100000): one uid per runner
 
-GiB = 1 << 30
-MiB = 1 << 20
 
 # The runner's view of the filesystem is an allowlist: the system's libraries and loader files,
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -56,7 +56,7 @@ DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc
 DEV_LINKS |= {"stderr": "/proc/self/fd/2"}
 # the folders of sys.path (Python, torch), these files of the grader (what runs in a runner),
 RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "lazy_dynamo.py", "probes")
-RUNNER_SIDE += ("cgroups.py", "syscalls.py")
+RUNNER_SIDE += ("cgroups.py", "syscalls.py", "limits.py")
 OWN_PACKAGES = ("grader", "course", "courseware", "__main__")  # only RUNNER_SIDE of these
 LIBRARY_NAMES = ("site-packages", "dist-packages")
 # and private tmpfs where it may write. The course's content package is hidden wherever it is
@@ -68,21 +68,6 @@ ALLOWLIST_VIEW = (
     "allowlist: system libraries, Python, torch and the grader's runner side, read-only; "
     "private /tmp, /var/tmp and /dev/shm"
 )
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one runner may use. Every figure is configurable from `course grade`."""
-
-    memory_bytes: int = 4 * GiB  # address space on CPU; resident set on CUDA (polled)
-    cpu_seconds: int = 300
-    file_bytes: int = 64 * MiB  # largest file it may write (stdout included)
-    tmp_bytes: int = 128 * MiB  # size of its private /tmp, where it works (/var/tmp, /dev/shm: 1/8)
-    open_files: int = 256
-    processes: int = 64  # threads count too; for its whole tree where a resource group holds it
-    cpus: float = 1.0  # CPUs its whole tree may use at once (its resource group's quota)
-    request_seconds: float = 10.0  # one call into the learner's code (per request)
-    exercise_seconds: float = 120.0  # all calls of one exercise together
 
 
 @dataclass

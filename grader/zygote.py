@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from courseware.errors import CourseError
 from grader import channel
 from grader.cgroups import Base, ResourceGroup
-from grader.sandbox import Limits
+from grader.limits import Limits
 
 STATUS = struct.Struct("!iii")  # (runner pid, wait status, OOM kills) records on the status pipe
 SIZE = struct.Struct("!I")  # the length of the zygote's answer to a spawn request
@@ -57,13 +57,18 @@ EXITS = {
     73: "the runner's supervisor died while the runner confined itself (the grader's failure)",
 }
 # How a runner killed by a signal ended, in words; the faults of native code are crashes.
-CRASHES = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT}
+# Windows lacks most of these signals: only those the system has are named.
+_CRASH_NAMES = ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT")
+CRASHES = {getattr(signal, name) for name in _CRASH_NAMES if hasattr(signal, name)}
+_KILL_REASONS = {
+    "SIGABRT": " (a crash in native code, or os.abort())",
+    "SIGKILL": " (often: it used more memory than allowed)",
+    "SIGXCPU": " (it used up its CPU time)",
+    "SIGXFSZ": " (it wrote a file larger than allowed)",
+}
 KILLED_BY = {
     **dict.fromkeys(CRASHES, " (a crash in native code)"),
-    signal.SIGABRT: " (a crash in native code, or os.abort())",
-    signal.SIGKILL: " (often: it used more memory than allowed)",
-    signal.SIGXCPU: " (it used up its CPU time)",
-    signal.SIGXFSZ: " (it wrote a file larger than allowed)",
+    **{getattr(signal, n): why for n, why in _KILL_REASONS.items() if hasattr(signal, n)},
 }
 # Imported before the first fork; torch._dynamo only when a learner compiles (grader/lazy_dynamo).
 PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
@@ -191,7 +196,14 @@ class Zygote:
     @classmethod
     def start_shared(cls, clients: int) -> list[Zygote]:
         """One zygote for `clients` handles (a batch's workers), each with a socket of its
-        own: the whole class pays for one import of torch."""
+        own: the whole class pays for one import of torch. Where the Linux sandbox cannot
+        run, or COURSE_SANDBOX=portable, the portable backend's handles (grader/backend.py)."""
+        from grader import backend
+
+        if cls is Zygote and backend.chosen() == "portable":
+            from grader.portable import PortableZygote
+
+            return PortableZygote.start_shared(clients)
         left_out()  # a mistyped COURSE_SANDBOX_WITHOUT stops us before anything starts
         pairs = [socket.socketpair() for _ in range(clients)]
         theirs = [t.fileno() for _, t in pairs]
@@ -292,6 +304,18 @@ def malformed(reply: object) -> str:
     return ""
 
 
+def ended_how(signum: int | None, code: int) -> str:
+    """How a runner that ended by itself ended, in words: killed by `signum`, or exited
+    with `code` (every backend's runner exits with grader.runner's codes)."""
+    if signum is not None:
+        sig = signal.Signals(signum)
+        why = KILLED_BY.get(sig, "")
+        if sig in CRASHES:
+            return f"the runner crashed: it was killed by {sig.name}{why}"
+        return f"the runner was killed by {sig.name}{why}"
+    return EXITS.get(code, f"the runner exited with code {code}")
+
+
 def _recv_exactly(sock: socket.socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
@@ -315,6 +339,7 @@ class RunnerProcess:
         spec: RunnerSpec,
         group: ResourceGroup | None,
     ) -> None:
+        self.backend = "linux"  # which backend confines it (grader/backend.py)
         self.supervisor, self.chan, self.status_fd = supervisor, chan, status_fd
         self.output, self.group, self.memory_bytes = output, group, spec.limits.memory_bytes
         self.memory_cap = self.memory_bytes if spec.cuda else None  # no RLIMIT_AS there: poll
@@ -377,9 +402,9 @@ class RunnerProcess:
         """Whether bytes wait on the channel (not merely its end, when the runner is gone)."""
         if not select.select([self.chan], [], [], 0)[0]:
             return False
-        try:
-            return bool(self.chan.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-        except OSError:  # BlockingIOError included: nothing after all
+        try:  # readable, so this does not block (no MSG_DONTWAIT on Windows)
+            return bool(self.chan.recv(1, socket.MSG_PEEK))
+        except OSError:
             return False
 
     def _unasked(self) -> None:
@@ -422,19 +447,23 @@ class RunnerProcess:
 
     def _watch_memory(self) -> None:
         """Where no address-space limit can be set (CUDA), poll the runner's resident set."""
+        rss = self._resident()
+        if rss is not None and rss > self.memory_cap:
+            raise MemoryExceeded(
+                f"the runner was stopped: it used {rss >> 20} MiB of memory, "
+                f"more than the {self.memory_cap >> 20} MiB allowed"
+            )
+
+    def _resident(self) -> int | None:
+        """The runner's resident set in bytes, read from /proc (None while unknown)."""
         if self.runner_pid is None:
             self._status(wait=0)
         try:
             with open(f"/proc/{self.runner_pid}/status") as f:
                 line = next(x for x in f if x.startswith("VmRSS:"))
         except (OSError, StopIteration, TypeError):
-            return
-        rss = int(line.split()[1]) * 1024
-        if rss > self.memory_cap:
-            raise MemoryExceeded(
-                f"the runner was stopped: it used {rss >> 20} MiB of memory, "
-                f"more than the {self.memory_cap >> 20} MiB allowed"
-            )
+            return None
+        return int(line.split()[1]) * 1024
 
     def hello(self, timeout: float) -> dict:
         """The first message, sent by trusted code before any learner code ran."""
@@ -445,7 +474,8 @@ class RunnerProcess:
             raise RunnerTimeout() from None
         except (channel.ChannelClosed, channel.BadFrame):
             raise RunnerDied(self._ended(), self.output_tail()) from None
-        return reply.get("hello", {}) if type(reply) is dict else {}
+        hello = reply.get("hello") if type(reply) is dict else None
+        return {**(hello if type(hello) is dict else {}), "backend": self.backend}
 
     def _ended(self) -> str:
         """Wait briefly for the supervisor's report and say how the runner ended."""
@@ -457,13 +487,8 @@ class RunnerProcess:
         if self.oom_kills:  # the kernel killed a process of its group: the runner, or a child
             return self._over_memory()
         if os.WIFSIGNALED(status):
-            sig = signal.Signals(os.WTERMSIG(status))
-            why = KILLED_BY.get(sig, "")
-            if sig in CRASHES:
-                return f"the runner crashed: it was killed by {sig.name}{why}"
-            return f"the runner was killed by {sig.name}{why}"
-        code = os.WEXITSTATUS(status)
-        return EXITS.get(code, f"the runner exited with code {code}")
+            return ended_how(os.WTERMSIG(status), 0)
+        return ended_how(None, os.WEXITSTATUS(status))
 
     def _status(self, wait: float) -> int | None:
         """The runner's wait status once its supervisor reports it (None before); learns the

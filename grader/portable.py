@@ -1,0 +1,495 @@
+"""The portable runner backend: macOS, Windows, and Linux where the sandbox cannot run.
+
+Each runner is a separate `python -I -m grader.portable` process started cleanly (a scrubbed
+environment, a working folder of its own, a session or process group of its own) that
+connects back to the checker on the loopback interface, proves itself with a token, imports
+torch and waits: a small pool of them is kept started, so a learner's file finds torch
+imported already (fork is unsafe on macOS once torch has started threads). On a spawn request
+it applies the limits this system offers (rlimits where they work; not RLIMIT_AS on macOS,
+which ignores it), says hello and serves the same channel and probes as the Linux runner.
+
+The checker watches the rest with psutil: the CPU time and resident memory of the runner's
+whole tree, the size of its output; and kills the whole tree at the end, its process group,
+its descendants and any process carrying its environment token (orphans included).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+
+from grader import channel
+from grader.limits import Limits
+from grader.zygote import (
+    HELLO_SECONDS,
+    THREADS,
+    RunnerDied,
+    RunnerProcess,
+    RunnerSpec,
+    Zygote,
+    ended_how,
+    forced,
+)
+
+TOKEN = "COURSE_RUNNER_TOKEN"  # in every runner's environment: what the sweep looks for
+POOL = 2  # runners kept started (torch imported) per handle: exercises 1-2 need no wait
+KILL_SECONDS = 2.0  # for the sweep to find nothing left
+PARENT_POLL = 0.5  # how often a runner looks for its grader (it dies with it)
+MISSING = [  # what the Linux sandbox has and this backend does not, in words (as it says)
+    "a PID namespace",
+    "a network namespace",
+    "the allowlist filesystem view",
+    "no privileges (another uid, or no capabilities)",
+    "a resource group for its whole tree (cgroup)",
+    "a session keyring of its own",
+    "a system-call filter (seccomp)",
+]
+NOTE = "portable backend: limits and the process tree are watched by the grader (psutil)"
+
+
+@dataclass
+class ProcessTree:
+    """A runner and everything it started, found through psutil: what a resource group is
+    to the Linux backend (the same `cpu_seconds`, `oom_kills` and `kill`)."""
+
+    pid: int
+    token: str
+    started: float = 0.0  # the runner's creation time: older processes are never swept
+
+    def processes(self) -> list:
+        """The runner and its live descendants (zombies are dead already)."""
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+            return [p for p in [root, *root.children(recursive=True)] if _alive(p)]
+        except psutil.Error:
+            return []
+
+    def cpu_seconds(self) -> float | None:
+        """User and system CPU seconds of the live tree."""
+        total = 0.0
+        for proc in self.processes():
+            with contextlib.suppress(Exception):
+                times = proc.cpu_times()
+                total += times.user + times.system
+        return total
+
+    def oom_kills(self) -> int:
+        """No kernel verdict here: memory is polled (`resident`)."""
+        return 0
+
+    def resident(self) -> int | None:
+        """Bytes resident in the live tree, None once it is gone."""
+        procs = self.processes()
+        if not procs:
+            return None
+        total = 0
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                total += proc.memory_info().rss
+        return total
+
+    def kill(self) -> None:
+        """Stop, then kill, the tree, its process group and every process carrying the token,
+        until none is left: stopped processes cannot fork, so a fork bomb ends too."""
+        import psutil
+
+        deadline = time.monotonic() + KILL_SECONDS
+        while True:
+            self._kill_group()
+            found = self._members()
+            if not found or time.monotonic() > deadline:
+                return
+            for act in ("suspend", "kill"):
+                for proc in found:
+                    with contextlib.suppress(psutil.Error):
+                        getattr(proc, act)()
+            time.sleep(0.01)
+
+    def _members(self) -> list:
+        import psutil
+
+        members = {p.pid: p for p in self.processes()}
+        for proc in psutil.process_iter(["create_time"]):
+            if proc.pid in members or proc.pid == os.getpid():
+                continue
+            if (proc.info["create_time"] or 0) < self.started - 1:
+                continue
+            with contextlib.suppress(psutil.Error):
+                if proc.environ().get(TOKEN) == self.token and _alive(proc):
+                    members[proc.pid] = proc
+        return list(members.values())
+
+    def _kill_group(self) -> None:
+        """POSIX: the runner leads a session and group of its own; kill that group at once."""
+        if hasattr(os, "killpg"):
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, _SIGKILL)
+
+
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows: TerminateProcess either way
+
+
+def _alive(proc) -> bool:
+    import psutil
+
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+@dataclass
+class _Started:
+    """A runner started and waiting (or about to) for its spec."""
+
+    proc: subprocess.Popen
+    listener: socket.socket
+    token: str
+    output: object
+    work: str
+
+    def accept(self, timeout: float) -> socket.socket:
+        """The runner's connection, once it proves itself with the token."""
+        deadline = time.monotonic() + timeout
+        self.listener.settimeout(0.1)
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RunnerDied(ended_how(*_end(self.proc.returncode)), _tail(self.output))
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            conn.settimeout(None)
+            if _proves(conn, self.token):
+                self.listener.close()
+                return conn
+            conn.close()
+        raise RunnerDied("the runner did not connect in time", _tail(self.output))
+
+
+def _proves(conn: socket.socket, token: str) -> bool:
+    """Whether what connected is our runner: its first frame is its token."""
+    try:
+        return channel.recv(conn, timeout=5.0) == {"token": token}
+    except (channel.ChannelClosed, channel.ChannelTimeout, channel.BadFrame, OSError):
+        return False
+
+
+class PortableZygote(Zygote):
+    """The checker-side handle of the portable backend: a pool of started runners instead of
+    a forking parent; the same `spawn`, `isolation` and `close` as the Linux zygote's."""
+
+    def __init__(self, pool: int = POOL) -> None:
+        self.spawned: list[int] = []
+        self._isolation: dict[tuple, dict] = {}
+        self._pool = pool
+        self._waiting: list[_Started] = []
+        self._runners: list[PortableRunner] = []
+        self._fill()
+
+    @classmethod
+    def start(cls) -> PortableZygote:
+        return cls()
+
+    @classmethod
+    def start_shared(cls, clients: int) -> list[Zygote]:
+        """One handle per client (a batch's workers), each keeping one runner started."""
+        return [cls(pool=POOL if clients == 1 else 1) for _ in range(clients)]
+
+    def spawn(self, spec: RunnerSpec) -> RunnerProcess:
+        """A started runner, given its spec; another is started to take its place."""
+        spec = forced(spec)
+        started = self._waiting.pop(0) if self._waiting else _start()
+        self._fill()
+        try:
+            conn = started.accept(HELLO_SECONDS)
+            channel.send(conn, {"spec": {**asdict(spec), "limits": asdict(spec.limits)}})
+        except (RunnerDied, OSError) as exc:
+            _discard(started)
+            raise RunnerDied(f"the grader could not start a runner ({exc})", "") from None
+        runner = PortableRunner(started, conn, spec)
+        self.spawned.append(started.proc.pid)
+        self._runners.append(runner)
+        return runner
+
+    def _fill(self) -> None:
+        while len(self._waiting) < self._pool:
+            self._waiting.append(_start())
+
+    def close(self) -> None:
+        """Kill every runner (waiting or spawned) with its whole tree; remove their folders."""
+        for runner in self._runners:
+            runner.close()
+        for started in self._waiting:
+            _discard(started)
+        self._runners, self._waiting = [], []
+
+
+def _start() -> _Started:
+    """Start one runner process, cleanly; it connects back and imports torch meanwhile."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    token = secrets.token_hex(16)
+    work = tempfile.mkdtemp(prefix="course-runner-")
+    output = tempfile.TemporaryFile(prefix="course-runner-out-")  # noqa: SIM115 (runner's)
+    host, port = listener.getsockname()
+    argv = [sys.executable, "-I", "-m", "grader.portable", host, str(port), str(os.getpid())]
+    proc = subprocess.Popen(
+        argv,
+        env=runner_environment(work, token),
+        cwd=work,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        **_own_group(),
+    )
+    return _Started(proc, listener, token, output, work)
+
+
+def runner_environment(work: str, token: str) -> dict[str, str]:
+    """Nothing of the grader's environment but what Python needs on this system."""
+    env = {"PATH": os.defpath, "HOME": work, "TMPDIR": work, "LANG": "C.UTF-8", TOKEN: token}
+    if sys.platform == "win32":  # sockets and the C runtime need these on Windows
+        keep = ("SYSTEMROOT", "WINDIR", "COMSPEC", "PATHEXT")
+        env |= {k: os.environ[k] for k in keep if k in os.environ}
+        env |= {"TEMP": work, "TMP": work, "USERPROFILE": work}
+    return {**env, **THREADS}
+
+
+def _own_group() -> dict:
+    if sys.platform == "win32":
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+def _discard(started: _Started) -> None:
+    ProcessTree(started.proc.pid, started.token).kill()
+    with contextlib.suppress(Exception):
+        started.proc.kill()
+        started.proc.wait(KILL_SECONDS)
+    started.listener.close()
+    started.output.close()
+    shutil.rmtree(started.work, ignore_errors=True)
+
+
+def _end(returncode: int) -> tuple[int | None, int]:
+    """A Popen return code as (signal, exit code)."""
+    return (-returncode, 0) if returncode < 0 else (None, returncode)
+
+
+def _tail(output, limit: int = 2000) -> str:
+    try:
+        output.seek(max(0, os.fstat(output.fileno()).st_size - limit))
+        return output.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return ""
+
+
+class PortableRunner(RunnerProcess):
+    """Checker-side handle of one portable runner: the Linux runner's requests, replies and
+    messages, with psutil where the Linux one reads its supervisor and resource group."""
+
+    def __init__(self, started: _Started, conn: socket.socket, spec: RunnerSpec) -> None:
+        import psutil
+
+        self.backend = "portable"
+        self.started, self.chan, self.output = started, conn, started.output
+        self.proc = started.proc
+        self.runner_pid = self.supervisor = self.proc.pid
+        try:
+            created = psutil.Process(self.proc.pid).create_time()
+        except psutil.Error:
+            created = time.time()
+        self.group = ProcessTree(self.proc.pid, started.token, created)
+        self.memory_bytes = self.memory_cap = spec.limits.memory_bytes  # polled: all systems
+        self.file_bytes = spec.limits.file_bytes
+        self.oom_kills = 0
+        self.alive = True
+        self.requests = 0
+        self.spent = 0.0
+        self._closed = False
+
+    def _watcher(self, clock):
+        """The Linux runner's watch (CPU time, memory), and the size of what it printed."""
+        memory = super()._watcher(clock)
+
+        def watch() -> None:
+            memory()
+            if _size(self.output) > self.file_bytes:
+                self.kill()  # the channel then ends: _ended says why
+                self._flood = True
+
+        return watch
+
+    def _resident(self) -> int | None:
+        return self.group.resident()
+
+    def _ended(self) -> str:
+        """Say how the runner ended (it is gone, or about to be)."""
+        self.alive = False
+        try:
+            code = self.proc.wait(2.0)
+        except subprocess.TimeoutExpired:
+            code = None
+        self.kill()
+        if getattr(self, "_flood", False):
+            return (
+                f"the runner was stopped: it printed more than the {self.file_bytes >> 20} MiB "
+                "allowed"
+            )
+        if code is None:
+            return "the runner stopped without a word"
+        return ended_how(*_end(code))
+
+    def kill(self) -> None:
+        """Kill the runner's whole tree (group, descendants, token carriers)."""
+        self.alive = False
+        self.group.kill()
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(KILL_SECONDS)
+        self.chan.close()
+        self.output.close()
+        self.started.listener.close()
+        shutil.rmtree(self.started.work, ignore_errors=True)
+
+
+def _size(output) -> int:
+    try:
+        return os.fstat(output.fileno()).st_size
+    except (OSError, ValueError):
+        return 0
+
+
+# ---------------------------------------------------------------- runner side
+
+
+def runner_main(host: str, port: int, grader_pid: int) -> None:
+    """Connect, prove the token, import torch, wait for a spec, confine, serve. Never returns."""
+    from grader import runner
+
+    chan = socket.create_connection((host, port))
+    channel.send(chan, {"token": os.environ.get(TOKEN, "")})
+    _die_with(grader_pid)
+    from grader.zygote import _preload
+
+    _preload()
+    try:
+        message = channel.recv(chan)
+    except (channel.ChannelClosed, channel.BadFrame, OSError):
+        os._exit(0)  # the grader closed the pool: never used
+    spec = message["spec"]
+    try:
+        hello = _confine(spec)
+    except BaseException:
+        import traceback
+
+        sys.stderr.write(traceback.format_exc()[-runner.MAX_TEXT :])
+        sys.stderr.flush()
+        os._exit(runner.EXIT_SETUP_FAILED)
+    runner.answer(chan, hello)
+
+
+def _die_with(grader_pid: int) -> None:
+    """A daemon thread that ends this runner (and what it started) once the grader is gone."""
+    import psutil
+
+    try:
+        grader = psutil.Process(grader_pid)
+    except psutil.Error:
+        os._exit(0)
+
+    def watch() -> None:
+        while grader.is_running():
+            time.sleep(PARENT_POLL)
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="course-lifeline").start()
+
+
+def _confine(spec: dict) -> dict:
+    """The limits this system offers, sys.path without the working folder; the hello."""
+    import torch
+
+    limits = Limits(**spec["limits"])
+    notes = [NOTE, *_rlimits(limits, spec["cuda"])]
+    torch.set_num_threads(1)
+    work = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", work)]
+    exposed = [p for p in spec["secrets"] if os.access(p, os.R_OK)]
+    missing = list(MISSING)
+    if exposed:
+        missing.append(f"the references out of reach ({len(exposed)} readable)")
+    return {
+        "backend": "portable",
+        "limits": True,
+        "own_session": True,
+        "environment_scrubbed": True,
+        "filesystem_view": f"no (a working folder of its own: {work})",
+        "exposed": exposed,
+        "notes": notes,
+        "missing": missing,
+    }
+
+
+def _rlimits(limits: Limits, cuda: bool) -> list[str]:
+    """Set the rlimits this system has; say what is watched instead. macOS ignores RLIMIT_AS
+    and Windows has no rlimits: there the checker polls the resident memory of the tree."""
+    try:
+        import resource
+    except ImportError:
+        return ["no rlimits on this system: memory, time and output are polled by the grader"]
+    caps = {
+        resource.RLIMIT_CPU: limits.cpu_seconds,
+        resource.RLIMIT_FSIZE: limits.file_bytes,
+        resource.RLIMIT_NOFILE: limits.open_files,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_NPROC: _processes_now() + limits.processes,
+    }
+    if sys.platform == "linux" and not cuda:
+        caps[resource.RLIMIT_AS] = limits.memory_bytes
+    for which, value in caps.items():
+        hard = resource.getrlimit(which)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(which, (value, value))
+    return [] if resource.RLIMIT_AS in caps else ["memory: resident size polled by the grader"]
+
+
+def _processes_now() -> int:
+    """Processes and threads this user runs now: RLIMIT_NPROC counts them all."""
+    import psutil
+
+    me = psutil.Process().username()
+    count = 0
+    for proc in psutil.process_iter(["username", "num_threads"]):
+        if proc.info["username"] == me:
+            count += proc.info["num_threads"] or 1
+    return count
+
+
+if __name__ == "__main__":
+    runner_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
