@@ -76,3 +76,42 @@ def recording_forecaster(weights: list[torch.Tensor]) -> RecordingForecaster:
     model = RecordingForecaster()
     load_weights(model.parameters(), weights)
     return model
+
+
+class ChunkModel(nn.Module):
+    """An LSTM forecaster that takes and returns its state, for training in chunks:
+    model(x, state) -> (predictions, (h, c)), x (batch, chunk, 1), predictions (batch, chunk, 1).
+    It keeps what each call was given (`calls`), so that a check can see how the learner's
+    loop cut the sequence and carried the state."""
+
+    LIMIT = 200  # calls recorded
+
+    def __init__(self, hidden_size: int = 5) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(1, hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+        self.calls: list[dict] = []
+
+    def forward(self, x: torch.Tensor, state=None):
+        if len(self.calls) < self.LIMIT:
+            self.calls.append({"x": copied(x), "state": state_kind(state)})
+        out, state = self.lstm(x, state)  # out: (batch, chunk, hidden)
+        return self.head(out), state
+
+
+def state_kind(state) -> str:
+    """How a state reached the model: "none", "detached" (no autograd history), or
+    "attached" (it still holds the graph of the chunk that computed it)."""
+    if state is None:
+        return "none"
+    parts = state if type(state) in (tuple, list) else (state,)
+    tensors = [p for p in parts if isinstance(p, torch.Tensor)]
+    return "attached" if any(p.grad_fn is not None for p in tensors) else "detached"
+
+
+def chunk_setup(weights: list[torch.Tensor], lr: float):
+    """The ChunkModel (with `weights`), its SGD optimizer and MSE criterion: identical in the
+    runner and the checker."""
+    model = ChunkModel()
+    load_weights(model.parameters(), weights)
+    return model, torch.optim.SGD(model.parameters(), lr=lr), nn.MSELoss()

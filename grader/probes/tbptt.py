@@ -1,0 +1,51 @@
+"""Probe for exercise 7: the learner's train_tbptt on a ChunkModel, one call per sequence;
+reports the parameters after each call, what each call returned, every forward call (the
+chunk it was given and how the state came in), how many of them each call had made, and the
+training calls in order."""
+
+from __future__ import annotations
+
+import types
+
+import torch
+
+from grader.probes.common import copied, reply_value, training_calls
+from grader.probes.models import chunk_setup
+from grader.runner import describe
+
+
+def train(
+    learner: types.ModuleType,
+    weights: list[torch.Tensor],
+    sequences: list[list[torch.Tensor]],
+    chunk_len: int,
+    lr: float,
+) -> dict:
+    """train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer) once per
+    (inputs, targets) sequence, on one model and optimizer. An error comes back with the
+    forward calls made until then (which say how the state reached the model)."""
+    model, optimizer, criterion = chunk_setup(weights, lr)
+    reply: dict = {"params": [], "returned": [], "events": [], "forwards": []}
+    for inputs, targets in sequences:
+        events: list[str] = []
+        try:
+            with training_calls(events):
+                value = learner.train_tbptt(
+                    model, inputs.clone(), targets.clone(), chunk_len, criterion, optimizer
+                )
+        except Exception as exc:  # the learner's error, with the calls seen so far
+            reply["error"] = describe(exc, learner.__file__)
+            break
+        reply["params"].append([copied(p) for p in model.parameters()])
+        reply["returned"].append(_losses(value))
+        reply["events"].append(events[:200])
+        reply["forwards"].append(len(model.calls))  # forward calls made until now
+    reply["calls"] = model.calls
+    return reply
+
+
+def _losses(value) -> list | dict:
+    """The chunk losses returned: a list of numbers (or what each was instead)."""
+    if type(value) is not list:
+        return reply_value(value) if type(value) is not tuple else {"wrong_type": "a tuple"}
+    return [reply_value(v) for v in value[:100]]

@@ -1,0 +1,21 @@
+# corpus: detaches the predictions before the loss, so nothing reaches the parameters
+# catches: test_one_sequence
+# says: detached
+# must not say: state that still holds
+
+
+def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):
+    model.train()
+    state = None
+    losses = []
+    for start in range(0, inputs.size(1), chunk_len):
+        x = inputs[:, start : start + chunk_len]
+        y = targets[:, start : start + chunk_len]
+        optimizer.zero_grad()
+        predictions, state = model(x, state)
+        state = tuple(s.detach() for s in state)
+        loss = criterion(predictions.detach(), y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -1,0 +1,19 @@
+# corpus: carries the state without detach()
+# catches: test_one_sequence
+# says: detach()
+
+
+def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):
+    model.train()
+    state = None
+    losses = []
+    for start in range(0, inputs.size(1), chunk_len):
+        x = inputs[:, start : start + chunk_len]
+        y = targets[:, start : start + chunk_len]
+        optimizer.zero_grad()
+        predictions, state = model(x, state)
+        loss = criterion(predictions, y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
