@@ -193,6 +193,7 @@ class PortableZygote(Zygote):
 
     def __init__(self, pool: int = POOL) -> None:
         self.spawned: list[int] = []
+        self.tokens: list[str] = []  # every spawned runner's: what the sweep (and tests) look for
         self._isolation: dict[tuple, dict] = {}
         self._pool = pool
         self._waiting: list[_Started] = []
@@ -221,6 +222,7 @@ class PortableZygote(Zygote):
             raise RunnerDied(f"the grader could not start a runner ({exc})", "") from None
         runner = PortableRunner(started, conn, spec)
         self.spawned.append(started.proc.pid)
+        self.tokens.append(started.token)
         self._runners.append(runner)
         return runner
 
@@ -315,7 +317,8 @@ class PortableRunner(RunnerProcess):
             created = time.time()
         self.group = ProcessTree(self.proc.pid, started.token, created)
         self.memory_bytes = self.memory_cap = spec.limits.memory_bytes  # polled: all systems
-        self.file_bytes = spec.limits.file_bytes
+        self.file_bytes, self.processes = spec.limits.file_bytes, spec.limits.processes
+        self._stopped_for = ""  # why the watch killed it, when it did
         self.oom_kills = 0
         self.alive = True
         self.requests = 0
@@ -323,16 +326,23 @@ class PortableRunner(RunnerProcess):
         self._closed = False
 
     def _watcher(self, clock):
-        """The Linux runner's watch (CPU time, memory), and the size of what it printed."""
+        """The Linux runner's watch (CPU time, memory), what it printed and how many processes
+        it runs: no rlimit holds those on Windows, nor RLIMIT_NPROC for root."""
         memory = super()._watcher(clock)
 
         def watch() -> None:
             memory()
             if _size(self.output) > self.file_bytes:
-                self.kill()  # the channel then ends: _ended says why
-                self._flood = True
+                self._stop(f"it printed more than the {self.file_bytes >> 20} MiB allowed")
+            elif len(self.group.processes()) > self.processes:
+                self._stop(f"it started more than the {self.processes} processes allowed")
 
         return watch
+
+    def _stop(self, why: str) -> None:
+        """Kill the tree; the channel then ends, and `_ended` says why."""
+        self._stopped_for = f"the runner was stopped: {why}"
+        self.kill()
 
     def _resident(self) -> int | None:
         return self.group.resident()
@@ -345,11 +355,8 @@ class PortableRunner(RunnerProcess):
         except subprocess.TimeoutExpired:
             code = None
         self.kill()
-        if getattr(self, "_flood", False):
-            return (
-                f"the runner was stopped: it printed more than the {self.file_bytes >> 20} MiB "
-                "allowed"
-            )
+        if self._stopped_for:
+            return self._stopped_for
         if code is None:
             return "the runner stopped without a word"
         return ended_how(*_end(code))

@@ -111,7 +111,10 @@ def _isolation_summary(report: GradeReport) -> str:
     on = [word for key, word in ISOLATION_WORDS.items() if _in_force(report.isolation.get(key))]
     missing = report.isolation.get("missing")
     lacking = f"; NOT confined by: {', '.join(missing)}" if missing else ""
-    return f"devices: {devices}; sandbox: {', '.join(on) or 'none'}{lacking}"
+    sandbox = "sandbox"
+    if report.isolation.get("backend") == "portable":  # grader/portable.py
+        sandbox = "portable backend (weaker than Linux's sandbox: for your own code)"
+    return f"devices: {devices}; {sandbox}: {', '.join(on) or 'none'}{lacking}"
 
 
 def _in_force(level) -> bool:

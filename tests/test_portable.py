@@ -1,0 +1,210 @@
+"""The portable runner backend (grader/portable.py), as macOS and Windows learners get it,
+exercised here on Linux: grading, the backend's choice, honest isolation, and the basics of
+hostile code survived with no process of the submission left running."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import replace
+
+import psutil
+import pytest
+
+from grader.limits import Limits
+from tests.conftest import REPO, failed_messages, solution
+
+EX1 = "01_lstm_network"
+FAST = {"request_seconds": 3.0, "exercise_seconds": 30.0}
+WRONG_FORWARD = "        return torch.zeros(*x.shape[:-2], self.out)\n"
+
+
+@pytest.fixture(scope="module")
+def portable():
+    from grader.portable import PortableZygote
+
+    zygote = PortableZygote()
+    yield zygote
+    zygote.close()
+
+
+def carriers(tokens: list[str]) -> list[int]:
+    """Live processes that carry one of `tokens` (the runners this test's zygote started)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.environ().get(
+                "COURSE_RUNNER_TOKEN"
+            ) in set(tokens):
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def grade_with(module, zygote, tmp_path, source: str, exercise: str = EX1, **limits):
+    from grader.grade import GradeOptions, grade
+
+    ex = module.exercise(exercise)
+    (tmp_path / ex.id).mkdir(exist_ok=True)
+    path = tmp_path / ex.id / ex.file
+    path.write_text(source)
+    options = GradeOptions(limits=replace(Limits(), **limits))
+    (result,) = grade(module, path, options, zygote=zygote).exercises
+    return result
+
+
+def wrong_with(module, trick: str) -> str:
+    """The solution of exercise 1 with `trick` run first in its forward (a wrong result)."""
+    source = solution(module, EX1)
+    body = textwrap.indent(textwrap.dedent(trick), "        ")
+    return re.sub(r"(    def forward\(self[^\n]*\n)", lambda m: m.group(1) + body, source, count=1)
+
+
+def test_the_solution_and_a_mistake_through_the_portable_backend(module, portable, tmp_path):
+    good = grade_with(module, portable, tmp_path, solution(module, EX1))
+    assert good.score == good.max_score, failed_messages(good)
+    assert good.isolation["backend"] == "portable"
+    assert "a PID namespace" in good.isolation["missing"]  # said, never claimed
+    bad = grade_with(module, portable, tmp_path, wrong_with(module, "x = x * 0"))
+    assert 0 < bad.score < bad.max_score or bad.score == 0
+    assert failed_messages(bad)
+
+
+def test_the_backend_is_chosen_in_one_place(monkeypatch):
+    from grader import backend
+
+    monkeypatch.setenv("COURSE_SANDBOX", "portable")
+    assert backend.chosen() == "portable"
+    monkeypatch.setenv("COURSE_SANDBOX", "auto")
+    assert backend.chosen() == ("linux" if not backend.linux_unavailable() else "portable")
+    monkeypatch.setenv("COURSE_SANDBOX", "bsd-jail")
+    with pytest.raises(backend.UnknownBackend, match="auto, linux, portable"):
+        backend.chosen()
+    monkeypatch.setattr(backend, "linux_unavailable", lambda: "this system is darwin")
+    monkeypatch.setenv("COURSE_SANDBOX", "linux")
+    with pytest.raises(backend.UnknownBackend, match=r"darwin.*COURSE_SANDBOX=portable"):
+        backend.chosen()
+    monkeypatch.setenv("COURSE_SANDBOX", "auto")
+    assert backend.chosen() == "portable"
+
+
+def test_zygote_start_gives_the_chosen_backend(monkeypatch):
+    from grader.portable import PortableZygote
+    from grader.zygote import Zygote
+
+    monkeypatch.setenv("COURSE_SANDBOX", "portable")
+    zygote = Zygote.start()
+    try:
+        assert isinstance(zygote, PortableZygote)
+    finally:
+        zygote.close()
+
+
+def test_batch_refuses_the_portable_backend_unless_unsafe(module, portable, tmp_path):
+    from grader.grade import IsolationMissing, require_isolation
+
+    iso = portable.isolation(Limits())
+    assert iso["backend"] == "portable" and iso["missing"]
+    with pytest.raises(IsolationMissing, match="a PID namespace"):
+        require_isolation(iso)
+    assert carriers(portable.tokens) == []
+
+
+def test_the_terminal_says_the_portable_backend_is_weaker(tmp_path):
+    folder = tmp_path / EX1
+    folder.mkdir()
+    (folder / "lstm_network.py").write_text(
+        (REPO / "solutions" / EX1 / "lstm_network.py").read_text()
+    )
+    env = {**os.environ, "COURSE_SANDBOX": "portable", "COURSE_ROOT": str(REPO), "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "course", "grade", str(folder), "--device", "cpu"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "portable backend" in done.stdout and "weaker than Linux" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+HOSTILE = {
+    "infinite loop": ("while True:\n    pass\n", "did not finish within"),
+    "os._exit": ("import os\nos._exit(0)\n", "ended the grader's runner"),
+    "output flood": (
+        "import sys\nfor _ in range(200000):\n    print('x' * 1000)\n",
+        "File too large|printed more than",  # RLIMIT_FSIZE, or the watch where none applies
+    ),
+    "fork bomb": (
+        "import os, time\nfor _ in range(8):\n    os.fork()\ntime.sleep(60)\n",
+        "ended the grader's runner|did not finish",
+    ),
+    "orphans": (
+        "import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        time.sleep(120)\n    os._exit(0)\ntime.sleep(60)\n",
+        "did not finish within",
+    ),
+    "memory bomb": (
+        "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
+        "MemoryError|memory",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_basics_are_survived_and_nothing_outlives_grading(module, portable, tmp_path, name):
+    trick, says = HOSTILE[name]
+    before = len(portable.tokens)
+    limits = {**FAST, "memory_bytes": 1536 << 20, "file_bytes": 16 << 20}
+    start = time.monotonic()
+    result = grade_with(module, portable, tmp_path, wrong_with(module, trick), **limits)
+    assert time.monotonic() - start < 120
+    assert result.score < result.max_score
+    assert re.search(says, failed_messages(result)), failed_messages(result)
+    tokens = portable.tokens[before:]
+    assert tokens
+    deadline = time.monotonic() + 3
+    while carriers(tokens) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert carriers(tokens) == []
+
+
+def test_memory_is_polled_where_no_rlimit_caps_it(portable):
+    """macOS ignores RLIMIT_AS: the resident size of the tree is polled (as here for a spec
+    marked for CUDA, which gets no address-space limit on any system)."""
+    from grader.zygote import RunnerDied, RunnerSpec
+
+    runner = portable.spawn(RunnerSpec(EX1, (), Limits(memory_bytes=900 << 20), cuda=True))
+    try:
+        assert runner.hello(60)["backend"] == "portable"
+        hog = 'hoard = []\nwhile True:\n    hoard.append(b"x" * (32 << 20))\n'
+        with pytest.raises(RunnerDied, match="more than the 900 MiB allowed"):
+            runner.request({"op": "load", "source": hog, "filename": "hog.py", "module": "hog"}, 30)
+    finally:
+        runner.close()
+    assert carriers(portable.tokens[-1:]) == []
+
+
+def test_a_runner_dies_with_its_grader(tmp_path):
+    """No pool runner outlives a grader killed outright (SIGKILL: no cleanup runs)."""
+    script = (
+        "import sys, time\nfrom grader.portable import PortableZygote\n"
+        "z = PortableZygote()\nprint(' '.join(s.token for s in z._waiting), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    tokens = proc.stdout.readline().split()
+    assert len(tokens) == 2
+    deadline = time.monotonic() + 30
+    while len(carriers(tokens)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(carriers(tokens)) == 2
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while carriers(tokens) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert carriers(tokens) == []
