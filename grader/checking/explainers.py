@@ -28,7 +28,7 @@ class Comparison:
     atol: float
     rtol: float
     what: str = "Your value"
-    time_dim: int = 1
+    time_dim: int | None = 1  # None: the value has no time axis
     others: Mapping[str, torch.Tensor] = field(default_factory=dict)
 
     def same(self, actual: torch.Tensor, expected: torch.Tensor) -> bool:
@@ -83,7 +83,8 @@ def scaled(c: Comparison) -> str:
 
 def shifted(c: Comparison) -> str:
     """Equal to the reference's one step later or earlier along time, where both exist."""
-    d, size = c.time_dim, c.actual.shape[c.time_dim] if c.actual.dim() > c.time_dim else 0
+    d = c.time_dim
+    size = c.actual.shape[d] if d is not None and c.actual.dim() > d else 0
     if c.actual.shape != c.expected.shape or size < 3:
         return ""
     head, tail = c.actual.narrow(d, 0, size - 1), c.actual.narrow(d, 1, size - 1)
@@ -96,7 +97,7 @@ def shifted(c: Comparison) -> str:
 
 def reversed_in_time(c: Comparison) -> str:
     """Equal to the reference's with the time axis reversed."""
-    if c.actual.dim() <= c.time_dim or c.actual.shape[c.time_dim] < 2:
+    if c.time_dim is None or c.actual.dim() <= c.time_dim or c.actual.shape[c.time_dim] < 2:
         return ""
     if c.same(c.actual, c.expected.flip(c.time_dim)):
         return REVERSED.format(what=c.what, dim=c.time_dim)

@@ -16,12 +16,15 @@ points, and blocks nothing: the points are for what the cell computes.
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 import torch
 import torch.nn as nn
 
 from grader.analysis import torch_uses
 from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking.diagnosis import Mistake, matching
+from grader.checking.explainers import Comparison, explain
 from grader.checking.values import close, dims, max_difference, shape, tolerance
 from grader.learner import Learner
 from grader.probes.lstm_cell import FUSED, PARAMETERS
@@ -321,18 +324,29 @@ def replay(weights, sizes, xs, state, mistake: dict):
     return hs, cs
 
 
+def mistakes(weights, sizes, xs, state) -> list[Mistake]:
+    """The usual mistakes, each replayed over `xs` to lists of h and c."""
+    return [
+        Mistake(name, partial(replay, weights, sizes, xs, state, mistake), message(name, mistake))
+        for name, mistake in MISTAKES.items()
+    ]
+
+
+def message(name: str, mistake: dict) -> str:
+    if name.startswith("order_"):
+        order = ", ".join(mistake["order"])
+        return GATE_ORDER.format(order=order, unpack=order)
+    return CAUSES[name]
+
+
 def cause(reply, weights, sizes, xs, state, tol: tuple[float, float]) -> str | None:
     """The message of the usual mistake that gives exactly the learner's h and c, if any."""
-    for name, mistake in MISTAKES.items():
-        hs, cs = replay(weights, sizes, xs, state, mistake)
-        if all(
-            close(a, b, *tol) for a, b in zip([*reply["h"], *reply["c"]], [*hs, *cs], strict=True)
-        ):
-            if name.startswith("order_"):
-                order = ", ".join(mistake["order"])
-                return GATE_ORDER.format(order=order, unpack=order)
-            return CAUSES[name]
-    return None
+
+    def same(got: list, found: tuple) -> bool:
+        return all(close(a, b, *tol) for a, b in zip(got, [*found[0], *found[1]], strict=True))
+
+    found = matching([*reply["h"], *reply["c"]], mistakes(weights, sizes, xs, state), same)
+    return found.message if found else None
 
 
 def also(found: str | None) -> str:
@@ -397,11 +411,23 @@ def judge(reply, weights, xs, state, case: str, tol=None, sizes=SIZES) -> None:
             if found := cause(reply, weights, sizes, xs, state, tol):
                 fail(found)
             diff = max(max_difference(a, b) for a, b in zip(got, want, strict=True))
-            fail(WRONG_VALUES.format(which=which, case=case, shape=shape(got[0]), diff=diff))
+            wrong = WRONG_VALUES.format(which=which, case=case, shape=shape(got[0]), diff=diff)
+            fail(wrong + also(related(which, got, want, hs if which == "c" else cs, tol)))
     if reply.get("mutated"):
         fail(MUTATED.format(case=case))
     if reply.get("state_changed_at") is not None:
         fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
+
+
+def related(which: str, got: list, want: list, other: list, tol) -> str:
+    """A relation between the learner's value and the reference's at the first step where
+    they differ (the other state part included), as the generic explainers find it."""
+    name = "h" if which == "c" else "c"
+    for a, b, o in zip(got, want, other, strict=True):
+        if not close(a, b, *tol):
+            what = f"Your {which}"
+            return explain(Comparison(a, b, *tol, what, time_dim=None, others={name: o}))
+    return ""
 
 
 def random_inputs(seed: int, steps: int, batch, dtype, sizes=SIZES) -> tuple[list, list]:
