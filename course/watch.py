@@ -15,6 +15,7 @@ import queue
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import click
@@ -230,8 +231,9 @@ def _read_keys(watcher: Watcher) -> None:
     stream = sys.stdin
     if stream is None or stream.closed:
         return
+    read = _key_reader(stream)
     while not watcher.stop.is_set():
-        typed = stream.read(1) if stream.isatty() else stream.readline()
+        typed = read()
         if not typed:
             return  # EOF: keep watching files
         key = typed.strip()[:1].lower()
@@ -239,10 +241,22 @@ def _read_keys(watcher: Watcher) -> None:
             watcher.events.put(("key", key))
 
 
+def _key_reader(stream) -> Callable[[], str]:
+    """One key at a time on a terminal (msvcrt on Windows, which has no cbreak), else a line."""
+    if not stream.isatty():
+        return stream.readline
+    if sys.platform == "win32":
+        import msvcrt
+
+        return msvcrt.getwch
+    return lambda: stream.read(1)
+
+
 @contextlib.contextmanager
 def _keys_without_enter():
-    """On a terminal, each key press arrives at once (cbreak), restored on the way out."""
-    if not (sys.stdin and sys.stdin.isatty()):
+    """On a terminal, each key press arrives at once (cbreak), restored on the way out;
+    Windows needs no mode (msvcrt reads keys as they are pressed)."""
+    if not (sys.stdin and sys.stdin.isatty()) or sys.platform == "win32":
         yield
         return
     import termios
