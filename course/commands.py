@@ -272,7 +272,7 @@ def verify(approve_starters: bool = False, exercises: tuple[str, ...] = ()) -> i
     if approve_starters:
         if PACKAGED in (root, *root.parents):  # the installed package is nobody's to edit
             raise CourseError(NOT_AUTHORS.format(root=root))
-        ids = approve()
+        ids = approve(only=tuple(load_module().exercise(e).id for e in exercises))
         click.echo(f"Approved {len(ids)} starters into starters.lock; commit it with them.")
         click.echo("Then `course verify` proves them (`--exercise ID` for one exercise).")
         return 0

@@ -192,6 +192,7 @@ from grader.probes.common import wrong_type
 
 def run(learner: types.ModuleType, x: torch.Tensor) -> dict:
     """{stem}(x), as plain data: a copy of the tensor it returns, never the object itself."""
+    # TODO: also send what a diagnosis needs to see (calls made, inputs changed), or delete this
     result = learner.{stem}(x)
     if type(result) is not torch.Tensor:
         return wrong_type(result, "{stem}(x)")

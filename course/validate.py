@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from courseware.authoring import authoring_problems, is_authors_repository, starter_problems
+from courseware.authoring import content_problems
 from courseware.content import load_module
 from courseware.errors import ContentError
-from courseware.quizcues import cue_problems
 
 
 def validate() -> str:
@@ -16,12 +15,7 @@ def validate() -> str:
     from course.workspace import state_of_file
 
     module = load_module()
-    problems = starter_problems(module)
-    for bank in module.quizzes:  # answers a learner could guess without reading
-        problems += cue_problems(bank)
-    if is_authors_repository(module.root):
-        problems += authoring_problems(module)
-    if problems:
+    if problems := content_problems(module):
         raise ContentError(problems)
     questions = sum(len(bank.questions) for bank in module.quizzes)
     lines = [

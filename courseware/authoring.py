@@ -6,6 +6,7 @@ what the package ships. CONTRIBUTING.md, "Adding an exercise", walks through the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,12 @@ from courseware.starters import APPROVE, LOCK
 CORPUS = Path("tests") / "corpus"
 MIN_MISTAKES = 3  # a few typical mistakes, each caught by the check its header names
 MIN_CORRECT = 2  # a few correct but unusual solutions, each given full marks
+MIN_HINTS = 3  # a ladder: a nudge, a step, nearly the answer
+TEMPLATE_MARK = "TODO"  # what `course new exercise` leaves in each part for the author
+README = "README.md"
+TABLE_ROW = re.compile(r"^\| `(\d\d_[a-z0-9_]+)` \| .* \| (\d+) \|$", re.MULTILINE)
+# a probe's name where a check calls it: call(learner, "stem.function", ...) or .probe("...")
+PROBE_CALL = re.compile(r"""(?:\bcall\(\s*\w+\s*,|\.probe\()\s*["'](\w+)\.(\w+)["']""")
 IGNORED = {"__pycache__", ".pytest_cache"}
 
 
@@ -44,6 +51,19 @@ def parts(ex: Exercise) -> Parts:
         mistakes=corpus / "mistakes",
         correct=corpus / "correct",
     )
+
+
+def content_problems(module: Module) -> list[Problem]:
+    """Everything `course validate` reports: starters, quiz cues and, in the authors'
+    repository, every part of every exercise (`course verify` reports them too)."""
+    from courseware.quizcues import cue_problems
+
+    problems = starter_problems(module)
+    for bank in module.quizzes:  # answers a learner could guess without reading
+        problems += cue_problems(bank)
+    if is_authors_repository(module.root):
+        problems += authoring_problems(module)
+    return problems
 
 
 def starter_problems(module: Module) -> list[Problem]:
@@ -79,7 +99,70 @@ def authoring_problems(module: Module) -> list[Problem]:
         problems += _missing(root, ex)
     problems += _strays(module)
     problems += _unwritten_hints(module)
+    for ex in module.exercises:
+        problems += _template_left(root, ex) + _few_hints(module, ex) + _unknown_probes(root, ex)
+    problems += _readme_table(module)
     return problems
+
+
+def _template_left(root: Path, ex: Exercise) -> list[Problem]:
+    """A template's TODO still in the statement, reference, check or probe (the starter is
+    the one part whose TODOs are the learner's)."""
+    p, found = parts(ex), []
+    for path in (p.statement, p.solution, p.check, p.probe):
+        lines = _lines(root / path)
+        at = next((n for n, line in enumerate(lines, 1) if TEMPLATE_MARK in line), 0)
+        if at:
+            found.append(Problem(str(path), at, TEMPLATE_LEFT.format(id=ex.id)))
+    return found
+
+
+def _lines(path: Path) -> list[str]:
+    try:
+        return path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []  # a missing part is reported as missing
+
+
+def _few_hints(module: Module, ex: Exercise) -> list[Problem]:
+    if len(ex.hints) >= MIN_HINTS:
+        return []
+    message = FEW_HINTS.format(id=ex.id, n=len(ex.hints), least=MIN_HINTS)
+    return [Problem("course.yaml", _line_of(module, f"- id: {ex.id}"), message)]
+
+
+def _unknown_probes(root: Path, ex: Exercise) -> list[Problem]:
+    """Each probe the check calls, `call(learner, "module.function", ...)`, is a public
+    function of grader/probes/module.py."""
+    check = parts(ex).check
+    text = "\n".join(_lines(root / check))
+    found = []
+    for match in PROBE_CALL.finditer(text):
+        stem, function = match.groups()
+        source = "\n".join(_lines(root / "grader" / "probes" / f"{stem}.py"))
+        if not re.search(rf"^def {function}\(", source, re.MULTILINE):
+            at = text.count("\n", 0, match.start()) + 1
+            call = f"{stem}.{function}"
+            message = NO_PROBE.format(call=call, probe=f"grader/probes/{stem}.py")
+            found.append(Problem(str(check), at, message))
+    return found
+
+
+def _readme_table(module: Module) -> list[Problem]:
+    """The README's table of exercises has one row per exercise, with its points."""
+    lines = _lines(module.root / README)
+    if not lines:
+        return []
+    rows = {m[0]: m[1] for m in TABLE_ROW.findall("\n".join(lines))}
+    found = []
+    for ex in module.exercises:
+        if ex.id not in rows:
+            found.append(Problem(README, 1, NO_ROW.format(id=ex.id, points=ex.points)))
+        elif int(rows[ex.id]) != ex.points:
+            at = next(n for n, line in enumerate(lines, 1) if line.startswith(f"| `{ex.id}`"))
+            message = ROW_POINTS.format(id=ex.id, got=rows[ex.id], points=ex.points)
+            found.append(Problem(README, at, message))
+    return found
 
 
 def _unwritten_hints(module: Module) -> list[Problem]:
@@ -158,4 +241,18 @@ STRAY_FILE = (
 )
 EMPTY_CASE = "a corpus case without {file}: each case folder holds exactly the learner's file"
 UNWRITTEN_HINT = "exercise {id}: this hint is still the template's TODO; write the hint"
+TEMPLATE_LEFT = (
+    "exercise {id}: a template's TODO is still here; write this part (CONTRIBUTING.md, "
+    "'Adding an exercise')"
+)
+FEW_HINTS = "exercise {id} has {n} hint(s); write at least {least}, a ladder to nearly the answer"
+NO_PROBE = (
+    "this check calls the probe {call}, and no {probe} defines it: define it there, or call "
+    "a probe that exists"
+)
+NO_ROW = (
+    "the table under '## The exercises' has no row for {id}: add "
+    "| `{id}` | what the learner writes | {points} |"
+)
+ROW_POINTS = "the row of {id} says {got} points; course.yaml gives it {points}"
 STRAY_CHECK = "a check module of no exercise in course.yaml: rename or delete it"

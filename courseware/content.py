@@ -340,15 +340,20 @@ def check_points(check_file: Path) -> int:
     return total
 
 
-def approve_starters(root: Path | None = None) -> list[str]:
+def approve_starters(root: Path | None = None, only: tuple[str, ...] = ()) -> list[str]:
     """Write starters.lock from exercises/ID/FILE of every exercise in course.yaml (authors:
-    after changing a starter). Returns the exercise ids written."""
+    after changing a starter); with `only` (exercise ids), of those alone, keeping the lock's
+    other starters as they are. Returns the exercise ids written."""
     root = root or find_root()
     problems: list[Problem] = []
     doc = yamlfile.load(root / MANIFEST, MANIFEST, problems)
     schema = yamlfile.validate(ManifestSchema, doc, problems) if doc else None
-    approved = {}
+    kept = starters.load(root, []) if only and (root / starters.LOCK).is_file() else {}
+    listed = [ex.id for ex in schema.exercises] if schema else []
+    approved = {i: kept[i] for i in listed if i in kept and i not in only}
     for ex in schema.exercises if schema else ():
+        if only and ex.id not in only:
+            continue
         path = root / "exercises" / ex.id / ex.file
         try:
             approved[ex.id] = Starter(ex.file, path.read_text("utf-8"))
@@ -356,8 +361,9 @@ def approve_starters(root: Path | None = None) -> list[str]:
             problems.append(Problem(str(path.relative_to(root)), 1, f"cannot read: {exc}"))
     if problems:
         raise ContentError(problems)
-    write_atomically(root / starters.LOCK, starters.dump(approved))
-    return list(approved)
+    ordered = {i: approved[i] for i in listed if i in approved}  # course.yaml's order
+    write_atomically(root / starters.LOCK, starters.dump(ordered))
+    return [i for i in approved if not only or i in only]
 
 
 def edited_starters(module: Module) -> list[Exercise]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from courseware.authoring import content_problems
 from courseware.content import Module, edited_starters
 from courseware.notebooks import FOLDER as NOTEBOOKS
 from courseware.notebooks import file_name, stale
@@ -91,6 +92,7 @@ def verify(module: Module, only: tuple[str, ...] = ()) -> Iterator[Finding]:
     prove (all when empty)."""
     if only:
         module = replace(module, exercises=tuple(module.exercise(e) for e in only))
+    yield from validate_findings(module)
     zygote = Zygote.start()
     try:
         yield from starter_findings(module)
@@ -102,6 +104,14 @@ def verify(module: Module, only: tuple[str, ...] = ()) -> Iterator[Finding]:
             yield check_case(module, case, zygote)
     finally:
         zygote.close()
+
+
+def validate_findings(module: Module) -> Iterator[Finding]:
+    """What `course validate` finds, one finding each: verify is never "All verified" while
+    the module is not whole."""
+    for problem in content_problems(module):
+        where = f"{problem.path}:{problem.line}"
+        yield Finding(where, "passes course validate", False, problem.message)
 
 
 def _solutions(module: Module, zygote: Zygote) -> Iterator[Finding]:
