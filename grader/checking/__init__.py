@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 import torch
 
-from grader.checking import errors
+from grader.checking import errors, messages
 
 if TYPE_CHECKING:
     from grader.learner import Learner
@@ -104,6 +104,25 @@ def tensor(value: Any, what: str) -> torch.Tensor:
     got = value["wrong_type"] if type(value) is dict and "wrong_type" in value else "no tensor"
     message = NOT_PLAIN if type(got) is str and "tensor" in got else NOT_A_TENSOR
     fail(message.format(what=what, got=got))
+
+
+def floats(value: Any, what: str, want: str) -> list[float]:
+    """`value` from the runner, if it is a list of Python floats; otherwise fail saying what
+    it held (`want` says what it should be, in the exercise's words)."""
+    if type(value) is list and all(type(v) is float for v in value):
+        return value
+    if type(value) is list:
+        kinds = sorted({"a tensor" if type(v) is torch.Tensor else _kind(v) for v in value})
+        got = "a list of " + ", ".join(kinds) if kinds else "an empty list"
+    else:
+        got = _kind(value)
+    fail(messages.WRONG_RETURN_TYPE.format(what=what, got=got, want=want))
+
+
+def _kind(value: Any) -> str:
+    if type(value) is dict and type(value.get("wrong_type")) is str:
+        return value["wrong_type"]
+    return f"a {type(value).__name__}"
 
 
 def defines(*required: str) -> Callable[[Learner], None]:

@@ -10,8 +10,9 @@ from typing import Any
 import torch
 
 # (atol, rtol) for comparing with the reference, by where the learner's code ran: cuDNN and
-# cuBLAS may use TF32 and other kernels, so CUDA gets room that CPU does not need.
-TOLERANCES = {"cpu": (1e-5, 1e-4), "cuda": (1e-3, 1e-2)}
+# cuBLAS may use TF32 and other kernels, so CUDA gets room that CPU does not need; Apple's
+# Metal kernels (MPS) reorder float32 sums and use fast math, so MPS gets room of its own.
+TOLERANCES = {"cpu": (1e-5, 1e-4), "cuda": (1e-3, 1e-2), "mps": (2e-3, 2e-2)}
 FLOAT64 = (1e-10, 1e-8)  # float64 on any device
 
 
@@ -52,3 +53,32 @@ def shape(value: Any) -> str:
 def dims(sizes) -> str:
     """(16, 5) or (16,), as a shape is written."""
     return f"({', '.join(str(int(n)) for n in sizes)}{',' if len(sizes) == 1 else ''})"
+
+
+def all_close(got: list, want: list, atol: float = 1e-5, rtol: float = 1e-4) -> bool:
+    """Two lists (of lists ...) of tensors, equal in length and each pair `close`."""
+    if type(got) is torch.Tensor or type(want) is torch.Tensor:
+        return type(got) is torch.Tensor and close(got, want, atol, rtol)
+    return (
+        type(got) is list
+        and len(got) == len(want)
+        and all(all_close(a, b, atol, rtol) for a, b in zip(got, want, strict=True))
+    )
+
+
+def window_start(window: Any, series: torch.Tensor, dim: int = 1) -> int | None:
+    """Where `window` lies in `series` along `dim`, every other axis equal (None: nowhere):
+    which part of a sequence a learner's code gave a model."""
+    if type(window) is not torch.Tensor or window.dim() != series.dim():
+        return None
+    if any(window.shape[d] != series.shape[d] for d in range(series.dim()) if d != dim):
+        return None
+    size = window.shape[dim]
+    starts = range(series.shape[dim] - size + 1)
+    return next((s for s in starts if torch.equal(series.narrow(dim, s, size), window)), None)
+
+
+def spans(starts: list, lengths: list, shown: int = 8) -> str:
+    """Ranges of steps as Python slices them, '0:5, 5:10' ('?' for a start not found)."""
+    said = [f"{s}:{s + n}" if s is not None else "?" for s, n in zip(starts, lengths, strict=True)]
+    return ", ".join(said[:shown]) + (", ..." if len(said) > shown else "") or "none"

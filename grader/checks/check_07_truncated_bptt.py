@@ -13,10 +13,10 @@ from functools import partial
 
 import torch
 
-from grader.checking import call, defines, depends, fail, points
+from grader.checking import call, defines, depends, fail, floats, points
 from grader.checking.diagnosis import Mistake, diagnose
 from grader.checking.explainers import Comparison, explain
-from grader.checking.values import close, near
+from grader.checking.values import all_close, near, spans, window_start
 from grader.learner import Learner
 from grader.probes.models import ChunkModel, chunk_setup
 
@@ -61,9 +61,8 @@ def test_new_sequence(learner: Learner) -> None:
 def test_returns_losses(learner: Learner) -> None:
     """Returns each chunk's loss, as Python floats"""
     problem = make_problem(seed=4, length=3 * CHUNK)
-    got, want = run(learner, problem)["returned"][0], replay(reference, problem)["returned"][0]
-    if type(got) is not list or not all(type(v) is float for v in got):
-        fail(NOT_FLOATS.format(got=_kinds(got)))
+    want = replay(reference, problem)["returned"][0]
+    got = floats(run(learner, problem)["returned"][0], "train_tbptt", FLOATS)
     if len(got) != len(want):
         fail(LOSS_COUNT.format(n=len(got), want=len(want)))
     if not all(map(near, got, want)):
@@ -154,20 +153,15 @@ def error_hint(error: dict, reply: dict) -> str:
     return NO_DETACH if attached and gone else ""
 
 
-def same_params(got: list, want: list) -> bool:
-    return all(close(a, b, 1e-5, 1e-4) for x, y in zip(got, want, strict=True)
-               for a, b in zip(x, y, strict=True))  # fmt: skip
-
-
 def judge(learner: Learner, problem: Problem) -> None:
     """Fail with the most specific message unless the parameters after every call are the
     reference's: first what the model saw (chunks, state), then the replayed mistakes."""
     reply = run(learner, problem)
-    if same_params(reply["params"], replay(reference, problem)["params"]):
+    if all_close(reply["params"], replay(reference, problem)["params"]):
         return
     if found := seen(reply, problem):
         fail(found)
-    fail(diagnose(reply["params"], mistakes(problem), same_params, WRONG))
+    fail(diagnose(reply["params"], mistakes(problem), all_close, WRONG))
 
 
 def seen(reply: dict, problem: Problem) -> str:
@@ -175,42 +169,17 @@ def seen(reply: dict, problem: Problem) -> str:
     calls, ends = reply["calls"], [0, *reply["forwards"]]
     for n, (inputs, _) in enumerate(problem.sequences):
         mine = calls[ends[n] : ends[n + 1]]
-        starts = [start_of(c["x"], inputs) for c in mine]
+        starts = [window_start(c["x"], inputs) for c in mine]
         lengths = [int(c["x"].shape[1]) for c in mine]
         want = list(range(0, inputs.size(1), CHUNK))
         sizes = [min(CHUNK, inputs.size(1) - s) for s in want]
         if starts != want or lengths != sizes:
-            return CHUNKS.format(got=_chunks(starts, lengths), want=_chunks(want, sizes))
+            return CHUNKS.format(got=spans(starts, lengths), want=spans(want, sizes))
         if mine and n > 0 and mine[0]["state"] != "none":
             return CARRIED
         if any(c["state"] == "none" for c in mine[1:]):
             return STATE_RESET
     return ""
-
-
-def start_of(x: torch.Tensor, inputs: torch.Tensor) -> int | None:
-    """Where chunk `x` starts in `inputs` along time (None: it is no window of them)."""
-    if x.dim() != 3 or x.shape[0] != inputs.shape[0] or x.shape[2] != inputs.shape[2]:
-        return None
-    size = x.shape[1]
-    return next((s for s in range(inputs.size(1) - size + 1)
-                 if torch.equal(inputs[:, s : s + size], x)), None)  # fmt: skip
-
-
-def _chunks(starts: list, lengths: list) -> str:
-    """Chunks as time ranges, '0:5, 5:10'."""
-    shown = [
-        f"{s}:{s + n}" if s is not None else "(not a window)"
-        for s, n in zip(starts, lengths, strict=True)
-    ]
-    return ", ".join(shown[:8]) + (", ..." if len(shown) > 8 else "") or "none"
-
-
-def _kinds(value) -> str:
-    if type(value) is list:
-        kinds = {"a tensor" if type(v) is torch.Tensor else type(v).__name__ for v in value}
-        return "a list of " + ", ".join(sorted(kinds)) if kinds else "an empty list"
-    return value.get("wrong_type", "something else") if type(value) is dict else str(value)
 
 
 # --------------------------------------------------------------------- messages
@@ -246,7 +215,7 @@ WRONG = (
     "with the state carried, and they match none of the usual mistakes. Per chunk: zero_grad, "
     "model(x, state), criterion(predictions, y), backward, step, then detach the state."
 )
-NOT_FLOATS = "train_tbptt returned {got}; return a list of floats, one loss.item() per chunk."
+FLOATS = "a list of Python floats, one loss.item() per chunk"
 LOSS_COUNT = "train_tbptt returned {n} losses for {want} chunks: one loss per chunk."
 LOSSES_WRONG = (
     "The losses you returned differ from each chunk's loss before its update, "

@@ -1,6 +1,6 @@
 # corpus: returns the loss tensors instead of floats
 # catches: test_returns_losses
-# says: a list of floats
+# says: returned a list of a tensor; it must return a list of Python floats
 
 
 def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):
