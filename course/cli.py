@@ -121,10 +121,10 @@ def validate() -> None:
 )
 @click.option(
     "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
+    type=click.Choice(["auto", "cpu", "cuda", "mps"]),
     default="auto",
     show_default=True,
-    help="auto: CPU, and CUDA as well when a GPU is present.",
+    help="auto: CPU, and CUDA or MPS (Apple GPU) as well when present.",
 )
 @exercise_option("Grade only this exercise (repeatable), e.g. 01_lstm_network.")
 @click.option(

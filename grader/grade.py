@@ -64,7 +64,7 @@ ISOLATION_MISSING = (
 @dataclass(frozen=True)
 class GradeOptions:
     exercises: tuple[str, ...] = ()  # ids to grade; empty for all
-    device: str = "auto"  # auto | cpu | cuda
+    device: str = "auto"  # auto | cpu | cuda | mps
     limits: Limits = field(default_factory=Limits)
     treat_starters_as_attempts: bool = False  # `course verify` grades starters for real
     require_isolation: bool = False  # batch: refuse (exit 2) where runners lack a level
@@ -158,7 +158,7 @@ def _run_checks(
             require_isolation(zygote.isolation(options.limits))
 
         torch.set_num_threads(1)  # the same arithmetic as the single-threaded runners
-        devices = _devices(options.device, torch.cuda.is_available())
+        devices = _devices(options.device, available_accelerators(torch))
         by_id = {ex.id: ex for ex in module.exercises}
         config = GradeConfig(
             files=files,
@@ -197,12 +197,26 @@ def _nothing_ran(result: ExerciseResult) -> CheckResult:
     return CheckResult(result.id, "checks", "Checks", FAILED, 0.0, result.max_score, "no check ran")
 
 
-def _devices(choice: str, cuda: bool) -> tuple[str, ...]:
-    if choice == "cuda" and not cuda:
-        raise CourseError("--device cuda: no CUDA device is available on this machine.")
-    return {"cpu": ("cpu",), "cuda": ("cuda",), "auto": ("cpu", "cuda") if cuda else ("cpu",)}[
-        choice
-    ]
+ACCELERATORS = {"cuda": "CUDA (an NVIDIA GPU)", "mps": "MPS (an Apple GPU)"}
+
+
+def available_accelerators(torch) -> tuple[str, ...]:
+    """The GPUs torch can use here: CUDA (Linux, Windows) or MPS (Apple silicon)."""
+    mps = getattr(torch.backends, "mps", None)
+    found = {"cuda": torch.cuda.is_available(), "mps": bool(mps and mps.is_available())}
+    return tuple(name for name, present in found.items() if present)
+
+
+def _devices(choice: str, accelerators: tuple[str, ...]) -> tuple[str, ...]:
+    """The devices to grade on: auto is the CPU and the first GPU present."""
+    if choice == "auto":
+        return ("cpu", *accelerators[:1])
+    if choice != "cpu" and choice not in accelerators:
+        raise CourseError(
+            f"--device {choice}: no {ACCELERATORS[choice]} device is available on this "
+            "machine; use --device cpu or auto."
+        )
+    return (choice,)
 
 
 def require_isolation(isolation: dict) -> None:

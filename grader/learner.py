@@ -106,9 +106,8 @@ class Learner:
             return {"error": {"type": "OSError", "message": f"cannot read the file: {why}"}}
         if self._runner is not None:
             self._runner.close()
-        spec = RunnerSpec(
-            self.exercise, self.hidden, self.limits, self.device == "cuda", self.secrets
-        )
+        gpu = self.device != "cpu"  # CUDA or MPS: no address-space limit, memory is polled
+        spec = RunnerSpec(self.exercise, self.hidden, self.limits, gpu, self.secrets)
         self._runner = self.zygote.spawn(spec)
         try:
             self.isolation = self._runner.hello(HELLO_SECONDS)

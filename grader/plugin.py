@@ -26,6 +26,9 @@ from grader.zygote import Zygote
 MAX_DETAIL = 20_000  # characters of a check's detail (-v): its start and its end are kept
 NO_CUDA = "not run: no CUDA device on this machine"
 CUDA_OFF = "not run: CUDA not selected (--device cpu)"
+NO_FLOAT64 = "not run on mps: MPS has no float64 (this check runs on the CPU)"
+# What torch says when float64 meets MPS: such a check is not run there, never failed.
+MPS_FLOAT64 = ("MPS framework doesn't support", "Cannot convert a MPS Tensor")
 INTERNAL = (
     "The grader itself failed on this check; this is not your fault. Please report it with "
     "the output of `course grade -v`."
@@ -64,13 +67,23 @@ class GradePlugin:
         """The learner's file, loaded in a CPU runner."""
         return self.learner_for(request.module.EXERCISE, "cpu")
 
-    @pytest.fixture(params=["cpu", "cuda"])
+    @pytest.fixture
     def on_device(self, request: pytest.FixtureRequest) -> Learner:
-        """The learner's file in a runner for each device; an absent device is not run."""
+        """The learner's file in a runner for each device; an absent device is not run, nor a
+        check marked float64 on MPS."""
         device = request.param
         if device not in self.config.devices:
             pytest.skip(CUDA_OFF if _cuda_available() else NO_CUDA)
+        if device == "mps" and request.node.get_closest_marker("float64"):
+            pytest.skip(NO_FLOAT64)
         return self.learner_for(request.module.EXERCISE, device)
+
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        """on_device: the CPU and the GPU of this machine's kind (MPS where graded on it,
+        else CUDA, shown as not run where absent)."""
+        if "on_device" in metafunc.fixturenames:
+            gpu = "mps" if "mps" in self.config.devices else "cuda"
+            metafunc.parametrize("on_device", ["cpu", gpu], indirect=True)
 
     @pytest.fixture
     def reference(self, request: pytest.FixtureRequest) -> types.ModuleType:
@@ -103,6 +116,7 @@ class GradePlugin:
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "points(n): what a check is worth")
         config.addinivalue_line("markers", "depends(*names): checks that must pass first")
+        config.addinivalue_line("markers", "float64: not run on MPS, which has no float64")
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Give each item its share of its check's points: split across devices that run."""
@@ -160,6 +174,8 @@ class GradePlugin:
             state = BLOCKED if _blocked in item.stash else NOT_RUN
             message = item.stash.get(_blocked, str(call.excinfo.value) if call.excinfo else "")
             score, points = 0.0, (points if state == BLOCKED else 0.0)
+        elif device == "mps" and _float64_on_mps(call):
+            state, score, points, message = NOT_RUN, 0.0, 0.0, NO_FLOAT64
         elif call.excinfo is not None and isinstance(call.excinfo.value, CheckFailure):
             state, score, message = FAILED, 0.0, call.excinfo.value.message
             detail = call.excinfo.value.detail
@@ -196,6 +212,15 @@ _blocked = pytest.StashKey[str]()
 def _device(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     return callspec.params.get("on_device") if callspec else None
+
+
+def _float64_on_mps(call: pytest.CallInfo) -> bool:
+    """Whether a check failed on MPS because it met float64 (which MPS does not have)."""
+    if call.excinfo is None:
+        return False
+    error = call.excinfo.value
+    text = f"{getattr(error, 'message', '')} {getattr(error, 'detail', '')} {error}"
+    return "float64" in text and any(sign in text for sign in MPS_FLOAT64)
 
 
 def _title_of(function) -> str:
