@@ -7,13 +7,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from courseware.authoring import is_authors_repository, parts
+from courseware.authoring import is_authors_repository
 from courseware.content import MANIFEST, Exercise, Module, load_module
 from courseware.errors import CourseError
 from courseware.files import write_atomically
 from courseware.starters import Starter
 
 SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+TEMPLATES = Path(__file__).parent / "templates" / "exercise"
+PLACEHOLDER_NOQA = "  # noqa: F821 - a placeholder"  # lets ruff check a template as it is
 
 
 def new_exercise(slug: str, title: str | None, objectives: tuple[str, ...], points: int) -> str:
@@ -51,18 +53,34 @@ def _require_authoring(module: Module, slug: str, objectives: tuple[str, ...]) -
 
 
 def _files(ex: Exercise) -> dict[Path, str]:
-    p, stem = parts(ex), Path(ex.file).stem
-    fill = {"id": ex.id, "title": ex.title, "file": ex.file, "stem": stem,
-            "points": ex.points, "number": ex.number}  # fmt: skip
+    p = ex.parts
+    fill = _fill(ex)
     return {
-        p.statement: STATEMENT.format(**fill),
-        p.starter: STARTER.format(**fill),
-        p.solution: SOLUTION.format(**fill),
-        p.check: CHECK.format(**fill),
-        p.probe: PROBE.format(**fill),
+        p.statement: render("statement.md", fill),
+        p.starter: render("starter.py", fill),
+        p.solution: render("solution.py", fill),
+        p.check: render("check.py", fill),
+        p.probe: render("probe.py", fill),
         p.mistakes / ".gitkeep": "",
         p.correct / ".gitkeep": "",
     }
+
+
+def _fill(ex: Exercise) -> dict[str, str]:
+    """What each template's placeholders (__id__, __stem__, ...) become for `ex`."""
+    return {
+        "id": ex.id, "title": ex.title, "filename": ex.file, "stem": Path(ex.file).stem,
+        "points": str(ex.points), "number": str(ex.number), "objectives": ", ".join(ex.objectives),
+    }  # fmt: skip
+
+
+def render(template: str, fill: dict[str, str]) -> str:
+    """A template of course/templates/exercise/ with its placeholders filled in (a real file
+    that ruff checks; `__name__` marks each placeholder)."""
+    text = (TEMPLATES / template).read_text("utf-8").replace(PLACEHOLDER_NOQA, "")
+    for name, value in fill.items():
+        text = text.replace(f"__{name}__", value)
+    return text
 
 
 def _add_to_manifest(path: Path, ex: Exercise) -> None:
@@ -70,10 +88,7 @@ def _add_to_manifest(path: Path, ex: Exercise) -> None:
     text = path.read_text("utf-8")
     at = text.find("\n# Question banks")
     at = at if at >= 0 else text.index("\nquizzes:")
-    entry = ENTRY.format(
-        id=ex.id, title=ex.title, file=ex.file, points=ex.points,
-        objectives=", ".join(ex.objectives),
-    )  # fmt: skip
+    entry = render("entry.yaml", _fill(ex))
     write_atomically(path, text[:at].rstrip("\n") + "\n" + entry + text[at:])
 
 
@@ -81,16 +96,6 @@ NOT_AUTHORS = (
     "{root} is not the authors' repository (it has no tests/corpus/): new exercises are made "
     "in a clone of the course's source."
 )
-ENTRY = """\
-  - id: {id}
-    title: {title}
-    file: {file}
-    points: {points}
-    objectives: [{objectives}]
-    hints:
-      - "TODO: a nudge: which idea of the lesson applies here?"
-      - "TODO: nearly the answer, said in words, as the last rung of the ladder."
-"""
 NEXT_STEPS = """\
 Made exercise {id}:
 {written}
@@ -106,95 +111,3 @@ CONTRIBUTING.md ("Adding an exercise"):
      .gitkeep files);
   8. its row in README.md's table of exercises.
 Then `course verify --exercise {id}` until every claim holds."""
-STATEMENT = """\
-# Exercise {number} — {title}
-
-TODO: one paragraph: what the learner builds and why it matters (link the lesson's section).
-
-## What to write
-
-In `{file}`, TODO: the function or class, its arguments and what it returns, with every shape
-written out, e.g. `x: (batch, seq_len, input_size)`.
-
-## How it is graded
-
-TODO: the checks, in the learner's words, and what each one compares.
-
-Grade it with `course grade exercises/{id}` (or `course watch`).
-"""
-STARTER = '''\
-"""Exercise {number}: {title}. Read README.md beside this file first.
-
-Grade it with:  course grade exercises/{id}
-"""
-
-import torch
-
-
-def {stem}(x: torch.Tensor) -> torch.Tensor:
-    # TODO: say what to compute, step by step, with the shapes
-    raise NotImplementedError("TODO: write {stem}")
-'''
-SOLUTION = '''\
-"""Reference solution: {title}."""
-
-import torch
-
-
-def {stem}(x: torch.Tensor) -> torch.Tensor:
-    return x  # TODO: the reference: short, with the shape of each line in a comment
-'''
-CHECK = '''\
-"""Checks for exercise {id}: {title}.
-
-TODO: one paragraph: what is compared with the reference, and which mistakes are named.
-"""
-
-from __future__ import annotations
-
-from types import ModuleType
-
-import torch
-
-from grader.checking import call, defines, depends, fail, points, tensor
-from grader.learner import Learner
-
-EXERCISE = "{id}"
-
-test_imports = defines("{stem}")
-
-
-@points({points})
-@depends("test_imports")
-def test_matches_the_reference(learner: Learner, reference: ModuleType) -> None:
-    """The result for a small input equals the reference's"""
-    x = torch.randn(2, 3, generator=torch.Generator().manual_seed(0))
-    reply = call(learner, "{stem}.run", "Your {stem}", expected="a tensor", x=x)
-    got = tensor(reply["value"], "Your {stem}")
-    if not torch.allclose(got, reference.{stem}(x)):
-        fail(WRONG)
-
-
-WRONG = "TODO: what was seen, what was expected, the likely cause and the next step."
-'''
-PROBE = '''\
-"""Probe for exercise {id}: call the learner's {stem} on the checker's input and send back
-plain data only."""
-
-from __future__ import annotations
-
-import types
-
-import torch
-
-from grader.probes.common import wrong_type
-
-
-def run(learner: types.ModuleType, x: torch.Tensor) -> dict:
-    """{stem}(x), as plain data: a copy of the tensor it returns, never the object itself."""
-    # TODO: also send what a diagnosis needs to see (calls made, inputs changed), or delete this
-    result = learner.{stem}(x)
-    if type(result) is not torch.Tensor:
-        return wrong_type(result, "{stem}(x)")
-    return {{"value": result.detach().to("cpu").clone()}}
-'''

@@ -7,14 +7,12 @@ what the package ships. CONTRIBUTING.md, "Adding an exercise", walks through the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
-from courseware.content import Exercise, Module
+from courseware.content import CORPUS, Exercise, Module
 from courseware.errors import Problem
 from courseware.starters import APPROVE, LOCK
 
-CORPUS = Path("tests") / "corpus"
 MIN_MISTAKES = 3  # a few typical mistakes, each caught by the check its header names
 MIN_CORRECT = 2  # a few correct but unusual solutions, each given full marks
 MIN_HINTS = 3  # a ladder: a nudge, a step, nearly the answer
@@ -24,33 +22,6 @@ TABLE_ROW = re.compile(r"^\| `(\d\d_[a-z0-9_]+)` \| .* \| (\d+) \|$", re.MULTILI
 # a probe's name where a check calls it: call(learner, "stem.function", ...) or .probe("...")
 PROBE_CALL = re.compile(r"""(?:\bcall\(\s*\w+\s*,|\.probe\()\s*["'](\w+)\.(\w+)["']""")
 IGNORED = {"__pycache__", ".pytest_cache"}
-
-
-@dataclass(frozen=True)
-class Parts:
-    """Every file of one exercise, by role, relative to the course root."""
-
-    statement: Path
-    starter: Path
-    solution: Path
-    check: Path
-    probe: Path
-    mistakes: Path
-    correct: Path
-
-
-def parts(ex: Exercise) -> Parts:
-    stem = Path(ex.file).stem
-    corpus = CORPUS / ex.id
-    return Parts(
-        statement=Path("exercises") / ex.id / "README.md",
-        starter=Path("exercises") / ex.id / ex.file,
-        solution=Path("solutions") / ex.id / ex.file,
-        check=Path("grader") / "checks" / f"check_{ex.id}.py",
-        probe=Path("grader") / "probes" / f"{stem}.py",
-        mistakes=corpus / "mistakes",
-        correct=corpus / "correct",
-    )
 
 
 def content_problems(module: Module) -> list[Problem]:
@@ -108,7 +79,7 @@ def authoring_problems(module: Module) -> list[Problem]:
 def _template_left(root: Path, ex: Exercise) -> list[Problem]:
     """A template's TODO still in the statement, reference, check or probe (the starter is
     the one part whose TODOs are the learner's)."""
-    p, found = parts(ex), []
+    p, found = ex.parts, []
     for path in (p.statement, p.solution, p.check, p.probe):
         lines = _lines(root / path)
         at = next((n for n, line in enumerate(lines, 1) if TEMPLATE_MARK in line), 0)
@@ -134,7 +105,7 @@ def _few_hints(module: Module, ex: Exercise) -> list[Problem]:
 def _unknown_probes(root: Path, ex: Exercise) -> list[Problem]:
     """Each probe the check calls, `call(learner, "module.function", ...)`, is a public
     function of grader/probes/module.py."""
-    check = parts(ex).check
+    check = ex.parts.check
     text = "\n".join(_lines(root / check))
     found = []
     for match in PROBE_CALL.finditer(text):
@@ -177,7 +148,7 @@ def _unwritten_hints(module: Module) -> list[Problem]:
 
 
 def _missing(root: Path, ex: Exercise) -> list[Problem]:
-    p, found = parts(ex), []
+    p, found = ex.parts, []
     for role, path in (("starter", p.starter), ("probe", p.probe)):
         if not (root / path).is_file():
             found.append(Problem(str(path), 1, MISSING.format(id=ex.id, role=role)))
@@ -193,7 +164,7 @@ def _missing(root: Path, ex: Exercise) -> list[Problem]:
 def _strays(module: Module) -> list[Problem]:
     """Files and folders that belong to no exercise: a renamed exercise's leftovers, a typo."""
     root, found = module.root, []
-    expected = {ex.id: parts(ex) for ex in module.exercises}
+    expected = {ex.id: ex.parts for ex in module.exercises}
     for top in ("exercises", "solutions", str(CORPUS)):
         for entry in _entries(root / top):
             if entry.name not in expected:

@@ -114,6 +114,37 @@ class ManifestSchema(_Strict):
         return items
 
 
+CORPUS = Path("tests") / "corpus"
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Every file of one exercise, by role, relative to the course root: the one place an
+    exercise's layout is written (content, authoring, verify and the scaffold read it)."""
+
+    statement: Path
+    starter: Path
+    solution: Path
+    check: Path
+    probe: Path
+    mistakes: Path
+    correct: Path
+
+
+def layout(exercise_id: str, file: str) -> Parts:
+    """Where each part of exercise `exercise_id`, whose learner's file is `file`, lives."""
+    corpus = CORPUS / exercise_id
+    return Parts(
+        statement=Path("exercises") / exercise_id / "README.md",
+        starter=Path("exercises") / exercise_id / file,
+        solution=Path("solutions") / exercise_id / file,
+        check=Path("grader") / "checks" / f"check_{exercise_id}.py",
+        probe=Path("grader") / "probes" / f"{Path(file).stem}.py",
+        mistakes=corpus / "mistakes",
+        correct=corpus / "correct",
+    )
+
+
 @dataclass(frozen=True)
 class Exercise:
     """One exercise: its statement, its approved starter (from starters.lock, never the file a
@@ -130,6 +161,11 @@ class Exercise:
     solution: Path
     check: Path
     hint_checks: tuple[tuple[str, ...], ...] = ()  # per hint, the checks it helps with
+
+    @property
+    def parts(self) -> Parts:
+        """Its files by role, relative to the course root."""
+        return layout(self.id, self.file)
 
     @property
     def number(self) -> int:
@@ -259,6 +295,7 @@ def _exercise(
 
     if starter is None or starter.file != ex.file:
         starter = Starter(ex.file, "")  # not approved yet: `course validate` says so
+    parts = layout(ex.id, ex.file)
     exercise = Exercise(
         id=ex.id,
         title=ex.title,
@@ -266,10 +303,10 @@ def _exercise(
         points=ex.points,
         objectives=tuple(ex.objectives),
         hints=tuple(h.text for h in ex.hints),
-        statement=root / "exercises" / ex.id / "README.md",
+        statement=root / parts.statement,
         starter=starter,
-        solution=root / "solutions" / ex.id / ex.file,
-        check=root / "grader" / "checks" / f"check_{ex.id}.py",
+        solution=root / parts.solution,
+        check=root / parts.check,
         hint_checks=tuple(tuple(h.checks) for h in ex.hints),
     )
 

@@ -21,7 +21,6 @@ from grader.grade import GradeOptions, grade
 from grader.results import NOT_ATTEMPTED, NOT_RUN, PASSED
 from grader.zygote import Zygote
 
-CORPUS = Path("tests") / "corpus"
 DRIFT = (
     "It differs from starters.lock. An author who changed it: run "
     "`course verify --approve-starters`. A learner working in a clone: that is your work, and "
@@ -67,7 +66,11 @@ def corpus(module: Module) -> list[CorpusCase]:
     return [
         read_case(path, ex.id)
         for ex in module.exercises
-        for path in sorted((module.root / CORPUS / ex.id).glob(f"*/*/{ex.file}"))
+        for path in sorted(
+            case
+            for folder in (ex.parts.correct, ex.parts.mistakes)
+            for case in (module.root / folder).glob(f"*/{ex.file}")
+        )
     ]
 
 

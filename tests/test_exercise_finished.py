@@ -53,7 +53,7 @@ def test_an_untouched_scaffold_with_dummy_cases_is_not_finished(repo):
     for part in (f"exercises/{ex.id}/README.md", f"solutions/{ex.id}/padding.py",
                  f"grader/checks/check_{ex.id}.py", "grader/probes/padding.py"):  # fmt: skip
         assert f"{part}:" in found and "a template's TODO is still here" in found, part
-    assert f"exercise {ex.id} has 2 hint(s); write at least 3" in found
+    assert f"exercise {ex.id}: this hint is still the template's TODO" in found
     assert f"has no row for {ex.id}" in found
     first = next(verify(load_module(repo), (ex.id,)))  # before any grading starts
     assert first.claim == "passes course validate" and not first.ok
