@@ -59,6 +59,13 @@ ISOLATION_MISSING = (
     "pyseccomp. Or pass --unsafe-no-isolation to grade anyway (every report then says what "
     "was missing)."
 )
+PORTABLE_REFUSED = (
+    "batch grading confines each learner's code completely, and the portable backend (grader/"
+    "portable.py: macOS, Windows, or COURSE_SANDBOX=portable) lacks: {missing}.\nIt serves "
+    "learners grading their own code: grade a class on Linux with the full sandbox "
+    "(COURSE_SANDBOX=auto or linux), or pass --unsafe-no-isolation to grade anyway (every "
+    "report then says what was missing)."
+)
 
 
 @dataclass(frozen=True)
@@ -223,6 +230,8 @@ def require_isolation(isolation: dict) -> None:
     """Refuse to grade (exit 2) when a runner's hello shows a level missing: a class is
     graded only with every level in force, unless the instructor says otherwise."""
     missing = isolation.get("missing", ["(the runner did not say what it has)"])
+    if missing and isolation.get("backend") == "portable":
+        raise IsolationMissing(PORTABLE_REFUSED.format(missing=", ".join(missing)))
     if missing:
         notes = "".join(f"\n  ({note})" for note in isolation.get("notes", []))
         raise IsolationMissing(ISOLATION_MISSING.format(missing=", ".join(missing), notes=notes))

@@ -115,6 +115,21 @@ def test_batch_refuses_the_portable_backend_unless_unsafe(module, portable, tmp_
     assert carriers(portable.tokens) == []
 
 
+def test_course_grade_batch_refuses_the_portable_backend(tmp_path):
+    learner = tmp_path / "class" / "alice"
+    learner.mkdir(parents=True)
+    reference = REPO / "solutions" / EX1 / "lstm_network.py"
+    (learner / "lstm_network.py").write_text(reference.read_text())
+    env = {**os.environ, "COURSE_SANDBOX": "portable", "COURSE_ROOT": str(REPO), "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "course", "grade", str(tmp_path / "class"), "--batch"],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "the portable backend" in done.stderr and "--unsafe-no-isolation" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_the_terminal_says_the_portable_backend_is_weaker(tmp_path):
     folder = tmp_path / EX1
     folder.mkdir()
