@@ -39,6 +39,7 @@ CSP = (
     "base-uri 'none'; form-action 'none'"
 )
 FIGURE_DATA = "site/figures/gradient_norms.json"
+FIGURE_SVG = "site/figures/lstm_cell.svg"
 NOT_A_BUILD = (
     "{out} is not empty and was not made by `course build` (it has no {marker} file), so it "
     "is left as it is. Choose an empty or new folder with -o DIR."
@@ -338,11 +339,13 @@ def _one_paragraph(text: str) -> bool:
 
 def _figures(module: Module) -> dict:
     """The figures the lesson may place with a ```figure NAME``` block, by name."""
-    data_path = module.root / FIGURE_DATA
+    data_path, cell_path = module.root / FIGURE_DATA, module.root / FIGURE_SVG
+    if not (module.root / "site" / "figures").is_dir():
+        return {}  # a module without figures (the lesson's ```figure``` blocks say unknown)
     if not data_path.is_file():
         raise CourseError(NO_FIGURE_DATA.format(path=FIGURE_DATA))
     data = json.loads(data_path.read_text("utf-8"))
-    cell = (module.root / "site" / "figures" / "lstm_cell.svg").read_text("utf-8")
+    cell = cell_path.read_text("utf-8")
     return {
         "gradient-norms": lambda caption: figures.gradient_norms(data, caption),
         "lstm-cell": lambda caption: figures.inline_svg("lstm-cell", cell, caption),

@@ -22,6 +22,7 @@ TABLE_ROW = re.compile(r"^\| `(\d\d_[a-z0-9_]+)` \| .* \| (\d+) \|$", re.MULTILI
 # a probe's name where a check calls it: call(learner, "stem.function", ...) or .probe("...")
 PROBE_CALL = re.compile(r"""(?:\bcall\(\s*\w+\s*,|\.probe\()\s*["'](\w+)\.(\w+)["']""")
 IGNORED = {"__pycache__", ".pytest_cache"}
+ENGINE_PROBES = Path(__file__).resolve().parent.parent / "grader" / "probes"
 
 
 def content_problems(module: Module) -> list[Problem]:
@@ -102,17 +103,27 @@ def _few_hints(module: Module, ex: Exercise) -> list[Problem]:
     return [Problem("course.yaml", _line_of(module, f"- id: {ex.id}"), message)]
 
 
+def probe_folder(root: Path) -> Path:
+    """Where the probes a module's checks call live: the module's own grader/probes/ (the
+    engine's repository), else the engine's, installed beside this package (another module
+    of the course ships checks and calls the engine's probes)."""
+    own = root / "grader" / "probes"
+    return own if own.is_dir() else ENGINE_PROBES
+
+
+def probes_called(root: Path, ex: Exercise) -> list[tuple[str, str, int]]:
+    """(module, function, line) of each probe the exercise's check calls."""
+    text = "\n".join(_lines(root / ex.parts.check))
+    return [(*m.groups(), text.count("\n", 0, m.start()) + 1) for m in PROBE_CALL.finditer(text)]
+
+
 def _unknown_probes(root: Path, ex: Exercise) -> list[Problem]:
     """Each probe the check calls, `call(learner, "module.function", ...)`, is a public
     function of grader/probes/module.py."""
-    check = ex.parts.check
-    text = "\n".join(_lines(root / check))
-    found = []
-    for match in PROBE_CALL.finditer(text):
-        stem, function = match.groups()
-        source = "\n".join(_lines(root / "grader" / "probes" / f"{stem}.py"))
+    check, folder, found = ex.parts.check, probe_folder(root), []
+    for stem, function, at in probes_called(root, ex):
+        source = "\n".join(_lines(folder / f"{stem}.py"))
         if not re.search(rf"^def {function}\(", source, re.MULTILINE):
-            at = text.count("\n", 0, match.start()) + 1
             call = f"{stem}.{function}"
             message = NO_PROBE.format(call=call, probe=f"grader/probes/{stem}.py")
             found.append(Problem(str(check), at, message))
@@ -149,7 +160,9 @@ def _unwritten_hints(module: Module) -> list[Problem]:
 
 def _missing(root: Path, ex: Exercise) -> list[Problem]:
     p, found = ex.parts, []
-    for role, path in (("starter", p.starter), ("probe", p.probe)):
+    # a probe of its own only where the check calls one named after the exercise's file
+    own = any(stem == p.probe.stem for stem, _, _ in probes_called(root, ex))
+    for role, path in [("starter", p.starter), *([("probe", p.probe)] if own else [])]:
         if not (root / path).is_file():
             found.append(Problem(str(path), 1, MISSING.format(id=ex.id, role=role)))
     for kind, folder, least in (("mistake", p.mistakes, MIN_MISTAKES),

@@ -9,7 +9,7 @@ def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):
     from chunk to chunk, with one optimizer step per chunk; return each chunk's loss."""
     # TODO 1: put the model in training mode; a new sequence starts with state = None
     # TODO 2: for each chunk of chunk_len time steps (the last may be shorter):
-    #   clear the gradients, predictions, state = model(x, state), the loss,
+    #   clear the gradients, run the model from the carried state, the loss,
     #   backward, step
     # TODO 3: carry the state's values into the next chunk but cut its graph: detach()
     # TODO 4: return the list of the chunks' losses, as Python floats

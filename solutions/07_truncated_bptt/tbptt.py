@@ -14,5 +14,5 @@ def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):
         loss.backward()  # through this chunk only
         optimizer.step()
         state = tuple(s.detach() for s in state)  # carry the values, cut the graph
-        losses.append(loss.item())
+        losses.append(float(loss))  # a Python float, like loss.item()
     return losses

@@ -1,0 +1,88 @@
+"""The engine knows no LSTM: a second, tiny module (tests/fixtures/linear_module: one exercise
+about a linear layer, a quiz of two questions) is validated, verified, graded, built into a
+site and quizzed by the same code as this module, through the same commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from course.cli import main
+
+FIXTURE = Path(__file__).parent / "fixtures" / "linear_module"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def copied(tmp_path_factory) -> Path:
+    """A copy of the second module, with the engine's site templates (a module of the course
+    ships its content and takes the look of the site from the engine). One copy for the file:
+    pytest, which runs the checks in this process, keeps a check module by its name."""
+    root = tmp_path_factory.mktemp("second") / "linear_module"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "site").mkdir()
+    for name in [p.name for p in (REPO / "site").glob("*.html")] + ["static"]:
+        copy = shutil.copytree if (REPO / "site" / name).is_dir() else shutil.copy
+        copy(REPO / "site" / name, root / "site" / name)
+    return root
+
+
+@pytest.fixture
+def module(copied, monkeypatch) -> Path:
+    """The second module as the course folder every command works in."""
+    monkeypatch.setenv("COURSE_ROOT", str(copied))
+    monkeypatch.chdir(copied)
+    return copied
+
+
+def course(*args: str):
+    result = CliRunner().invoke(main, list(args))
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def test_it_validates(module):
+    result = course("validate")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: Linear layers, module 3 of 26")
+
+
+def test_it_verifies_its_solution_starter_and_corpus(module):
+    result = course("verify")
+    assert result.exit_code == 0, result.output
+    assert "tests/corpus/01_affine/mistakes/doubled/affine.py is caught" in result.output
+    assert result.output.rstrip().endswith("All verified.")
+
+
+def test_a_wrong_file_is_graded_with_a_generic_explainer(module):
+    case = module / "tests" / "corpus" / "01_affine" / "mistakes" / "doubled" / "affine.py"
+    (module / "exercises" / "01_affine" / "affine.py").write_text(case.read_text())
+    result = course("grade", "--json", "out.json")
+    assert result.exit_code != 0
+    assert "equals the reference's times 2" in result.output
+    report = json.loads((module / "out.json").read_text())
+    assert report["score"] == 0
+    (module / "exercises" / "01_affine" / "affine.py").write_text(
+        (module / "solutions" / "01_affine" / "affine.py").read_text()
+    )
+    assert "4/4" in course("grade").output
+
+
+def test_it_builds_into_a_site(module):
+    result = course("build")
+    assert result.exit_code == 0, result.output
+    site = module / "_site"
+    assert "Linear layers" in (site / "index.html").read_text()
+    assert (site / "exercise-01_affine.html").is_file() and (site / "quiz-linear.html").is_file()
+
+
+def test_its_quiz_is_taken(module):
+    result = CliRunner().invoke(main, ["quiz", "--no-shuffle", "--answers", "a;20"])
+    assert result.exit_code == 0, result.output
+    assert "2/2" in result.output or "2 of 2" in result.output, result.output
+    wrong = CliRunner().invoke(main, ["quiz", "--no-shuffle", "--answers", "b;15"])
+    assert "0/2" in wrong.output or "0 of 2" in wrong.output, wrong.output
