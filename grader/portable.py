@@ -42,7 +42,8 @@ from grader.zygote import (
 )
 
 TOKEN = "COURSE_RUNNER_TOKEN"  # in every runner's environment: what the sweep looks for
-POOL = 2  # runners kept started (torch imported) per handle: exercises 1-2 need no wait
+POOL = 2  # runners started with a handle (torch imported): exercises 1-2 need no wait
+REFILL = 1  # runners kept waiting after that: the next save's, not a whole grade's spares
 KILL_SECONDS = 2.0  # for the sweep to find nothing left
 PARENT_POLL = 0.5  # how often a runner looks for its grader (it dies with it)
 MISSING = [  # what the Linux sandbox has and this backend does not, in words (as it says)
@@ -195,10 +196,10 @@ class PortableZygote(Zygote):
         self.spawned: list[int] = []
         self.tokens: list[str] = []  # every spawned runner's: what the sweep (and tests) look for
         self._isolation: dict[tuple, dict] = {}
-        self._pool = pool
         self._waiting: list[_Started] = []
         self._runners: list[PortableRunner] = []
-        self._fill()
+        self._fill(pool)
+        self._pool = min(pool, REFILL)
 
     @classmethod
     def start(cls) -> PortableZygote:
@@ -213,7 +214,7 @@ class PortableZygote(Zygote):
         """A started runner, given its spec; another is started to take its place."""
         spec = forced(spec)
         started = self._waiting.pop(0) if self._waiting else _start()
-        self._fill()
+        self._fill(self._pool)
         try:
             conn = started.accept(HELLO_SECONDS)
             channel.send(conn, {"spec": {**asdict(spec), "limits": asdict(spec.limits)}})
@@ -223,11 +224,11 @@ class PortableZygote(Zygote):
         runner = PortableRunner(started, conn, spec)
         self.spawned.append(started.proc.pid)
         self.tokens.append(started.token)
-        self._runners.append(runner)
+        self._runners = [r for r in self._runners if not r.closed] + [runner]
         return runner
 
-    def _fill(self) -> None:
-        while len(self._waiting) < self._pool:
+    def _fill(self, count: int) -> None:
+        while len(self._waiting) < count:
             self._waiting.append(_start())
 
     def close(self) -> None:
@@ -323,7 +324,7 @@ class PortableRunner(RunnerProcess):
         self.alive = True
         self.requests = 0
         self.spent = 0.0
-        self._closed = False
+        self.closed = False
 
     def _watcher(self, clock):
         """The Linux runner's watch (CPU time, memory), what it printed and how many processes
@@ -369,9 +370,9 @@ class PortableRunner(RunnerProcess):
             self.proc.kill()
 
     def close(self) -> None:
-        if self._closed:
+        if self.closed:
             return
-        self._closed = True
+        self.closed = True
         self.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(KILL_SECONDS)
