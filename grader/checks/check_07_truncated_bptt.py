@@ -74,13 +74,13 @@ def test_returns_losses(learner: Learner) -> None:
 # --------------------------------------------------------------------- the reference and mistakes
 
 
-def variant(reset=False, at_end=False, zero_grad=True, stride=0, carry=None):
-    """A train_tbptt with one of the usual mistakes (the defaults make the reference):
-    `stride` added to the chunk's step, `carry` a dict that keeps the state across calls."""
+def variant(reset=False, at_end=False, zero_grad=True, carry=None):
+    """A train_tbptt with one of the usual mistakes (the defaults make the reference); `carry`
+    is a dict that keeps the state across calls."""
 
     def train(model, inputs, targets, chunk_len, criterion, optimizer):
         state, losses = (carry or {}).get("state"), []
-        for start in range(0, inputs.size(1), chunk_len + stride):
+        for start in range(0, inputs.size(1), chunk_len):
             if zero_grad and not at_end:
                 optimizer.zero_grad()
             x, y = inputs[:, start : start + chunk_len], targets[:, start : start + chunk_len]

@@ -10,8 +10,10 @@ import types
 import torch
 
 from grader.probes.common import copied, reply_value, training_calls
-from grader.probes.models import chunk_setup
+from grader.probes.models import ChunkModel, chunk_setup
 from grader.runner import describe
+
+STATES = ("none", "detached", "attached")  # how a state reached the model (models.state_kind)
 
 
 def train(
@@ -39,9 +41,23 @@ def train(
         reply["params"].append([copied(p) for p in model.parameters()])
         reply["returned"].append(_losses(value))
         reply["events"].append(events[:200])
-        reply["forwards"].append(len(model.calls))  # forward calls made until now
-    reply["calls"] = model.calls
+        calls = vars(model).get("calls")
+        reply["forwards"].append(len(calls) if type(calls) is list else 0)  # calls until now
+    reply["calls"] = _calls(model)
     return reply
+
+
+def _calls(model: torch.nn.Module) -> list[dict]:
+    """The model's record of its forward calls, as plain data the learner's code cannot shape
+    (an entry it replaced is left out)."""
+    calls = vars(model).get("calls")
+    if type(calls) is not list:
+        return []
+    return [
+        {"x": copied(c["x"]), "state": c["state"]}
+        for c in calls[: ChunkModel.LIMIT]
+        if type(c) is dict and type(c.get("x")) is torch.Tensor and c.get("state") in STATES
+    ]
 
 
 def _losses(value) -> list | dict:
