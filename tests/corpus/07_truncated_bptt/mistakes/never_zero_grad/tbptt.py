@@ -1,6 +1,7 @@
 # corpus: never clears the gradients between chunks
 # catches: test_one_sequence
 # says: never clears the gradients
+# must not say: at the very end
 
 
 def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):

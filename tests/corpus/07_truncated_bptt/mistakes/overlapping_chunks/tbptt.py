@@ -1,6 +1,7 @@
 # corpus: chunks that overlap by one step (stride chunk_len - 1)
 # catches: test_one_sequence
 # says: without overlap or gap
+# must not say: reset every chunk
 
 
 def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):

@@ -2,6 +2,7 @@
 # catches: test_one_sequence
 # says: the state is reset every chunk
 # must not say: detach
+# must not say: the previous call left
 
 
 def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):

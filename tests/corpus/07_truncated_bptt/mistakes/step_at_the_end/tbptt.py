@@ -1,6 +1,7 @@
 # corpus: backward every chunk but one optimizer step after the whole sequence
 # catches: test_one_sequence
 # says: one optimizer.step() at the very end
+# must not say: never clears the gradients
 
 
 def train_tbptt(model, inputs, targets, chunk_len, criterion, optimizer):
