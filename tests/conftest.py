@@ -18,8 +18,8 @@ LINUX_ONLY = {
     **dict.fromkeys(
         ("test_sandbox.py", "test_isolation_levels.py", "test_resource_groups.py"), SANDBOX
     ),
-    **dict.fromkeys(("test_kernel_objects.py", "test_attacks_round3.py"), SANDBOX),
-    **dict.fromkeys(("test_attacks_round4.py", "test_grader_death.py"), SANDBOX),
+    **dict.fromkeys(("test_kernel_objects.py", "test_hostile_replies.py"), SANDBOX),
+    **dict.fromkeys(("test_runner_signals.py", "test_grader_death.py"), SANDBOX),
     **dict.fromkeys(("test_batch.py", "test_batch_files.py", "test_hostile_class.py"), BATCH),
     **dict.fromkeys(("test_cluster.py", "test_gradescope_bundle.py"), BATCH),
     "test_quiz_pty.py": "a POSIX pseudo-terminal (pexpect)",

@@ -387,3 +387,18 @@ def read_until(proc: subprocess.Popen, wanted: str) -> list[str]:
         if line.startswith(wanted):
             return lines
     raise AssertionError(f"no line starting {wanted!r}; saw:\n" + "\n".join(lines))
+
+
+def no_internal_error(result) -> None:
+    """The learner's code never makes the grader report a failure of its own."""
+    from grader.results import ERROR
+    from tests.conftest import failed_messages
+
+    assert [c.title for c in result.checks if c.state == ERROR] == []
+    assert "not your fault" not in failed_messages(result)
+
+
+def bounded(result, limit: int = 20_000) -> None:
+    """No message or detail of any check carries more than `limit` characters."""
+    for check in result.checks:
+        assert len(check.message) < limit and len(check.detail) < limit, check.title

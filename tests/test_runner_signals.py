@@ -1,6 +1,7 @@
-"""Fourth round of attacks on the trust boundary, each graded through the real runner: learner
-code that takes the runner's file descriptors away, sets timers and signal handlers that fire
-in the runner's own code, interrupts it from a thread, or crashes it in native code. Each must
+"""Signals, descriptors and crashes: attacks on the trust boundary, each graded through the
+real runner: learner code that takes the runner's file descriptors away, sets timers and
+signal handlers that fire in the runner's own code, interrupts it from a thread, or crashes it
+in native code. Each must
 end in a message that blames the learner's code, in words, and leave no runner behind."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import textwrap
 import pytest
 
 from tests.conftest import failed_messages, solution
-from tests.test_attacks_round3 import _bounded, _no_internal_error
+from tests.helpers import bounded, no_internal_error
 from tests.test_sandbox import EX1, FAST, assert_nothing_left
 
 
@@ -19,8 +20,8 @@ def graded(grade_source, zygote):
     def run(source: str, **limits):
         result = grade_source(EX1, source, **{**FAST, **limits})
         assert_nothing_left(zygote)
-        _no_internal_error(result)
-        _bounded(result)
+        no_internal_error(result)
+        bounded(result)
         return result
 
     return run

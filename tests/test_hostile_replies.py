@@ -1,4 +1,4 @@
-"""Third round of attacks on the trust boundary, each graded through the real runner: frames
+"""Hostile replies: attacks on the trust boundary, each graded through the real runner: frames
 that learner code writes on the grader's channel, exceptions and values that the learner's code
 shapes so that the reply cannot be sent or grows without bound, and sources that the checker's
 own reading of the file (grader.analysis) cannot parse."""
@@ -12,9 +12,10 @@ import pytest
 
 from grader import channel
 from grader.analysis import torch_uses
-from grader.results import ERROR, PASSED
+from grader.results import PASSED
 from grader.zygote import MAX_REPLY_TEXT_TOTAL, malformed
 from tests.conftest import failed_messages, solution
+from tests.helpers import bounded, no_internal_error
 from tests.test_sandbox import EX1, FAST, assert_nothing_left
 
 # Learner code that writes a frame of its own on the runner's channel socket (fd 3).
@@ -40,26 +41,14 @@ FORGE = textwrap.dedent(
 )
 
 
-def _no_internal_error(result) -> None:
-    """The learner's code never makes the grader report a failure of its own."""
-    assert [c.title for c in result.checks if c.state == ERROR] == []
-    assert "not your fault" not in failed_messages(result)
-
-
-def _bounded(result, limit: int = 20_000) -> None:
-    """No message or detail of any check carries more than `limit` characters."""
-    for check in result.checks:
-        assert len(check.message) < limit and len(check.detail) < limit, check.title
-
-
 @pytest.fixture
 def graded(grade_source, zygote):
     def run(source: str, **limits):
         result = grade_source(EX1, source, **{**FAST, **limits})
         assert result.score < result.max_score
         assert_nothing_left(zygote)
-        _no_internal_error(result)
-        _bounded(result)
+        no_internal_error(result)
+        bounded(result)
         return result
 
     return run
