@@ -9,7 +9,8 @@ taking the median of the rounds:
 - `--scheduler tcp://...` to a scheduler and W workers already running (`dask scheduler`,
   `dask worker`): what a standing cluster costs per class, its workers' start excluded.
 Then the cost per learner: the seconds a worker spends on one (the gradebook's `seconds`,
-median and 90th percentile), to size a cluster: learners × seconds / workers.
+median and 90th percentile, in the alternating runs of local:2 and of the baseline), to size a
+cluster: learners × seconds / workers.
 """
 
 from __future__ import annotations
@@ -77,12 +78,13 @@ def main() -> None:
         row("--batch --jobs 2 (baseline)", base, n, base)
         row("--scheduler local:2", statistics.median(p[1] for p in pairs), n, base)
         for w in (w for w in workers if w != 2):
-            row(f"--scheduler local:{w}", timed(folder, book, args.rounds, f"local:{w}"), n, base)
+            seconds = timed(folder, Path(tmp) / "other.sqlite", args.rounds, f"local:{w}")
+            row(f"--scheduler local:{w}", seconds, n, base)
         for w in workers:
             with dask_cluster(Path(tmp) / f"dask{w}", workers=w) as cluster:
-                seconds = timed(folder, book, args.rounds, cluster.address)
+                seconds = timed(folder, Path(tmp) / "running.sqlite", args.rounds, cluster.address)
             row(f"--scheduler tcp://… ({w} running workers)", seconds, n, base)
-        for where, path in (("a Dask worker", book), ("a job of the local batch", local)):
+        for where, path in (("a Dask worker (local:2)", book), ("a job of --jobs 2", local)):
             median, p90 = per_learner(path)
             print(f"per learner on {where}: median {median:.2f} s, 90th percentile {p90:.2f} s "
                   f"({3600 / median:.0f} learners an hour)")  # fmt: skip
