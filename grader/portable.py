@@ -26,7 +26,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from grader import channel
 from grader.limits import Limits
@@ -66,6 +66,9 @@ class ProcessTree:
     pid: int
     token: str
     started: float = 0.0  # the runner's creation time: older processes are never swept
+    # Every descendant seen while watching, by pid: killed at the end even once it has left
+    # the tree (a daemon in a session of its own) and dropped the token (a new environment).
+    seen: dict = field(default_factory=dict)
 
     def processes(self) -> list:
         """The runner and its live descendants (zombies are dead already)."""
@@ -73,9 +76,11 @@ class ProcessTree:
 
         try:
             root = psutil.Process(self.pid)
-            return [p for p in [root, *root.children(recursive=True)] if _alive(p)]
+            found = [p for p in [root, *root.children(recursive=True)] if _alive(p)]
         except psutil.Error:
             return []
+        self.seen.update((p.pid, p) for p in found)
+        return found
 
     def cpu_seconds(self) -> float | None:
         """User and system CPU seconds of the live tree."""
@@ -122,6 +127,7 @@ class ProcessTree:
         import psutil
 
         members = {p.pid: p for p in self.processes()}
+        members |= {pid: p for pid, p in self.seen.items() if p.is_running() and _alive(p)}
         for proc in psutil.process_iter(["create_time"]):
             if proc.pid in members or proc.pid == os.getpid():
                 continue

@@ -4,6 +4,7 @@ hostile code survived with no process of the submission left running."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -162,6 +163,12 @@ HOSTILE = {
         "        time.sleep(120)\n    os._exit(0)\ntime.sleep(60)\n",
         "did not finish within",
     ),
+    "orphan without the token": (
+        "import os, subprocess, sys, time\nif os.fork() == 0:\n    os.setsid()\n"
+        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], env={},"
+        " start_new_session=True)\n    os._exit(0)\ntime.sleep(60)\n",
+        "did not finish within",
+    ),
     "memory bomb": (
         "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
         "MemoryError|memory",
@@ -185,6 +192,20 @@ def test_hostile_basics_are_survived_and_nothing_outlives_grading(module, portab
     while carriers(tokens) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert carriers(tokens) == []
+    assert strays(start) == []
+
+
+def strays(since: float) -> list[int]:
+    """Live sleepers that a learner's code started after `since` (wall clock), token or not."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "create_time"]):
+        cmdline = proc.info["cmdline"] or []
+        recent = (proc.info["create_time"] or 0) >= time.time() - (time.monotonic() - since)
+        if recent and "import time; time.sleep(120)" in cmdline:
+            with contextlib.suppress(psutil.Error):
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    found.append(proc.pid)
+    return found
 
 
 def test_memory_is_polled_where_no_rlimit_caps_it(portable):
