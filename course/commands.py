@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -52,15 +52,12 @@ def grade(path: Path, **options) -> int:
 
 def _grade_options(options: dict):
     from grader.grade import GradeOptions
-    from grader.limits import Limits
 
-    limits = replace(
-        Limits(), request_seconds=options["timeout"], memory_bytes=options["memory"] << 20
-    )
-    return GradeOptions(
+    return GradeOptions.of(
+        request_seconds=options["timeout"],
+        memory_mib=options["memory"],
         exercises=options["exercises"],
         device=options["device"],
-        limits=limits,
         require_isolation=options["batch"],  # a class: only with every isolation level
         allow_unsafe=options.get("unsafe_no_isolation", False),
         strict_names=options.get("strict_names", False),
@@ -106,11 +103,10 @@ def _grade_now(path: Path, options: dict, plan):
     """Grade `path` (the exercises of `options`), remembering the grades of the workspace's
     own files; return the module, the workspace and the report."""
     from course import learning
-    from grader.zygote import Zygote
+    from grader.grade import Grader
 
-    zygote = Zygote.start()  # first: it imports torch while we read the module
+    grader = Grader().start()  # first: it imports torch while we read the module
     try:
-        from grader.grade import grade as run
         from grader.sanitize import clean
 
         module = plan.module if plan else load_module()
@@ -118,7 +114,7 @@ def _grade_now(path: Path, options: dict, plan):
         target = plan.target if plan else path or learning.default_target(module)
         before = learning.fingerprints(module, workspace)
         try:
-            report = run(module, target, _grade_options(options), zygote=zygote)
+            report = grader.grade(module, target, _grade_options(options))
         except Exception as exc:  # the files asked for still say what happened
             for problem in _write_reports(_failed(module, target, options, exc), options):
                 click.echo(f"Warning: {problem}", err=True)
@@ -127,7 +123,7 @@ def _grade_now(path: Path, options: dict, plan):
                 raise
             raise CourseError(_reason(exc)) from exc
     finally:
-        zygote.close()
+        grader.close()
     learning.remember(module, workspace, target, report, before)
     return module, workspace, report
 

@@ -40,7 +40,7 @@ class Watcher:
     workspace: Workspace
     current: Exercise
     screen: bool  # redraw a terminal, or print plain lines
-    zygote: object | None = None
+    grader: object | None = None  # grader.grade.Grader, warm between saves
     failing: dict[str, str | None] = field(default_factory=dict)  # first failing check, by id
     events: queue.Queue = field(default_factory=queue.Queue)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -51,7 +51,7 @@ class Watcher:
     def grade(self) -> None:
         """Grade the current exercise and show the result; survive anything the learner's
         file or the grader does."""
-        from grader.grade import GradeOptions, grade
+        from grader.grade import GradeOptions, Grader
 
         ex = self.current
         target = self.workspace.exercises / ex.id
@@ -63,12 +63,9 @@ class Watcher:
             return
         before = learning.fingerprints(self.module, self.workspace)
         try:
-            if self.zygote is None:
-                from grader.zygote import Zygote
-
-                self.zygote = Zygote.start()
+            self.grader = self.grader or Grader().start()
             options = GradeOptions(exercises=(ex.id,), device="cpu")
-            report = grade(self.module, target, options, zygote=self.zygote)
+            report = self.grader.grade(self.module, target, options)
         except KeyboardInterrupt:
             raise
         except click.ClickException as exc:
@@ -90,10 +87,10 @@ class Watcher:
         self._show(report)
 
     def _restart(self) -> None:
-        if self.zygote is not None:
+        if self.grader is not None:
             with contextlib.suppress(Exception):
-                self.zygote.close()
-            self.zygote = None
+                self.grader.close()
+            self.grader = None
 
     def _show(self, report) -> None:
         from grader.report import NEXT_STEP, terminal

@@ -6,7 +6,7 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,6 +77,50 @@ class GradeOptions:
     require_isolation: bool = False  # batch: refuse (exit 2) where runners lack a level
     allow_unsafe: bool = False  # --unsafe-no-isolation: grade anyway; reports say what lacked
     strict_names: bool = False  # batch: grade exact file names only (grader/names.py)
+
+    @classmethod
+    def of(
+        cls, *, request_seconds: float | None = None, memory_mib: int | None = None, **fields
+    ) -> GradeOptions:
+        """Options with the runners' limits in the command line's units: callers never build
+        Limits themselves."""
+        changes: dict = {"request_seconds": request_seconds} if request_seconds else {}
+        changes |= {"memory_bytes": memory_mib << 20} if memory_mib else {}
+        return cls(limits=replace(Limits(), **changes), **fields)
+
+
+class Grader:
+    """The one way in for `course` (grade, watch, the notebook's service): a warm home for the
+    runners, on the backend chosen in grader/backend.py, kept across grades until closed."""
+
+    def __init__(self) -> None:
+        self._zygote: Zygote | None = None
+
+    def start(self) -> Grader:
+        """Start the runners' home now: it imports torch while the caller works on."""
+        if self._zygote is None:
+            from grader.zygote import Zygote
+
+            self._zygote = Zygote.start()
+        return self
+
+    def grade(
+        self, module: Module, target: Path, options: GradeOptions | None = None
+    ) -> GradeReport:
+        """`grade` with this grader's warm runners (started on first use)."""
+        return grade(module, target, options, zygote=self.start()._zygote)
+
+    def close(self) -> None:
+        """Stop the runners' home and every runner with it; a later grade starts afresh."""
+        zygote, self._zygote = self._zygote, None
+        if zygote is not None:
+            zygote.close()
+
+    def __enter__(self) -> Grader:
+        return self.start()
+
+    def __exit__(self, *_) -> None:
+        self.close()
 
 
 def grade(

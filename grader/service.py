@@ -7,7 +7,7 @@ So the learner's code never runs in the process that makes verdicts (nor in the 
 a second check in the same kernel costs only the checks themselves.
 
 Requests, one JSON object per line on stdin: {"exercise": ID, "source": TEXT, "device":
-"auto" | "cpu" | "cuda"}. Replies, one line each on the original stdout: the report as
+"auto" | "cpu" | "cuda" | "mps"}. Replies, one line each on the original stdout: the report as
 `course grade --json` writes it, or {"error": MESSAGE}. Whatever else is printed (a check's
 output, a warning) goes to stderr. The service dies with the kernel that started it.
 """
@@ -24,10 +24,9 @@ from typing import TextIO
 from courseware.content import Module, load_module
 from courseware.errors import CourseError
 from grader.formats import as_json
-from grader.grade import GradeOptions, grade
-from grader.zygote import Zygote
+from grader.grade import GradeOptions, Grader
 
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 MALFORMED = "a malformed request: one JSON object with the exercise, its source and a device"
 GRADER_FAILED = (
     "The grader itself failed; this is not your fault ({why}). Run the check again; if it "
@@ -35,7 +34,7 @@ GRADER_FAILED = (
 )
 
 
-def answer(module: Module, zygote: Zygote, line: str) -> dict:
+def answer(module: Module, grader: Grader, line: str) -> dict:
     """The JSON report of one request line, or {"error": ...} that says what went wrong."""
     try:
         request = json.loads(line)
@@ -52,36 +51,36 @@ def answer(module: Module, zygote: Zygote, line: str) -> dict:
         path.parent.mkdir()
         path.write_text(source, encoding="utf-8", errors="surrogatepass")  # the reader says so
         options = GradeOptions(exercises=(ex.id,), device=device)
-        return as_json(grade(module, path, options, zygote=zygote))
+        return as_json(grader.grade(module, path, options))
 
 
 def serve(module: Module, requests: TextIO, replies: TextIO) -> None:
     """Answer every request line until the input ends; a grader failure restarts the zygote
     and is that request's error, never the end of the service."""
-    zygote = Zygote.start()
+    grader = Grader().start()
     try:
         for line in requests:
             try:
-                reply = answer(module, zygote, line)
+                reply = answer(module, grader, line)
             except CourseError as exc:
                 reply = {"error": exc.message}
             except Exception as exc:  # the grader's own failure: a fresh zygote for the next
                 reply = {"error": GRADER_FAILED.format(why=f"{type(exc).__name__}: {exc}")}
-                zygote.close()
-                zygote = Zygote.start()
+                grader.close()
+                grader.start()
             replies.write(json.dumps(reply) + "\n")
             replies.flush()
     finally:
-        zygote.close()
+        grader.close()
 
 
 def main() -> None:
     """Serve the module at sys.argv[1] on stdin and stdout, printing nothing else there."""
-    from grader.sandbox import die_with_parent
-
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints cannot reach the replies
     if sys.platform.startswith("linux"):
+        from grader.sandbox import die_with_parent  # Linux only: prctl
+
         die_with_parent()
     module = load_module(Path(sys.argv[1]))
     serve(module, sys.stdin, replies)

@@ -244,3 +244,24 @@ def test_a_runner_dies_with_its_grader(tmp_path):
     while carriers(tokens) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert carriers(tokens) == []
+
+
+def test_course_reaches_runners_only_through_the_grader_entry_point():
+    """course/ never starts a zygote or builds limits: grader.grade.Grader and GradeOptions.of
+    are its one way in, so the backend is chosen in one place for every command."""
+    import ast
+
+    for path in sorted((REPO / "course").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert node.module not in {"grader.zygote", "grader.limits", "grader.sandbox"}, (
+                    f"{path.name}:{node.lineno} imports {node.module}"
+                )
+
+
+def test_grade_options_of_builds_the_limits():
+    from grader.grade import GradeOptions
+
+    options = GradeOptions.of(request_seconds=3.0, memory_mib=512, device="cpu")
+    assert options.limits == replace(Limits(), request_seconds=3.0, memory_bytes=512 << 20)
+    assert options.device == "cpu" and GradeOptions.of().limits == Limits()
