@@ -31,8 +31,10 @@ NOTEBOOK_DRIFT = (
     "that no exercise makes)."
 )
 HEADER = re.compile(r"^# (corpus|catches|says|must not say|expects|needs): (.*)$", re.MULTILINE)
-NEEDS = ("cuda",)  # what a corpus case may need: `# needs: cuda`, a mistake seen only there
-NO_CUDA = "not checked: it needs CUDA, and this machine has none"
+# What a corpus case may need: `# needs: cuda` (or mps), a mistake seen only on that GPU.
+NEEDS = {"cuda": "CUDA", "mps": "MPS (an Apple GPU)"}
+NOT_HERE = "not checked: it needs {device}, and this machine has none"
+NO_CUDA = NOT_HERE.format(device=NEEDS["cuda"])
 FULL_MARKS = "full marks"  # the one value of `# expects:`
 
 
@@ -56,7 +58,7 @@ class CorpusCase:
     about: str
     catches: str | None  # the check that must fail (None: a correct solution)
     says: str | None  # a phrase the failure message must contain
-    needs: str | None = None  # "cuda": the claim holds only where CUDA runs
+    needs: str | None = None  # "cuda" or "mps": the claim holds only where that GPU runs
     must_not_say: tuple[str, ...] = ()  # plausible wrong diagnoses no message may contain
     expects: str | None = None  # "full marks": what a correct case claims, said outright
 
@@ -172,8 +174,9 @@ def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
     subject = str(case.path.relative_to(module.root))
     if problem := _header_problem(case):
         return Finding(subject, "has a header verify can prove", False, problem)
-    if case.needs == "cuda" and not _cuda_available():
-        return Finding(subject, NO_CUDA, True, skipped=NO_CUDA)
+    if case.needs is not None and not _present(case.needs):
+        skipped = NOT_HERE.format(device=NEEDS[case.needs])
+        return Finding(subject, skipped, True, skipped=skipped)
     report = grade(module, case.path, zygote=zygote)
     (ex,) = report.exercises
     if problem := _message_problem(case, ex.checks):
@@ -194,7 +197,7 @@ def check_case(module: Module, case: CorpusCase, zygote: Zygote) -> Finding:
 def _header_problem(case: CorpusCase) -> str:
     """What in a case's header cannot be proved as written ("" if nothing)."""
     if case.needs is not None and case.needs not in NEEDS:
-        return f"`# needs:` takes one of {NEEDS}"
+        return f"`# needs:` takes one of {tuple(NEEDS)}"
     if case.expects is not None and (case.expects != FULL_MARKS or case.catches is not None):
         return f"`# expects:` takes only '{FULL_MARKS}', in a case with no `# catches:`"
     if case.catches is not None and not case.says:
@@ -216,6 +219,19 @@ def _message_problem(case: CorpusCase, checks) -> str:
             if phrase.lower() in c.message.lower():
                 return f"{c.title} says '{phrase}':\n{c.message}"
     return ""
+
+
+def _present(device: str) -> bool:
+    """Whether this machine has the GPU `device` ("cuda" or "mps")."""
+    return _cuda_available() if device == "cuda" else _mps_available()
+
+
+def _mps_available() -> bool:
+    import torch  # here, not at the top: `course --help` never imports torch
+
+    from grader.grade import available_accelerators
+
+    return "mps" in available_accelerators(torch)
 
 
 def _cuda_available() -> bool:

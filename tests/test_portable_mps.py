@@ -148,3 +148,18 @@ def test_course_grade_device_mps_without_one_exits_two(tmp_path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert "--device mps: no MPS (an Apple GPU) device" in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_course_verify_marks_an_mps_only_case_not_checked_here(module, monkeypatch):
+    from grader.verify import CorpusCase, check_case
+
+    monkeypatch.setattr("grader.verify._mps_available", lambda: False)
+    monkeypatch.setattr("grader.verify.grade", lambda *a, **k: pytest.fail("graded anyway"))
+    from tests.conftest import REPO
+
+    path = REPO / "tests/corpus/06_variable_length/mistakes/lengths_on_gpu/variable_length.py"
+    case = CorpusCase(path, "06_variable_length", "lengths on the GPU", "test_x", "CPU", "mps")
+    finding = check_case(module, case, zygote=None)
+    assert finding.ok and finding.skipped == "not checked: it needs MPS (an Apple GPU), and " + (
+        "this machine has none"
+    )
