@@ -265,3 +265,11 @@ def test_grade_options_of_builds_the_limits():
     options = GradeOptions.of(request_seconds=3.0, memory_mib=512, device="cpu")
     assert options.limits == replace(Limits(), request_seconds=3.0, memory_bytes=512 << 20)
     assert options.device == "cpu" and GradeOptions.of().limits == Limits()
+
+
+def test_every_report_names_its_backend(grade_source, module):
+    """The session's zygote is the chosen backend's (COURSE_SANDBOX): its reports say which."""
+    from grader import backend
+
+    result = grade_source(EX1, solution(module, EX1))
+    assert result.isolation["backend"] == backend.chosen()
