@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -18,6 +18,32 @@ GRADER_FAILED = (
     "`course grade -v`"
 )
 
+
+@dataclass(frozen=True)
+class GradeArgs:
+    """What `course grade` was given, typed, by the command line's names."""
+
+    json_file: Path | None = None
+    fmt: str | None = None
+    output: Path | None = None
+    device: str = "auto"
+    exercises: tuple[str, ...] = ()
+    timeout: float = 10.0
+    memory: int = 4096  # MiB
+    hints: bool = False
+    all_hints: bool = False
+    verbose: bool = False
+    batch: bool = False
+    jobs: int | None = None
+    scheduler: str | None = None
+    gradebook: Path | None = None
+    csv_file: Path | None = None
+    regrade: bool = False
+    unsafe_no_isolation: bool = False
+    strict_names: bool = False
+    feedback_dir: Path | None = None
+
+
 BATCH_ONLY = (  # the options that go with --batch
     *("jobs", "scheduler", "gradebook", "csv_file", "feedback_dir", "regrade"),
     *("unsafe_no_isolation", "strict_names"),
@@ -26,61 +52,62 @@ BATCH_ONLY = (  # the options that go with --batch
 
 def grade(path: Path, **options) -> int:
     """Check the option combination, then grade one learner or a whole class."""
-    if options["fmt"] and not options["output"]:
+    args = GradeArgs(**options)
+    if args.fmt and not args.output:
         raise click.UsageError("--format needs -o FILE.")
-    batch_only = [k for k in BATCH_ONLY if options.get(k)]
-    if batch_only and not options["batch"]:
+    batch_only = [k for k in BATCH_ONLY if getattr(args, k)]
+    if batch_only and not args.batch:
         option = batch_only[0].replace("_file", "").replace("_", "-")
         raise click.UsageError(f"--{option} goes with --batch.")
-    if options.get("scheduler") and options.get("jobs"):
+    if args.scheduler and args.jobs:
         raise click.UsageError(JOBS_OR_SCHEDULER)
     from course.workspace import check_report_target
     from grader.formats import SUFFIXES
 
-    if options["json_file"]:
-        check_report_target(options["json_file"], "--json", (".json",))
-    if options["fmt"]:
-        check_report_target(options["output"], "-o", (SUFFIXES[options["fmt"]],))
-    if options.get("csv_file"):
-        check_report_target(options["csv_file"], "--csv", (".csv",))
-    if options["batch"]:
+    if args.json_file:
+        check_report_target(args.json_file, "--json", (".json",))
+    if args.fmt:
+        check_report_target(args.output, "-o", (SUFFIXES[args.fmt],))
+    if args.csv_file:
+        check_report_target(args.csv_file, "--csv", (".csv",))
+    if args.batch:
         if path is None:
             raise click.UsageError("--batch needs SUBMISSIONS, the folder of the class's work.")
-        return _grade_batch(path, options)
-    return _grade_one(path, options)
+        return _grade_batch(path, args)
+    return _grade_one(path, args)
 
 
-def _grade_options(options: dict):
+def _grade_options(args: GradeArgs):
     from grader.grade import GradeOptions
 
     return GradeOptions.of(
-        request_seconds=options["timeout"],
-        memory_mib=options["memory"],
-        exercises=options["exercises"],
-        device=options["device"],
-        require_isolation=options["batch"],  # a class: only with every isolation level
-        allow_unsafe=options.get("unsafe_no_isolation", False),
-        strict_names=options.get("strict_names", False),
+        request_seconds=args.timeout,
+        memory_mib=args.memory,
+        exercises=args.exercises,
+        device=args.device,
+        require_isolation=args.batch,  # a class: only with every isolation level
+        allow_unsafe=args.unsafe_no_isolation,
+        strict_names=args.strict_names,
     )
 
 
-def _grade_one(path: Path, options: dict) -> int:
+def _grade_one(path: Path, args: GradeArgs) -> int:
     """Grade `path`, print the report and the hints asked for, write the files asked for;
     return the exit code. With --hints (and no report file, which needs every check), an
     exercise unchanged since its last grade is not graded again: its last grade stands."""
     from course import learning
     from grader.report import terminal
 
-    hints = options["hints"] or options["all_hints"]
+    hints = args.hints or args.all_hints
     plan = None
-    if hints and not (options["json_file"] or options["fmt"]):
-        plan = learning.hint_plan(path, options["exercises"])
+    if hints and not (args.json_file or args.fmt):
+        plan = learning.hint_plan(path, args.exercises)
     report, problems = None, []
     if plan is None or plan.grade:
-        graded = {**options, "exercises": plan.grade} if plan else options
+        graded = replace(args, exercises=plan.grade) if plan else args
         module, workspace, report = _grade_now(path, graded, plan)
-        problems = _write_reports(report, options)  # first: a platform gets its results at once
-        click.echo(terminal(report, verbose=options["verbose"], hints=hints))
+        problems = _write_reports(report, args)  # first: a platform gets its results at once
+        click.echo(terminal(report, verbose=args.verbose, hints=hints))
     else:
         module, workspace = plan.module, plan.workspace
     if plan is not None and (standing := learning.standing_text(plan)):
@@ -88,7 +115,7 @@ def _grade_one(path: Path, options: dict) -> int:
     if hints:
         try:
             failing = learning.failing_of(report, plan)
-            click.echo("\n" + learning.hints_text(module, workspace, failing, options["all_hints"]))
+            click.echo("\n" + learning.hints_text(module, workspace, failing, args.all_hints))
         except CourseError as exc:  # the data folder: the grade stands, the hints wait
             click.echo(f"Warning: no hints this time: {exc.format_message()}", err=True)
     for problem in problems:
@@ -99,8 +126,8 @@ def _grade_one(path: Path, options: dict) -> int:
     return 0 if passed else EXIT_FAILED
 
 
-def _grade_now(path: Path, options: dict, plan):
-    """Grade `path` (the exercises of `options`), remembering the grades of the workspace's
+def _grade_now(path: Path, args: GradeArgs, plan):
+    """Grade `path` (the exercises of `args`), remembering the grades of the workspace's
     own files; return the module, the workspace and the report."""
     from course import learning
     from grader.grade import Grader
@@ -114,9 +141,9 @@ def _grade_now(path: Path, options: dict, plan):
         target = plan.target if plan else path or learning.default_target(module)
         before = learning.fingerprints(module, workspace)
         try:
-            report = grader.grade(module, target, _grade_options(options))
+            report = grader.grade(module, target, _grade_options(args))
         except Exception as exc:  # the files asked for still say what happened
-            for problem in _write_reports(_failed(module, target, options, exc), options):
+            for problem in _write_reports(_failed(module, target, args, exc), args):
                 click.echo(f"Warning: {problem}", err=True)
             if isinstance(exc, CourseError):
                 exc.message = clean(exc.message)  # it may quote a learner's file names
@@ -128,17 +155,17 @@ def _grade_now(path: Path, options: dict, plan):
     return module, workspace, report
 
 
-def _write_reports(report, options: dict) -> list[str]:
+def _write_reports(report, args: GradeArgs) -> list[str]:
     """Write the files asked for with --json and --format, each whole or not at all; return
     what could not be written (the grade itself stands and is printed)."""
     from course.oserror import os_error
     from grader.formats import write_report
 
     wanted = []
-    if options["json_file"]:
-        wanted.append(("json", options["json_file"]))
-    if options["fmt"]:
-        wanted.append((options["fmt"], options["output"]))
+    if args.json_file:
+        wanted.append(("json", args.json_file))
+    if args.fmt:
+        wanted.append((args.fmt, args.output))
     problems = []
     for fmt, path in wanted:
         try:
@@ -151,12 +178,12 @@ def _write_reports(report, options: dict) -> list[str]:
 REPORT_NOT_WRITTEN = "the {fmt} report was not written: {why}"
 
 
-def _failed(module, target: Path, options: dict, exc: Exception):
+def _failed(module, target: Path, args: GradeArgs, exc: Exception):
     """The report of a grade that could not run: every exercise asked for at 0, and why."""
     from grader.results import not_graded
 
     try:
-        wanted = [module.exercise(e) for e in options["exercises"]] or list(module.exercises)
+        wanted = [module.exercise(e) for e in args.exercises] or list(module.exercises)
     except CourseError:  # an unknown --exercise: the report covers every exercise
         wanted = list(module.exercises)
     return not_graded(str(target), wanted, _reason(exc))
@@ -170,7 +197,7 @@ def _reason(exc: Exception) -> str:
     return clean(f"{GRADER_FAILED} ({type(exc).__name__}: {exc})")
 
 
-def _grade_batch(path: Path, options: dict) -> int:
+def _grade_batch(path: Path, args: GradeArgs) -> int:
     """Grade a class into the gradebook with a progress bar; print the summary."""
     from courseware.files import write_atomically
     from grader.batch import batch_outputs, default_jobs, describe, grade_batch
@@ -178,7 +205,7 @@ def _grade_batch(path: Path, options: dict) -> int:
 
     module = load_module()
     outputs = batch_outputs(
-        module, path, options["gradebook"], options["csv_file"], options["feedback_dir"]
+        module, path, args.gradebook, args.csv_file, args.feedback_dir
     )  # none of them where a learner's code may be shown them
     gradebook = Gradebook(outputs.gradebook)
     bar, tally = None, _Tally()
@@ -203,20 +230,20 @@ def _grade_batch(path: Path, options: dict) -> int:
         bar.update(1, outcome)
 
     try:
-        with _executor(module, options) as executor:
+        with _executor(module, args) as executor:
             summary = grade_batch(
-                module, path, gradebook, options["jobs"] or default_jobs(), _grade_options(options),
-                regrade=options["regrade"], progress=progress, on_start=start,
-                feedback=options["feedback_dir"], executor=executor,
+                module, path, gradebook, args.jobs or default_jobs(), _grade_options(args),
+                regrade=args.regrade, progress=progress, on_start=start,
+                feedback=args.feedback_dir, executor=executor,
             )  # fmt: skip
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(describe(summary, gradebook))
-    if options["csv_file"]:
-        chosen = [module.exercise(e).id for e in options["exercises"]]  # a slug names its id
+    if args.csv_file:
+        chosen = [module.exercise(e).id for e in args.exercises]  # a slug names its id
         counted = chosen or [e.id for e in module.exercises]
-        write_atomically(options["csv_file"], gradebook.csv_text(counted))
+        write_atomically(args.csv_file, gradebook.csv_text(counted))
     complete = all(total == max_score for _, total, max_score, _ in gradebook.totals())
     gradebook.close()
     return 0 if complete else EXIT_FAILED
@@ -240,14 +267,14 @@ class _Tally:
         return f"{self.failed} failed, {self.done / minutes:.0f}/min" if self.done else ""
 
 
-def _executor(module, options: dict):
+def _executor(module, args: GradeArgs):
     """The Dask cluster of --scheduler, every worker set up before anyone is graded (a
     context manager); without --scheduler, none: this machine's workers grade."""
-    if not options.get("scheduler"):
+    if not args.scheduler:
         return contextlib.nullcontext()
     from grader.cluster import connect
 
-    return connect(options["scheduler"], module, _grade_options(options))
+    return connect(args.scheduler, module, _grade_options(args))
 
 
 JOBS_OR_SCHEDULER = (
