@@ -19,16 +19,23 @@ LINUX_ONLY = {
         ("test_sandbox.py", "test_isolation_levels.py", "test_resource_groups.py"), SANDBOX
     ),
     **dict.fromkeys(("test_kernel_objects.py", "test_hostile_replies.py"), SANDBOX),
-    **dict.fromkeys(("test_runner_signals.py", "test_grader_death.py"), SANDBOX),
+    **dict.fromkeys(("test_runner_signals.py", "test_grader_death.py", "test_view.py"), SANDBOX),
     **dict.fromkeys(("test_batch.py", "test_batch_files.py", "test_hostile_class.py"), BATCH),
     **dict.fromkeys(("test_cluster.py", "test_gradescope_bundle.py"), BATCH),
     "test_quiz_pty.py": "a POSIX pseudo-terminal (pexpect)",
 }
+# Files whose tests follow processes through /proc and POSIX process groups (killpg): they run
+# under either backend on Linux, and nowhere else.
+PROCFS = "processes followed through /proc and POSIX process groups"
+LINUX_HOST = dict.fromkeys(
+    ("test_watch.py", "test_hints.py", "test_workspace_links.py", "test_channel.py"), PROCFS
+)
 
 
 def pytest_ignore_collect(collection_path: Path) -> bool | None:
     """Leave out the Linux-only test files on other systems (named in the header)."""
-    return True if sys.platform != "linux" and collection_path.name in LINUX_ONLY else None
+    linux_only = collection_path.name in LINUX_ONLY or collection_path.name in LINUX_HOST
+    return True if sys.platform != "linux" and linux_only else None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,7 +51,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_report_header() -> list[str]:
     if sys.platform == "linux":
         return []
-    return [f"not collected on {sys.platform}: {name} ({why})" for name, why in LINUX_ONLY.items()]
+    files = {**LINUX_ONLY, **LINUX_HOST}
+    return [f"not collected on {sys.platform}: {name} ({why})" for name, why in files.items()]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import sys
 
 import yaml
 
-from tests.conftest import LINUX_ONLY, REPO
+from tests.conftest import LINUX_HOST, LINUX_ONLY, REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "tests.yml"
 
@@ -45,6 +45,20 @@ def test_three_systems_two_pythons_and_the_readmes_test_command():
 
 
 def test_linux_only_files_exist_and_say_why():
-    for name, why in LINUX_ONLY.items():
+    for name, why in {**LINUX_ONLY, **LINUX_HOST}.items():
         assert (REPO / "tests" / name).is_file(), name
         assert why
+
+
+def test_linux_only_files_are_left_out_elsewhere_and_named(monkeypatch):
+    from tests import conftest
+
+    sandbox, mine = REPO / "tests" / "test_sandbox.py", REPO / "tests" / "test_portable.py"
+    assert conftest.pytest_ignore_collect(sandbox) is None  # here, on Linux
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert conftest.pytest_ignore_collect(sandbox) is True
+    assert conftest.pytest_ignore_collect(REPO / "tests" / "test_watch.py") is True
+    assert conftest.pytest_ignore_collect(mine) is None
+    assert any(
+        "test_sandbox.py (the Linux sandbox" in line for line in conftest.pytest_report_header()
+    )
