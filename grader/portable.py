@@ -46,6 +46,7 @@ POOL = 2  # runners started with a handle (torch imported): exercises 1-2 need n
 REFILL = 1  # runners kept waiting after that: the next save's, not a whole grade's spares
 KILL_SECONDS = 2.0  # for the sweep to find nothing left
 PARENT_POLL = 0.5  # how often a runner looks for its grader (it dies with it)
+SCAN_SECONDS = 0.02  # a scan of the runner's tree is reused this long (the watch's checks)
 MISSING = [  # what the Linux sandbox has and this backend does not, in words (as it says)
     "a PID namespace",
     "a network namespace",
@@ -69,16 +70,22 @@ class ProcessTree:
     # Every descendant seen while watching, by pid: killed at the end even once it has left
     # the tree (a daemon in a session of its own) and dropped the token (a new environment).
     seen: dict = field(default_factory=dict)
+    _scanned: tuple[float, list] = (-1.0, [])  # one scan serves a whole watch (CPU, memory...)
 
-    def processes(self) -> list:
-        """The runner and its live descendants (zombies are dead already)."""
+    def processes(self, fresh: bool = False) -> list:
+        """The runner and its live descendants (zombies are dead already), scanned at most
+        once per SCAN_SECONDS unless `fresh`."""
         import psutil
 
+        when, found = self._scanned
+        if not fresh and time.monotonic() - when < SCAN_SECONDS:
+            return found
         try:
             root = psutil.Process(self.pid)
             found = [p for p in [root, *root.children(recursive=True)] if _alive(p)]
         except psutil.Error:
-            return []
+            found = []
+        self._scanned = (time.monotonic(), found)
         self.seen.update((p.pid, p) for p in found)
         return found
 
@@ -126,7 +133,7 @@ class ProcessTree:
     def _members(self) -> list:
         import psutil
 
-        members = {p.pid: p for p in self.processes()}
+        members = {p.pid: p for p in self.processes(fresh=True)}
         members |= {pid: p for pid, p in self.seen.items() if p.is_running() and _alive(p)}
         for proc in psutil.process_iter(["create_time"]):
             if proc.pid in members or proc.pid == os.getpid():
