@@ -111,7 +111,8 @@ def _grade_one(path: Path, args: GradeArgs) -> int:
     else:
         module, workspace = plan.module, plan.workspace
     if plan is not None and (standing := learning.standing_text(plan)):
-        click.echo(f"\n{standing}" if report else standing)
+        total = learning.plan_total(plan, report)
+        click.echo(("\n" if report else "") + f"{standing}\n\n{total}")
     if hints:
         try:
             failing = learning.failing_of(report, plan)

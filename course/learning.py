@@ -114,7 +114,12 @@ def failing_of(report, plan: HintPlan | None) -> list[Failing]:
         for r in (report.exercises if report else ())
         if not r.complete and (r.state == "graded" or alone)
     ]
-    return graded + (plan.failing() if plan else [])
+    failing = graded + (plan.failing() if plan else [])
+    if failing:
+        return failing
+    # Nothing started is failing: the next exercise to start gets its first hint.
+    untouched = plan.untouched if plan else [r.id for r in report.exercises if not r.complete]
+    return [Failing(untouched[0], None)] if untouched else []
 
 
 def hints_text(module: Module, workspace: Workspace | None, failing: list, everything: bool) -> str:
@@ -242,6 +247,15 @@ def standing_text(plan: HintPlan) -> str:
     said |= {ex_id: "not attempted" for ex_id in plan.untouched}
     lines = [f"  {ex.id:<26} {said[ex.id]}" for ex in plan.module.exercises if ex.id in said]
     return "\n".join([STANDING, *lines]) if lines else ""
+
+
+def plan_total(plan: HintPlan, report) -> str:
+    """The total line of `course grade --hints` where some exercises were not graded again:
+    what was graded now, plus the last grade of each unchanged file (an untouched one is 0)."""
+    score = (report.score if report else 0) + sum(g.score for g in plan.standing)
+    ids = {*plan.grade, *(g.exercise for g in plan.standing), *plan.untouched}
+    top = sum(ex.points for ex in plan.module.exercises if ex.id in ids)
+    return f"Total: {score:g}/{top:g}   (unchanged files count their last grade)"
 
 
 def _standing(grade: state.Grade) -> str:
@@ -395,10 +409,7 @@ SKIPPED = (
     "{n} file(s) could not be read and were left as they are (see above): make each a regular "
     "file you can read, or move it away, then run `course init --upgrade` again."
 )
-NO_HINTS = (
-    "No hint to show: no exercise you have started is failing. An exercise you have not "
-    "started gets its hints when you grade it alone: `course grade exercises/ID --hints`."
-)
+NO_HINTS = "No hint to show: every exercise graded here passes."
 INIT_DONE = """\
 Made a workspace with {count} exercises in {folder}.
 Next:

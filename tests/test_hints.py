@@ -166,6 +166,20 @@ def test_an_untouched_exercise_graded_alone_gets_its_first_hint(module, workspac
     assert "not attempted" in result.output and shown_hints(result.output, "01_lstm_network") == [1]
 
 
+def test_with_nothing_started_failing_the_next_exercise_to_start_gets_its_first_hint(
+    module, workspace
+):
+    first, *rest = module.exercises
+    write(module, workspace, first.id, first.solution.read_text())
+    assert run("grade", f"exercises/{first.id}").exit_code == 0
+    result = run("grade", "--hints")
+    assert result.exit_code == 1 and graded(result.output) == []  # nothing changed since
+    total = sum(ex.points for ex in module.exercises)
+    assert f"Total: {first.points}/{total}" in result.output
+    assert shown_hints(result.output, rest[0].id) == [1]
+    assert all(shown_hints(result.output, ex.id) == [] for ex in (first, *rest[1:]))
+
+
 def test_all_hints_show_the_whole_ladder_and_passing_work_gets_none(module, workspace):
     ex = module.exercise("02_training_step")
     write(module, workspace, ex.id, SWAPPED_LOSS)
