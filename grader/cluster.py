@@ -132,8 +132,6 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
         import distributed  # noqa: F401 (only to say what to install)
     except ImportError:
         raise ClusterError(NEEDS_DASK) from None
-    from grader.cluster_worker import PLUGIN
-
     for engine in ("distributed", "asyncio"):  # what goes wrong reaches us as exceptions,
         logging.getLogger(engine).setLevel(logging.CRITICAL)  # and ClusterError says it
 
@@ -143,9 +141,7 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
             _set_up(client, address, module, options)
             yield Cluster(client, address)
         finally:
-            with contextlib.suppress(Exception):  # the zygotes go with the plugin
-                client.unregister_worker_plugin(PLUGIN)
-            client.close()
+            client.close()  # the workers keep their zygotes warm for the next class
 
 
 @contextlib.contextmanager

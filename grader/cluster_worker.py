@@ -17,6 +17,7 @@ import os
 import signal
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from distributed import WorkerPlugin, get_worker
 
@@ -25,6 +26,9 @@ from courseware.errors import CourseError
 from grader.batch import Outcome, Submission, grade_learner
 from grader.grade import GradeOptions, require_isolation
 from grader.handin import Handin
+
+if TYPE_CHECKING:
+    from grader.zygote import Zygote
 
 PLUGIN = "lstm-course-grader"
 ONE_THREAD = (
@@ -37,6 +41,7 @@ OTHER_COURSE = (
     "workers and here."
 )
 NOT_SET_UP = "it was not set up for grading (its grader plugin did not start)."
+_WARM: dict[str, tuple[Zygote, threading.Lock]] = {}  # each worker's zygote, by its address
 
 
 class WorkerUnfit(Exception):
@@ -80,8 +85,6 @@ class GraderPlugin(WorkerPlugin):
             raise
 
     async def _set_up(self, worker) -> None:
-        from grader.zygote import Zygote
-
         if worker.state.nthreads != 1:
             raise WorkerUnfit(_unfit(worker, ONE_THREAD.format(n=worker.state.nthreads)))
         try:
@@ -91,15 +94,12 @@ class GraderPlugin(WorkerPlugin):
             raise WorkerUnfit(_unfit(worker, exc.message)) from None
         if theirs != self.course:
             raise WorkerUnfit(_unfit(worker, OTHER_COURSE.format(theirs=theirs, ours=self.course)))
-        # Started from the event loop's thread, which lives as long as the worker: the zygote
-        # dies with the thread that started it (its parent-death signal).
-        zygote = Zygote.start()
+        zygote, lock = _warm_zygote(worker)
         try:
             await asyncio.get_running_loop().run_in_executor(None, self._warm, zygote)
         except CourseError as exc:
-            zygote.close()
             raise WorkerUnfit(_unfit(worker, exc.message)) from None
-        self.module, self.zygote, self.lock = module, zygote, threading.Lock()
+        self.module, self.zygote, self.lock = module, zygote, lock
 
     def _warm(self, zygote) -> None:
         """What the local batch does before its first learner: torch and the checker's plugin
@@ -111,9 +111,19 @@ class GraderPlugin(WorkerPlugin):
         if self.options.require_isolation and not self.options.allow_unsafe:
             require_isolation(zygote.isolation(self.options.limits))
 
-    def teardown(self, worker) -> None:
-        if self.zygote is not None:
-            self.zygote.close()
+
+def _warm_zygote(worker) -> tuple[Zygote, threading.Lock]:
+    """The worker's zygote, and the lock that lets one learner at a time use it: started
+    once and kept warm from one class to the next (its isolation found once), it dies with
+    its worker. Started from the event loop's thread, which lives as long as the worker: a
+    zygote dies with the thread that started it (its parent-death signal)."""
+    from grader.zygote import Zygote
+
+    zygote, lock = _WARM.get(worker.address, (None, threading.Lock()))
+    if zygote is None or zygote.proc.poll() is not None:
+        zygote = Zygote.start()
+        _WARM[worker.address] = zygote, lock
+    return zygote, lock
 
 
 def dask_setup(worker) -> None:
