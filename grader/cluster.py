@@ -55,6 +55,7 @@ WORKER_SECONDS = 60
 MAX_TRIES = 3  # workers that may die grading one learner, on local:N (a scheduler's own config)
 LOCAL = re.compile(r"local:([0-9]{1,4})")
 ADDRESS = re.compile(r"(?:[a-z]+://)?[^\s/]+:[0-9]{1,5}")  # tcp://HOST:PORT, HOST:PORT
+ENGINE_LOGS = ("distributed", "tornado", "asyncio")
 LOCAL_CONFIG = {  # what a scheduler of one's own is told (README: deployment)
     "distributed.scheduler.allowed-failures": MAX_TRIES - 1,
     "distributed.scheduler.worker-saturation": 1.0,  # one learner per worker at a time
@@ -96,8 +97,11 @@ class Cluster:
                 if pending:
                     future = next(done)
                     yield self._outcome(future, pending.pop(future), module, options)
+        except (OSError, CancelledError):  # the client's own calls: the scheduler is gone
+            raise ClusterError(LOST.format(address=self.address)) from None
         finally:
-            self.client.cancel(list(pending))
+            with contextlib.suppress(OSError):
+                self.client.cancel(list(pending))
 
     def _window(self) -> int:
         """Two learners per worker thread: each has the next at hand."""
@@ -132,9 +136,7 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
         import distributed  # noqa: F401 (only to say what to install)
     except ImportError:
         raise ClusterError(NEEDS_DASK) from None
-    for engine in ("distributed", "asyncio"):  # what goes wrong reaches us as exceptions,
-        logging.getLogger(engine).setLevel(logging.CRITICAL)  # and ClusterError says it
-
+    _quiet()
     with _scheduler(address) as where:
         client = _client(where, address)
         try:
@@ -142,6 +144,14 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
             yield Cluster(client, address)
         finally:
             client.close()  # the workers keep their zygotes warm for the next class
+
+
+def _quiet() -> None:
+    """The engine's log lines off (those its configuration set too): what goes wrong reaches
+    us as exceptions, and a ClusterError says it in words."""
+    known = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in ENGINE_LOGS]
+    for name in {*ENGINE_LOGS, *known}:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from distributed import WorkerPlugin
 
 import courseware
 from course.cli import main
-from grader.cluster import BAD_ADDRESS, NEEDS_DASK, NO_WORKERS, UNREACHABLE
+from grader.cluster import BAD_ADDRESS, LOST, NEEDS_DASK, NO_WORKERS, UNREACHABLE
 from grader.cluster_worker import ONE_THREAD
 from tests.helpers import (
     EXERCISES_1_2,
@@ -247,6 +247,27 @@ def recorded(book: Path) -> int:
         return rows(book, "SELECT COUNT(*) FROM learners")[0][0] if book.exists() else 0
     except sqlite3.OperationalError:  # not there yet, or its tables not yet made
         return 0
+
+
+def test_a_scheduler_that_goes_away_mid_batch_is_a_clear_error_and_the_next_run_resumes(
+    graded_here, tmp_path
+):
+    subs, here, _ = graded_here
+    book = tmp_path / "book.sqlite"
+    with dask_cluster(tmp_path / "dask", workers=2) as cluster:
+        command = [*COURSE, *grade_args(subs, tmp_path, "--scheduler", cluster.address)]
+        grading = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        wait_until(lambda: recorded(book) > 0)
+        cluster.scheduler.kill()  # a lost node: no goodbye
+        output = grading.communicate(timeout=120)[0].decode()
+    assert grading.returncode == 2, output
+    assert LOST.format(address=cluster.address) in output and "Traceback" not in output
+    kept = rows(book, "SELECT COUNT(*) FROM learners WHERE content_hash != ''")[0][0]
+    with dask_cluster(tmp_path / "dask-again", workers=2) as cluster:
+        args = grade_args(subs, tmp_path, "--scheduler", cluster.address)
+        again = CliRunner().invoke(main, args)
+    assert again.exit_code == 1 and f"skipped {kept} already graded" in again.output
+    assert outputs(tmp_path)["learners"] == outputs(here)["learners"]
 
 
 def wait_until(condition, seconds: float = 240) -> None:
