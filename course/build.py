@@ -38,8 +38,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'none'"
 )
-FIGURE_DATA = "site/figures/gradient_norms.json"
-FIGURE_SVG = "site/figures/lstm_cell.svg"
+FIGURES = "site/figures"  # a module's figures: NAME.svg drawn by hand, NAME.json a line chart
 NOT_A_BUILD = (
     "{out} is not empty and was not made by `course build` (it has no {marker} file), so it "
     "is left as it is. Choose an empty or new folder with -o DIR."
@@ -54,7 +53,10 @@ INSTRUCTIONS = {
     "numeric": "Type a number.",
     "text": "Type a word or a few.",
 }
-NO_FIGURE_DATA = "{path} is missing; run `python scripts/figures.py` to regenerate it."
+BAD_FIGURE_DATA = (
+    "{path} is not a chart's data ({why}): it needs `series` (name -> numbers) and `chart` "
+    "(title, x_axis, y_axis, x_column, reading); run {command} to write it again."
+)
 
 
 class Page(TypedDict):
@@ -338,18 +340,37 @@ def _one_paragraph(text: str) -> bool:
 
 
 def _figures(module: Module) -> dict:
-    """The figures the lesson may place with a ```figure NAME``` block, by name."""
-    data_path, cell_path = module.root / FIGURE_DATA, module.root / FIGURE_SVG
-    if not (module.root / "site" / "figures").is_dir():
-        return {}  # a module without figures (the lesson's ```figure``` blocks say unknown)
-    if not data_path.is_file():
-        raise CourseError(NO_FIGURE_DATA.format(path=FIGURE_DATA))
-    data = json.loads(data_path.read_text("utf-8"))
-    cell = cell_path.read_text("utf-8")
-    return {
-        "gradient-norms": lambda caption: figures.gradient_norms(data, caption),
-        "lstm-cell": lambda caption: figures.inline_svg("lstm-cell", cell, caption),
-    }
+    """The figures the lesson may place with a ```figure NAME``` block, by name: each file of
+    the module's site/figures/ (lstm_cell.svg is `lstm-cell`); none without that folder."""
+    folder = module.root / FIGURES
+    found = sorted(folder.glob("*.svg")) + sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return {path.stem.replace("_", "-"): _figure(path) for path in found}
+
+
+def _figure(path: Path) -> markup.Figure:
+    """Draws the figure in `path` around its caption: an SVG as it is, JSON as a line chart."""
+    name, text = path.stem.replace("_", "-"), path.read_text("utf-8")
+    if path.suffix == ".svg":
+        return lambda caption: figures.inline_svg(name, text, caption)
+    data = _chart_data(path, text)
+    return lambda caption: figures.line_chart(name, data, caption)
+
+
+def _chart_data(path: Path, text: str) -> dict:
+    """A chart's JSON, refused with the file and the command that writes it when malformed."""
+    data = None
+    try:
+        data = json.loads(text)
+        if not isinstance(data.get("series"), dict) or not data["series"]:
+            raise ValueError("no series")
+        missing = {"title", "x_axis", "y_axis", "x_column", "reading"} - set(data["chart"])
+        if missing:
+            raise ValueError(f"chart lacks {', '.join(sorted(missing))}")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        command = data.get("command", "its script") if isinstance(data, dict) else "its script"
+        where = f"{FIGURES}/{path.name}"
+        raise CourseError(BAD_FIGURE_DATA.format(path=where, why=exc, command=command)) from None
+    return data
 
 
 def _duration(minutes: int) -> str:

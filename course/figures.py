@@ -1,8 +1,9 @@
 """The site's figures: inline SVG with a text alternative, drawn at build time.
 
-Nothing here imports torch. The gradient figure is drawn from site/figures/gradient_norms.json,
-the output of a real run that `python scripts/figures.py` regenerates; the LSTM cell is a
-hand-drawn SVG. Colours come from classes in site.css, so the figures follow dark mode.
+Nothing here imports torch, and nothing here knows a module's subject: a module declares its
+figures as files in site/figures/ (course/build.py), a chart as JSON data that names its own
+title, axes and reading (written by the module's own script), a drawing as SVG. Colours come
+from classes in site.css, so the figures follow dark mode.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ TABLE_DISTANCES = (0, 10, 25, 50, 75, 99)
 SVG_TAG = re.compile(r"<svg\b[^>]*>", re.DOTALL)
 
 
-def gradient_norms(data: dict, caption: Markup) -> Markup:
-    """A log-scale line chart of gradient norm against distance from the last time step."""
+def line_chart(figure_id: str, data: dict, caption: Markup) -> Markup:
+    """A log-scale line chart of each series against its index, worded by `data["chart"]`."""
     series: dict[str, list[float]] = data["series"]
+    words: dict[str, str] = data["chart"]
     steps = len(next(iter(series.values())))
     values = [v for norms in series.values() for v in norms]
     low, high = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
@@ -36,7 +38,7 @@ def gradient_norms(data: dict, caption: Markup) -> Markup:
     def y(value: float) -> float:
         return TOP + (high - math.log10(value)) / (high - low) * plot_h
 
-    parts = [_axes(x, y, steps, low, high)]
+    parts = [_axes(x, y, steps, low, high, words)]
     ends = _spread({name: y(norms[-1]) for name, norms in series.items()})
     for i, (name, norms) in enumerate(series.items()):
         points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in enumerate(norms))
@@ -48,13 +50,14 @@ def gradient_norms(data: dict, caption: Markup) -> Markup:
     far = min(50, steps - 1)
     description = (
         f"Line chart, logarithmic vertical axis from 1e{low} to 1e{high}. "
-        + f"At a distance of {far} steps from the last time step the gradient norm is "
+        + words["reading"].format(x=far)
+        + " "
         + "; ".join(f"{_plain(norms[far])} for the {name}" for name, norms in series.items())
         + ". "
         + data["description"]
     )
-    title = "Gradient norm against distance from the last time step"
-    return _figure("gradient-norms", title, description, "".join(parts), caption, _table(series))
+    table = _table(series, words["x_column"])
+    return _figure(figure_id, words["title"], description, "".join(parts), caption, table)
 
 
 def inline_svg(name: str, svg: str, caption: Markup) -> Markup:
@@ -66,7 +69,7 @@ def inline_svg(name: str, svg: str, caption: Markup) -> Markup:
     return Markup(f'<figure class="figure" id="figure-{name}">{svg}{_caption(caption)}</figure>')
 
 
-def _axes(x, y, steps: int, low: int, high: int) -> str:
+def _axes(x, y, steps: int, low: int, high: int, words: dict[str, str]) -> str:
     """Grid lines, tick labels and axis titles."""
     parts = []
     decades = max(1, math.ceil((high - low) / 7))
@@ -93,9 +96,9 @@ def _axes(x, y, steps: int, low: int, high: int) -> str:
     mid_x, mid_y = LEFT + (WIDTH - LEFT - RIGHT) / 2, TOP + (HEIGHT - TOP - BOTTOM) / 2
     parts.append(
         f'<text class="fig-text" x="{mid_x:.0f}" y="{HEIGHT - 12}" text-anchor="middle">'
-        "distance from the last time step, T − t</text>"
+        f"{escape(words['x_axis'])}</text>"
         f'<text class="fig-text" x="16" y="{mid_y:.0f}" text-anchor="middle" '
-        f'transform="rotate(-90 16 {mid_y:.0f})">gradient norm (log scale)</text>'
+        f'transform="rotate(-90 16 {mid_y:.0f})">{escape(words["y_axis"])}</text>'
         f'<rect class="frame" x="{LEFT}" y="{TOP}" width="{x(steps - 1) - LEFT:.1f}" '
         f'height="{HEIGHT - TOP - BOTTOM}"/>'
     )
@@ -112,8 +115,8 @@ def _spread(ends: dict[str, float]) -> dict[str, float]:
     return placed
 
 
-def _table(series: dict[str, list[float]]) -> str:
-    """The numbers behind the chart at a few distances, as a table in a disclosure widget."""
+def _table(series: dict[str, list[float]], x_column: str) -> str:
+    """The numbers behind the chart at a few indices, as a table in a disclosure widget."""
     steps = len(next(iter(series.values())))
     distances = [d for d in TABLE_DISTANCES if d < steps]
     head = "".join(f'<th scope="col">{escape(name)}</th>' for name in series)
@@ -126,7 +129,8 @@ def _table(series: dict[str, list[float]]) -> str:
     return (
         "<details><summary>The numbers behind the chart</summary>"
         '<div class="table-wrap" tabindex="0"><table>'
-        f'<thead><tr><th scope="col">distance</th>{head}</tr></thead><tbody>{rows}</tbody>'
+        f'<thead><tr><th scope="col">{escape(x_column)}</th>{head}</tr></thead>'
+        f"<tbody>{rows}</tbody>"
         "</table></div></details>"
     )
 

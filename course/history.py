@@ -30,11 +30,11 @@ from pathlib import Path
 import click
 import platformdirs
 
+from courseware import distribution
 from courseware.errors import CourseError
 from grader.sanitize import clean
 
 ENV = "COURSE_DATA_DIR"
-APP = "lstm-course"
 FILENAME = "quiz-history.sqlite3"
 SCHEMA_VERSION = 2  # 2: each attempt belongs to a workspace
 SCHEMA = """
@@ -96,7 +96,9 @@ class Attempt:
 def data_dir() -> Path:
     """$COURSE_DATA_DIR, else the platform's user data folder for this course."""
     env = os.environ.get(ENV)
-    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir(APP, False))
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(distribution.name(), False))
 
 
 def history_file() -> Path:

@@ -13,9 +13,9 @@ import click
 
 from course import state
 from course.workspace import (
-    DEFAULT_FOLDER,
     Workspace,
     create_workspace,
+    default_folder,
     display,
     find_workspace,
     require_workspace,
@@ -280,7 +280,7 @@ def init(folder: Path | None, upgrade: bool) -> str:
             click.echo(SKIPPED.format(n=len(skipped)), err=True)
             raise SystemExit(EXIT_FAILED)
         return text
-    folder = folder or Path(DEFAULT_FOLDER)
+    folder = folder or default_folder()
     try:
         outer = _outer_workspace(folder)
         if outer is not None:
@@ -387,7 +387,7 @@ ALL_SEEN = (
 )
 NESTED = (
     "{folder} would be inside the workspace {outer}, where `course grade` would find each "
-    "exercise file twice.\nMake the new workspace elsewhere (`course init ~/lstm-course`); {then}"
+    "exercise file twice.\nMake the new workspace elsewhere (`course init ~/my-workspace`); {then}"
 )
 NESTED_INIT = "to bring the one you are in up to date, run `course init --upgrade` in it."
 NESTED_CLONE = "or, in this clone of the course, work in its own exercises/ folder."

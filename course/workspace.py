@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from courseware import distribution
 from courseware.content import MANIFEST, Exercise, Module
 from courseware.errors import CourseError
 from courseware.files import read_learner_file, write_atomically
@@ -27,7 +28,6 @@ MARKER = ".course-workspace"
 MARKER_FORMAT = 1
 MAX_MARKER = 256 << 10  # a few hundred bytes per exercise: anything larger is not ours
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")
-DEFAULT_FOLDER = "lstm-course"
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def state_of_file(workspace: Workspace, ex: Exercise) -> tuple[str, str | None]:
 def check_report_target(path: Path, option: str, suffixes: tuple[str, ...]) -> None:
     """Refuse, before any work, to write a report over a file that is not one: an existing
     file is replaced only when its name ends in one of `suffixes` (so that `--json
-    lstm_network.py`, typed for a flag, never turns the learner's code into a report)."""
+    solution.py`, typed for a flag, never turns the learner's code into a report)."""
     try:
         exists = path.exists() or path.is_symlink()
     except OSError:
@@ -162,10 +162,21 @@ def create_workspace(module: Module, folder: Path) -> Workspace:
     written = {}
     for ex in module.exercises:
         written.update(_lay_out(module, folder, ex))
-    write_atomically(folder / "README.md", WORKSPACE_README.format(title=module.info.title))
+    write_atomically(folder / "README.md", workspace_readme(module))
     write_atomically(folder / ".gitignore", "_site/\n")
     _write_marker(module, folder, written)
     return Workspace(folder.resolve(), "init")
+
+
+def default_folder() -> Path:
+    """Where `course init` makes the workspace without a FOLDER: the course's installed name."""
+    return Path(distribution.name())
+
+
+def workspace_readme(module: Module) -> str:
+    """The workspace's README.md, pointing at this module's first exercise."""
+    first = module.exercises[0]
+    return WORKSPACE_README.format(title=module.info.title, id=first.id, file=first.file)
 
 
 def upgrade_workspace(module: Module, workspace: Workspace) -> list[str]:
@@ -309,15 +320,16 @@ CLOBBER = (
 )
 NO_WORKSPACE = (
     "no workspace here: {cwd} is not inside a clone of the course nor a folder made by "
-    "`course init`.\nRun `course init` to make one (then `cd lstm-course`), or cd into your clone."
+    "`course init`.\nRun `course init` to make one (then cd into the folder it made), or cd "
+    "into your clone."
 )
 NOT_A_FOLDER = (
     "{folder} is a file, not a folder, and is left as it is. Name a new folder "
-    "(`course init my-lstm`)."
+    "(`course init my-workspace`)."
 )
 NOT_EMPTY = (
     "{folder} already exists and is not empty; `course init` never writes into a folder with "
-    "files in it.\nName a new folder (`course init my-lstm`), or run `course init --upgrade` "
+    "files in it.\nName a new folder (`course init my-workspace`), or run `course init --upgrade` "
     "inside an existing workspace to bring it up to date."
 )
 UPGRADE_CLONE = (
@@ -349,8 +361,8 @@ installed course package.
 
 1. Read the lesson: `course build`, then open `_site/index.html`.
 2. Take the quiz: `course quiz`.
-3. Open `exercises/01_lstm_network/README.md`, then edit `lstm_network.py` beside it.
-4. `course grade` grades every exercise (`course grade exercises/01_lstm_network` just one);
+3. Open `exercises/{id}/README.md`, then edit `{file}` beside it.
+4. `course grade` grades every exercise (`course grade exercises/{id}` just one);
    `course grade --hints` shows the next hint of each exercise not yet passing.
 5. Or run `course watch`: it grades each exercise again every time you save.
 6. `course progress` shows where you are; `course reset ID` puts a starter back (your file is

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from courseware import __version__
+from courseware import __version__, distribution
 from courseware.content import Exercise, Module
 from courseware.exercise_cells import MAGIC, SUFFIX, TAG
 
 FOLDER = "notebooks"  # where a clone keeps its generated notebooks
-PACKAGE = "lstm-course"
 IMPORT = "from course.notebook import check, hint, quiz"
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
@@ -29,7 +28,7 @@ def file_name(ex: Exercise) -> str:
 def requirement(module: Module) -> str:
     """What the first cell installs: this version, from the repository course.yaml names
     (its tag v<version>), else from the package index."""
-    extra = f"{PACKAGE}[notebook]"
+    extra = f"{distribution.name()}[notebook]"
     if module.repository:
         return f"{extra} @ git+{module.repository}@v{__version__}"
     return f"{extra}=={__version__}"

@@ -30,7 +30,7 @@ from grader.handin import Handin
 if TYPE_CHECKING:
     from grader.zygote import Zygote
 
-PLUGIN = "lstm-course-grader"
+PLUGIN = "course-grader"  # the name the grader registers itself under on a dask worker
 ONE_THREAD = (
     "it runs {n} threads, and a worker grades one learner at a time: start workers with "
     "`dask worker ADDRESS --nthreads 1` (and `--nworkers N` for N on one machine)."

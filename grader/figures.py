@@ -42,35 +42,6 @@ def take_recorded() -> list[Figure]:
     return figures
 
 
-def record_read_steps(net, x, lengths, y, tolerance: tuple[float, float]) -> None:
-    """Exercise 6: the step at which the learner's scores `y` read each sequence of the
-    padded batch `x`, found by running the reference's own layers `net` over every step here,
-    against the last real step, lengths - 1."""
-    import torch
-
-    with torch.no_grad():
-        out, _ = net.lstm(x)  # (batch, T, hidden): step t sees steps 0..t only
-        per_step = net.head(out)  # (batch, T, classes)
-    atol, rtol = tolerance
-    y = y.to(per_step.dtype)
-    read = []
-    for b in range(per_step.size(0)):
-        close = [
-            bool(torch.allclose(y[b], per_step[b, t], rtol=rtol, atol=atol))
-            for t in range(x.size(1))
-        ]
-        read.append(close.index(True) if any(close) else None)
-    record_figure(
-        "The step each sequence is read at",
-        curve("last real step, lengths - 1", (lengths - 1).tolist()),
-        curve("yours (none: no single step matches)", read),
-        caption=f"{x.size(0)} sequences of lengths {lengths.tolist()} padded to {x.size(1)}",
-        xlabel="sequence in the batch",
-        ylabel="time step",
-        points=True,
-    )
-
-
 def text_plot(figure: Figure, width: int = WIDTH, height: int = HEIGHT) -> str:
     """The figure as a few lines of text: one mark per series, a legend and the ranges."""
     drawn = [(s, _drawable(s, figure.log_y)) for s in figure.series]

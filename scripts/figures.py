@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "05_vanishing_gradients" / "gradients.py"
 OUTPUT = ROOT / "site" / "figures" / "gradient_norms.json"
 COMMAND = "python scripts/figures.py"
+CHART = {  # the words `course build` draws the chart with (course/figures.py knows no subject)
+    "title": "Gradient norm against distance from the last time step",
+    "x_axis": "distance from the last time step, T − t",
+    "y_axis": "gradient norm (log scale)",
+    "x_column": "distance",
+    "reading": "At a distance of {x} steps from the last time step the gradient norm is",
+}
 
 SEED = 0
 SEQ_LEN = 100  # time steps per sequence
@@ -68,6 +75,7 @@ def main() -> None:
             f"initialisation except the LSTM forget-gate bias, seed {SEED}, float64."
         ),
         "torch": torch.__version__.split("+")[0],
+        "chart": CHART,
         "series": {
             name: mean_norms(input_gradient_norms, model.double(), sequences)
             for name, model in models.items()

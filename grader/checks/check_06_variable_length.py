@@ -21,7 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.values import close, dims, max_difference, shape, tolerance
-from grader.figures import record_read_steps
+from grader.figures import curve, record_figure
 from grader.learner import Learner
 from grader.probes.common import canonical_parameters
 
@@ -463,3 +463,30 @@ MEAN_WRONG = (
     "difference {diff:.3g}). Check the mask (True where t < lengths[b]), that padded steps add "
     "nothing, and that you divide by each sequence's length."
 )
+
+
+def record_read_steps(net, x, lengths, y, tolerance: tuple[float, float]) -> None:
+    """The step at which the learner's scores `y` read each sequence of the
+    padded batch `x`, found by running the reference's own layers `net` over every step here,
+    against the last real step, lengths - 1."""
+    with torch.no_grad():
+        out, _ = net.lstm(x)  # (batch, T, hidden): step t sees steps 0..t only
+        per_step = net.head(out)  # (batch, T, classes)
+    atol, rtol = tolerance
+    y = y.to(per_step.dtype)
+    read = []
+    for b in range(per_step.size(0)):
+        close = [
+            bool(torch.allclose(y[b], per_step[b, t], rtol=rtol, atol=atol))
+            for t in range(x.size(1))
+        ]
+        read.append(close.index(True) if any(close) else None)
+    record_figure(
+        "The step each sequence is read at",
+        curve("last real step, lengths - 1", (lengths - 1).tolist()),
+        curve("yours (none: no single step matches)", read),
+        caption=f"{x.size(0)} sequences of lengths {lengths.tolist()} padded to {x.size(1)}",
+        xlabel="sequence in the batch",
+        ylabel="time step",
+        points=True,
+    )
