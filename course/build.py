@@ -341,7 +341,7 @@ def _one_paragraph(text: str) -> bool:
 
 def _figures(module: Module) -> dict:
     """The figures the lesson may place with a ```figure NAME``` block, by name: each file of
-    the module's site/figures/ (lstm_cell.svg is `lstm-cell`); none without that folder."""
+    the module's site/figures/ (cell_diagram.svg is `cell-diagram`); none without that folder."""
     folder = module.root / FIGURES
     found = sorted(folder.glob("*.svg")) + sorted(folder.glob("*.json")) if folder.is_dir() else []
     return {path.stem.replace("_", "-"): _figure(path) for path in found}

@@ -126,7 +126,7 @@ def validate() -> None:
     show_default=True,
     help="auto: CPU, and CUDA or MPS (Apple GPU) as well when present.",
 )
-@exercise_option("Grade only this exercise (repeatable), e.g. 01_lstm_network.")
+@exercise_option("Grade only this exercise (repeatable): its id, slug or file name.")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1, max=3600),
@@ -157,7 +157,7 @@ def validate() -> None:
     "--scheduler",
     metavar="ADDRESS",
     help="Batch: grade on a Dask cluster: a running scheduler's tcp://HOST:PORT, or local:N "
-    "for N worker processes here (pip install 'lstm-course[cluster]').",
+    "for N worker processes here (install the course's [cluster] extra).",
 )
 @click.option(
     "--gradebook",
@@ -394,7 +394,7 @@ def quiz(
     "starters; never touch a file you edited.",
 )
 def init(folder: Path | None, upgrade: bool) -> None:
-    """Make a workspace to do the exercises in (default folder: lstm-course/).
+    """Make a workspace to do the exercises in (default folder: the course's package name).
 
     It holds exercises/NN_slug/ with each statement and starter. Every command works inside
     it; the course content comes from the installed package. FOLDER must not exist yet or be
@@ -411,8 +411,9 @@ def init(folder: Path | None, upgrade: bool) -> None:
 def reset(exercise: str, yes: bool) -> None:
     """Put an exercise's starter back, keeping your version as a backup.
 
-    EXERCISE is an id (01_lstm_network), its slug (lstm_network) or its file name. The backup
-    goes to your data folder, never into exercises/, and the command says where.
+    EXERCISE is an id (its folder in exercises/), its slug (the id without its number) or its
+    file name. The backup goes to your data folder, never into exercises/, and the command says
+    where.
     """
     from course.learning import reset as run
 
@@ -437,7 +438,7 @@ def progress(as_json: bool) -> None:
 def watch(exercise: str | None) -> None:
     """Grade an exercise again every time you save it.
 
-    Starts on EXERCISE (an id such as 01_lstm_network), else on the first exercise not yet
+    Starts on EXERCISE (an id, slug or file name), else on the first exercise not yet
     done; saving another exercise's file switches to it. Keys: h the next hint, n the next
     exercise, l the list of exercises, q quit (Ctrl-C too). Without a terminal it prints one
     line per grade: `<exercise id>  <score>/<max>`.

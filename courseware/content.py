@@ -198,8 +198,8 @@ class Module:
     repository: str | None = None  # where notebooks install the course from (course.yaml)
 
     def exercise(self, exercise_id: str) -> Exercise:
-        """By id (01_lstm_network), slug (lstm_network), file name, or a path ending in the
-        exercise's folder or file (exercises/01_lstm_network/)."""
+        """By id (the exercise's folder name), slug (the id without its number), file name, or
+        a path ending in the exercise's folder or file (exercises/ID/)."""
         path = Path(exercise_id)
         for name in (exercise_id, path.name, path.parent.name):
             for ex in self.exercises:

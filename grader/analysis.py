@@ -73,7 +73,7 @@ def _torch_imports(tree: ast.Module, names: Collection[str]) -> tuple[set[str], 
 
 
 def _use(node: ast.AST, names, torch_names: set[str], imported: dict[str, str]) -> str | None:
-    """The name a node uses, written as in the source ("nn.LSTMCell"), or None."""
+    """The name a node uses, written as in the source ("nn.Linear"), or None."""
     if isinstance(node, ast.Attribute) and node.attr in names:
         chain, base = [node.attr], node.value
         while isinstance(base, ast.Attribute):

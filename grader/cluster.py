@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 
-from courseware import __version__
+from courseware import __version__, distribution
 from courseware.content import Module
 from courseware.errors import CourseError
 from grader.batch import WORKER_DIED, Outcome, Submission, grader_error, read_submission
@@ -27,7 +27,7 @@ from grader.grade import GradeOptions
 
 NEEDS_DASK = (
     "--scheduler needs Dask distributed, which is not installed here: "
-    "pip install 'lstm-course[cluster]' (here and on every worker)."
+    "pip install '{package}[cluster]' (here and on every worker)."
 )
 BAD_ADDRESS = (
     "--scheduler {address}: give the address of a running Dask scheduler (tcp://HOST:8786) "
@@ -43,7 +43,7 @@ NO_WORKERS = (
 )
 NO_GRADER = (
     "the Dask workers of {address} cannot set up the course's grader ({why}): install "
-    "lstm-course[cluster]=={version}, the version installed here, on every worker."
+    "{package}[cluster]=={version}, the version installed here, on every worker."
 )
 LOST = (
     "the Dask scheduler at {address} went away: the learners graded so far are in the "
@@ -135,7 +135,7 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
     try:
         import distributed  # noqa: F401 (only to say what to install)
     except ImportError:
-        raise ClusterError(NEEDS_DASK) from None
+        raise ClusterError(NEEDS_DASK.format(package=distribution.name())) from None
     _quiet()
     with _scheduler(address) as where:
         client = _client(where, address)
@@ -231,5 +231,7 @@ def _set_up(client, address: str, module: Module, options: GradeOptions) -> None
         raise ClusterError(str(exc)) from None
     except Exception as exc:  # a worker without the grader, or with another Python
         why = f"{type(exc).__name__}: {exc}"
-        message = NO_GRADER.format(address=address, why=why, version=__version__)
+        message = NO_GRADER.format(
+            address=address, why=why, version=__version__, package=distribution.name()
+        )
         raise ClusterError(message) from None

@@ -37,8 +37,8 @@ ONE_THREAD = (
 )
 OTHER_COURSE = (
     "it grades with course {theirs}, and this machine with course {ours}: install the same "
-    "version of lstm-course (and the same course folder, where COURSE_ROOT names one) on the "
-    "workers and here."
+    "version of the course's package (and the same course folder, where COURSE_ROOT names "
+    "one) on the workers and here."
 )
 NOT_SET_UP = "it was not set up for grading (its grader plugin did not start)."
 _WARM: dict[str, tuple[Zygote, threading.Lock]] = {}  # each worker's zygote, by its address

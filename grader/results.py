@@ -64,7 +64,7 @@ class Case:
     """One line of every report: a check on one device, or an exercise that did not run."""
 
     exercise: str
-    name: str  # for reports, e.g. "01_lstm_network Output for a batch (CPU)"
+    name: str  # for reports: the exercise id, then the check's title (and device)
     title: str  # the check's title, e.g. "Output for a batch (CPU)"
     state: str
     score: float

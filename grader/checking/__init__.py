@@ -173,7 +173,7 @@ def function_of(error: dict, learner: Learner, default: str) -> str:
 
 
 def raised(error: dict, what: str, message: str | None = None) -> str:
-    """'Your forward raised RuntimeError at line 19 (`out, _ = self.lstm(x, (h0, c0))`): …',
+    """'Your forward raised RuntimeError at line 19 (`out = self.layer(x)`): …',
     with the exception's whole message unless `message` is given."""
     where = f" at line {error['line']}" if error.get("line") else ""
     code = f" (`{error['code']}`)" if error.get("code") else ""
