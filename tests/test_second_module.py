@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from course.build import build
 from course.cli import main
+from courseware.errors import CourseError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linear_module"
 REPO = Path(__file__).resolve().parent.parent
@@ -78,6 +80,7 @@ def test_it_builds_into_a_site(module):
     site = module / "_site"
     assert "Linear layers" in (site / "index.html").read_text()
     assert (site / "exercise-01_affine.html").is_file() and (site / "quiz-linear.html").is_file()
+    assert "<figure" not in (site / "lesson.html").read_text()  # it declares no figures
 
 
 def test_its_quiz_is_taken(module):
@@ -86,3 +89,58 @@ def test_its_quiz_is_taken(module):
     assert "2/2" in result.output or "2 of 2" in result.output, result.output
     wrong = CliRunner().invoke(main, ["quiz", "--no-shuffle", "--answers", "b;15"])
     assert "0/2" in wrong.output or "0 of 2" in wrong.output, wrong.output
+
+
+def test_its_workspace_readme_names_its_first_exercise(module, tmp_path):
+    result = course("init", str(tmp_path / "ws"))
+    assert result.exit_code == 0, result.output
+    readme = (tmp_path / "ws" / "README.md").read_text()
+    assert "Open `exercises/01_affine/README.md`, then edit `affine.py` beside it." in readme
+    assert "`course grade exercises/01_affine` just one" in readme
+    assert "lstm" not in readme.lower()
+
+
+CHART = {
+    "command": "python scripts/weights.py",
+    "description": "Two made-up series.",
+    "chart": {
+        "title": "Weight norm against epoch",
+        "x_axis": "epoch",
+        "y_axis": "weight norm (log scale)",
+        "x_column": "epoch",
+        "reading": "At epoch {x} the weight norm is",
+    },
+    "series": {"plain": [1.0, 0.5, 0.25], "decayed": [1.0, 0.1, 0.01]},
+}
+SVG = '<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><title>W</title></svg>\n'
+
+
+def figured(copied: Path, tmp_path: Path, chart: dict) -> Path:
+    """A copy of the second module whose site/figures/ declares a drawing and a chart, both
+    placed by its lesson."""
+    root = tmp_path / "figured"
+    shutil.copytree(copied, root, ignore=shutil.ignore_patterns("_site", "out.json"))
+    (root / "site" / "figures").mkdir()
+    (root / "site" / "figures" / "affine_map.svg").write_text(SVG)
+    (root / "site" / "figures" / "weight_norms.json").write_text(json.dumps(chart))
+    lesson = root / "lesson" / "lesson.md"
+    blocks = "\n```figure affine-map\nThe map.\n```\n\n```figure weight-norms\nNorms.\n```\n"
+    lesson.write_text(lesson.read_text() + blocks)
+    return root
+
+
+def test_its_own_figures_are_found_in_its_site_folder(copied, tmp_path):
+    build(tmp_path / "_site", root=figured(copied, tmp_path, CHART))
+    lesson = (tmp_path / "_site" / "lesson.html").read_text()
+    assert 'id="figure-affine-map"' in lesson and 'id="figure-weight-norms"' in lesson
+    assert "Weight norm against epoch" in lesson and "At epoch 2 the weight norm is" in lesson
+    assert "gradient" not in lesson.lower()
+
+
+def test_a_chart_without_its_words_is_refused_naming_its_file(copied, tmp_path):
+    broken = {**CHART, "chart": {"title": "Weight norm"}}
+    with pytest.raises(CourseError) as refused:
+        build(tmp_path / "_site", root=figured(copied, tmp_path, broken))
+    message = str(refused.value)
+    assert "site/figures/weight_norms.json" in message and "python scripts/weights.py" in message
+    assert "x_axis" in message
