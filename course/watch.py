@@ -178,7 +178,7 @@ def warm_up() -> None:
     import pytest  # noqa: F401
 
     import grader.plugin  # noqa: F401
-    from grader import lazy_dynamo
+    from grader.confined import lazy_dynamo
 
     lazy_dynamo.install()
 

@@ -22,7 +22,7 @@ TABLE_ROW = re.compile(r"^\| `(\d\d_[a-z0-9_]+)` \| .* \| (\d+) \|$", re.MULTILI
 # a probe's name where a check calls it: call(learner, "stem.function", ...) or .probe("...")
 PROBE_CALL = re.compile(r"""(?:\bcall\(\s*\w+\s*,|\.probe\()\s*["'](\w+)\.(\w+)["']""")
 IGNORED = {"__pycache__", ".pytest_cache"}
-ENGINE_PROBES = Path(__file__).resolve().parent.parent / "grader" / "probes"
+ENGINE_PROBES = Path(__file__).resolve().parent.parent / "grader" / "confined" / "probes"
 
 
 def content_problems(module: Module) -> list[Problem]:
@@ -104,10 +104,10 @@ def _few_hints(module: Module, ex: Exercise) -> list[Problem]:
 
 
 def probe_folder(root: Path) -> Path:
-    """Where the probes a module's checks call live: the module's own grader/probes/ (the
+    """Where the probes a module's checks call live: the module's own grader/confined/probes/ (the
     engine's repository), else the engine's, installed beside this package (another module
     of the course ships checks and calls the engine's probes)."""
-    own = root / "grader" / "probes"
+    own = root / "grader" / "confined" / "probes"
     return own if own.is_dir() else ENGINE_PROBES
 
 
@@ -119,13 +119,13 @@ def probes_called(root: Path, ex: Exercise) -> list[tuple[str, str, int]]:
 
 def _unknown_probes(root: Path, ex: Exercise) -> list[Problem]:
     """Each probe the check calls, `call(learner, "module.function", ...)`, is a public
-    function of grader/probes/module.py."""
+    function of grader/confined/probes/module.py."""
     check, folder, found = ex.parts.check, probe_folder(root), []
     for stem, function, at in probes_called(root, ex):
         source = "\n".join(_lines(folder / f"{stem}.py"))
         if not re.search(rf"^def {function}\(", source, re.MULTILINE):
             call = f"{stem}.{function}"
-            message = NO_PROBE.format(call=call, probe=f"grader/probes/{stem}.py")
+            message = NO_PROBE.format(call=call, probe=f"grader/confined/probes/{stem}.py")
             found.append(Problem(str(check), at, message))
     return found
 

@@ -139,7 +139,7 @@ def layout(exercise_id: str, file: str) -> Parts:
         starter=Path("exercises") / exercise_id / file,
         solution=Path("solutions") / exercise_id / file,
         check=Path("grader") / "checks" / f"check_{exercise_id}.py",
-        probe=Path("grader") / "probes" / f"{Path(file).stem}.py",
+        probe=Path("grader") / "confined" / "probes" / f"{Path(file).stem}.py",
         mistakes=corpus / "mistakes",
         correct=corpus / "correct",
     )

@@ -94,7 +94,7 @@ def batch_outputs(
 
 def _runner_view(module: Module, class_folder: Path) -> list[tuple[str, Path]]:
     """The host folders a runner may be shown, in words, resolved."""
-    from grader.sandbox import runner_paths
+    from grader.confined.sandbox import runner_paths
 
     shown = [("the class folder", class_folder), ("the course folder", module.root.resolve())]
     return shown + [("a folder of Python's", Path(p).resolve()) for p in runner_paths()]
@@ -273,7 +273,7 @@ def _run_pool(module: Module, todo: list, jobs: int, options: GradeOptions) -> I
     time, and the one whose worker dies alone gets a grader-error row."""
     import importlib
 
-    from grader import lazy_dynamo
+    from grader.confined import lazy_dynamo
 
     lazy_dynamo.install()  # imports torch once, before the workers fork: they start warm
     importlib.import_module("grader.plugin")
@@ -329,7 +329,7 @@ _zygote = None
 
 
 def _init_worker(zygotes, slots) -> None:
-    from grader.sandbox import die_with_parent
+    from grader.confined.sandbox import die_with_parent
 
     global _zygote
     die_with_parent()

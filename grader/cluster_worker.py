@@ -104,7 +104,7 @@ class GraderPlugin(WorkerPlugin):
     def _warm(self, zygote) -> None:
         """What the local batch does before its first learner: torch and the checker's plugin
         imported, and every isolation level in force unless the instructor said otherwise."""
-        from grader import lazy_dynamo
+        from grader.confined import lazy_dynamo
 
         lazy_dynamo.install()
         importlib.import_module("grader.plugin")

@@ -18,7 +18,7 @@ from courseware.exercise_cells import SUFFIX as NOTEBOOK
 from courseware.exercise_cells import Staging
 from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
 from courseware.starters import is_starter
-from grader.limits import Limits
+from grader.confined.limits import Limits
 from grader.names import TOOL_FOLDERS, misnamed, not_an_exercise_file
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
 
@@ -200,7 +200,7 @@ def _run_checks(
         import pytest
         import torch
 
-        from grader import lazy_dynamo
+        from grader.confined import lazy_dynamo
 
         lazy_dynamo.install()  # an optimizer's step no longer imports torch._dynamo
         from grader.plugin import GradeConfig, GradePlugin
@@ -286,7 +286,7 @@ def _hidden(module: Module, target: Path) -> tuple[str, ...]:
     course folder (its .git, the references, checks and corpus, a built _site), the content
     package wherever it is installed, the learner's folder and the one holding it (in a class:
     the other learners, and the gradebook beside them). The runner sees nothing else of the
-    host anyway: its view is an allowlist (grader/sandbox.py)."""
+    host anyway: its view is an allowlist (grader/confined/sandbox.py)."""
     import courseware
 
     here = target if target.is_dir() else target.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from courseware.files import read_learner_file
 from grader.checking import CheckFailure, raised
-from grader.limits import Limits
+from grader.confined.limits import Limits
 from grader.zygote import (
     HELLO_SECONDS,
     RunnerDied,

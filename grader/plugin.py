@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from grader.checking import CheckFailure
+from grader.confined.limits import Limits
 from grader.figures import take_recorded
 from grader.learner import Learner
-from grader.limits import Limits
 from grader.results import BLOCKED, ERROR, FAILED, NOT_RUN, PASSED, CheckResult
 from grader.zygote import Zygote
 

@@ -28,8 +28,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
-from grader import channel
-from grader.limits import Limits
+from grader.confined import channel
+from grader.confined.limits import Limits
 from grader.zygote import (
     HELLO_SECONDS,
     THREADS,
@@ -407,7 +407,7 @@ def _size(output) -> int:
 
 def runner_main(host: str, port: int, grader_pid: int) -> None:
     """Connect, prove the token, import torch, wait for a spec, confine, serve. Never returns."""
-    from grader import runner
+    from grader.confined import runner
 
     chan = socket.create_connection((host, port))
     channel.send(chan, {"token": os.environ.get(TOKEN, "")})

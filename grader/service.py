@@ -79,7 +79,7 @@ def main() -> None:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # prints cannot reach the replies
     if sys.platform.startswith("linux"):
-        from grader.sandbox import die_with_parent  # Linux only: prctl
+        from grader.confined.sandbox import die_with_parent  # Linux only: prctl
 
         die_with_parent()
     module = load_module(Path(sys.argv[1]))

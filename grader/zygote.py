@@ -2,9 +2,9 @@
 imports torch once, runs no torch op, and forks a confined runner on each request.
 
 Checker side: `Zygote.start()` and `Zygote.spawn()`, which return a `RunnerProcess`.
-Zygote side: `serve()`; for each runner it makes a resource group (grader/cgroups.py) and forks
-a supervisor (its own session, new namespaces) whose only child is the runner (PID 1 of its PID
-namespace, so whatever it starts dies with it), in that group.
+Zygote side: `serve()`; for each runner it makes a resource group (grader/confined/cgroups.py)
+and forks a supervisor (its own session, new namespaces) whose only child is the runner (PID 1
+of its PID namespace, so whatever it starts dies with it), in that group.
 
 Everything dies with the grader, whatever kills it: the zygote and each supervisor get a
 signal when their parent dies, and on it kill every group (the zygote) or their runner and
@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 from courseware.errors import CourseError
-from grader import channel
-from grader.cgroups import Base, ResourceGroup
-from grader.limits import Limits
+from grader.confined import channel
+from grader.confined.cgroups import Base, ResourceGroup
+from grader.confined.limits import Limits
 
 STATUS = struct.Struct("!iii")  # (runner pid, wait status, OOM kills) records on the status pipe
 SIZE = struct.Struct("!I")  # the length of the zygote's answer to a spawn request
@@ -47,7 +47,7 @@ LEVELS = {"namespaces": "namespaces", "cgroups": "cgroups", "seccomp": "syscall_
 MAX_REPLY_TEXT = 8000  # characters of any one string in a reply
 MAX_REPLY_TEXT_TOTAL = 256_000  # characters of all its strings together
 ERROR_FIELDS = {"type": str, "message": str, "traceback": str, "code": str, "line": int}
-# How a runner that ends by itself says why (grader.runner's exit codes), in words.
+# How a runner that ends by itself says why (grader.confined.runner's exit codes), in words.
 EXITS = {
     70: "the runner could not confine itself (the grader's failure)",
     71: "the runner lost its channel to the grader: your code closed or replaced one of the "
@@ -70,8 +70,9 @@ KILLED_BY = {
     **dict.fromkeys(CRASHES, " (a crash in native code)"),
     **{getattr(signal, n): why for n, why in _KILL_REASONS.items() if hasattr(signal, n)},
 }
-# Imported before the first fork; torch._dynamo only when a learner compiles (grader/lazy_dynamo).
-PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.runner")
+# Imported before the first fork; torch._dynamo only when a learner compiles
+# (grader/confined/lazy_dynamo).
+PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.confined.runner")
 OPTIONAL = ("pyseccomp",)  # the syscall filter's library: without it, the report says so
 # One thread per runner, and no thread pools alive in the zygote when it forks.
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -260,7 +261,7 @@ class Zygote:
         """Stop the zygote, for every handle it serves, once its supervisors have cleaned up
         after their runners (killed already): SIGTERM, on which it removes its resource groups
         (killing whatever is still in one), then SIGKILL if it lingers."""
-        from grader.sandbox import children
+        from grader.confined.sandbox import children
 
         self.ctl.close()
         deadline = time.monotonic() + SUPERVISOR_SECONDS
@@ -306,7 +307,7 @@ def malformed(reply: object) -> str:
 
 def ended_how(signum: int | None, code: int) -> str:
     """How a runner that ended by itself ended, in words: killed by `signum`, or exited
-    with `code` (every backend's runner exits with grader.runner's codes)."""
+    with `code` (every backend's runner exits with grader.confined.runner's codes)."""
     if signum is not None:
         sig = signal.Signals(signum)
         why = KILLED_BY.get(sig, "")
@@ -547,7 +548,7 @@ class RunnerProcess:
 def serve(ctls: list[socket.socket], parent: int) -> None:
     """Fork a supervisor for each spawn request, on any of `ctls`, until every client has
     closed its socket; `parent` is the grader, with which the zygote dies."""
-    from grader.sandbox import children, die_with_parent
+    from grader.confined.sandbox import children, die_with_parent
 
     groups = _Groups()
     signal.signal(signal.SIGTERM, groups.leave)
@@ -589,8 +590,8 @@ def _preload() -> None:
     import importlib
     import pkgutil
 
-    import grader.probes
-    from grader import lazy_dynamo
+    import grader.confined.probes
+    from grader.confined import lazy_dynamo
 
     for name in PRELOAD:
         importlib.import_module(name)
@@ -598,7 +599,7 @@ def _preload() -> None:
         with contextlib.suppress(ImportError, OSError, RuntimeError):
             importlib.import_module(name)
     lazy_dynamo.install()
-    for probe in pkgutil.iter_modules(grader.probes.__path__, "grader.probes."):
+    for probe in pkgutil.iter_modules(grader.confined.probes.__path__, "grader.confined.probes."):
         importlib.import_module(probe.name)
 
 
@@ -616,7 +617,7 @@ class _Groups:
         if sys.platform != "linux":
             self.why = "no cgroups on this system"
             return
-        from grader.cgroups import make_base
+        from grader.confined.cgroups import make_base
 
         self.base, self.why = make_base()
 
@@ -660,7 +661,7 @@ class _Supervision:
     def clean_up(self) -> None:
         """Kill what the runner left (its group at once; without a PID namespace, the
         orphans this supervisor adopted), then remove the group."""
-        from grader.sandbox import kill_descendants
+        from grader.confined.sandbox import kill_descendants
 
         if self.group is not None:
             self.group.kill()
@@ -672,8 +673,8 @@ class _Supervision:
 def _supervise(spec: dict, chan_fd: int, status_fd: int, out_fd: int, zygote: int) -> None:
     """The supervisor: own session, new namespaces, then fork the runner and report its
     pid and, when it ends, its wait status and its group's OOM kills. Never returns."""
-    from grader import runner
-    from grader.sandbox import (
+    from grader.confined import runner
+    from grader.confined.sandbox import (
         Isolation,
         adopt_orphans,
         die_with_parent,

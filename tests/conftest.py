@@ -82,8 +82,8 @@ def zygote():
 @pytest.fixture
 def grade_source(module, zygote, tmp_path):
     """grade_source(exercise_id, source, **limits) -> ExerciseResult for that source."""
+    from grader.confined.sandbox import Limits
     from grader.grade import GradeOptions, grade
-    from grader.sandbox import Limits
 
     def run(exercise_id: str, source: str | bytes, **limits):
         ex = module.exercise(exercise_id)

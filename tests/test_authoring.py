@@ -41,7 +41,7 @@ def test_new_exercise_scaffolds_every_part_and_validate_lists_what_is_left(repo)
     assert result.exit_code == 0, result.output
     for rel in (f"exercises/{new_id}/README.md", f"exercises/{new_id}/padding.py",
                 f"solutions/{new_id}/padding.py", f"grader/checks/check_{new_id}.py",
-                "grader/probes/padding.py"):  # fmt: skip
+                "grader/confined/probes/padding.py"):  # fmt: skip
         assert (repo / rel).is_file(), rel
     assert f"  - id: {new_id}\n" in (repo / "course.yaml").read_text()
     problems = validate()  # every part still missing is listed at once
@@ -57,10 +57,11 @@ def test_new_exercise_scaffolds_every_part_and_validate_lists_what_is_left(repo)
 
 
 def test_an_exercise_without_a_probe_fails_validate(repo):
-    (repo / "grader" / "probes" / "gradients.py").unlink()
+    (repo / "grader" / "confined" / "probes" / "gradients.py").unlink()
     problems = validate()
-    assert "grader/probes/gradients.py:1: exercise 05_vanishing_gradients has no probe" in (
-        " ".join(problems)
+    assert (
+        "grader/confined/probes/gradients.py:1: exercise 05_vanishing_gradients has no probe"
+        in (" ".join(problems))
     )
 
 

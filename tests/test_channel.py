@@ -12,8 +12,8 @@ import time
 import pytest
 import torch
 
-from grader import channel
-from grader.channel import BadFrame, Budget, ChannelTimeout, decode, encode
+from grader.confined import channel
+from grader.confined.channel import BadFrame, Budget, ChannelTimeout, decode, encode
 from tests.test_sandbox import EX1, WRONG
 
 U32, U64 = struct.Struct("!I"), struct.Struct("!Q")

@@ -550,7 +550,7 @@ def test_a_packing_the_runner_did_not_show_wrong_is_not_named(checks, packed):
 def test_the_packing_probe_records_the_learners_line_and_keeps_its_own_replacement():
     from torch.nn.utils.rnn import pack_padded_sequence
 
-    from grader.probes.variable_length import packing_calls
+    from grader.confined.probes.variable_length import packing_calls
 
     source = "def forward(pack, x, lengths):\n    return pack(x, lengths, enforce_sorted=False)\n"
     namespace: dict = {}
@@ -593,7 +593,7 @@ def test_a_wrong_shape_alone_names_no_cause(checks):
 
 
 def test_the_training_probe_says_what_each_argument_of_the_criterion_was():
-    from grader.probes.training import _argument
+    from grader.confined.probes.training import _argument
 
     output, targets = torch.zeros(5, 4), torch.tensor([0, 1, 2, 3, 0])
     assert _argument(output, output, targets)["role"] == "output"

@@ -50,8 +50,9 @@ def test_an_untouched_scaffold_with_dummy_cases_is_not_finished(repo):
             case.write_text("# corpus: dummy\n")
     approve_starters(repo)
     found = problems()
+    probe = "grader/confined/probes/padding.py"
     for part in (f"exercises/{ex.id}/README.md", f"solutions/{ex.id}/padding.py",
-                 f"grader/checks/check_{ex.id}.py", "grader/probes/padding.py"):  # fmt: skip
+                 f"grader/checks/check_{ex.id}.py", probe):  # fmt: skip
         assert f"{part}:" in found and "a template's TODO is still here" in found, part
     assert f"exercise {ex.id}: this hint is still the template's TODO" in found
     assert f"has no row for {ex.id}" in found
@@ -84,8 +85,9 @@ def test_a_readme_row_missing_or_out_of_date(repo):
 def test_a_check_calling_a_probe_nobody_defines(repo):
     check = repo / "grader" / "checks" / "check_02_training_step.py"
     edit(check, '"training.steps"', '"training.stepz"')
-    assert "calls the probe training.stepz, and no grader/probes/training.py defines it" in (
-        problems()
+    assert (
+        "calls the probe training.stepz, and no grader/confined/probes/training.py defines it"
+        in (problems())
     )
     edit(check, '"training.stepz"', '"trainin.steps"')
     assert "calls the probe trainin.steps" in problems()

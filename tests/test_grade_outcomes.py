@@ -266,8 +266,8 @@ def test_a_folder_whose_name_is_not_utf8_is_graded(module, zygote, tmp_path):
 def test_an_unknown_probe_is_the_graders_error_not_the_learners(module, zygote, tmp_path):
     """An author's typo in a probe's name (or arguments) is reported as the grader's
     failure; the runner goes on serving."""
+    from grader.confined.sandbox import Limits
     from grader.learner import GraderError, Learner
-    from grader.sandbox import Limits
 
     path = tmp_path / "lstm_network.py"
     path.write_text(solution(module, EX1))

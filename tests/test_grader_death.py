@@ -21,7 +21,7 @@ from tests.helpers import course_watch, left_tagged, read_until, tag_code, tagge
 DRIVER = textwrap.dedent(
     """
     import sys, threading, time
-    from grader.sandbox import Limits
+    from grader.confined.sandbox import Limits
     from grader.zygote import RunnerSpec, Zygote
     from tests.helpers import tag_code
 

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from grader import channel
 from grader.analysis import torch_uses
+from grader.confined import channel
 from grader.results import PASSED
 from grader.zygote import MAX_REPLY_TEXT_TOTAL, malformed
 from tests.conftest import failed_messages, solution
@@ -22,7 +22,7 @@ from tests.test_sandbox import EX1, FAST, assert_nothing_left
 FORGE = textwrap.dedent(
     """
     import os, socket
-    from grader import channel
+    from grader.confined import channel
 
     def forge(message):
         for fd in map(int, os.listdir("/proc/self/fd")):

@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from grader.sandbox import Limits
+from grader.confined.sandbox import Limits
 from grader.zygote import RunnerSpec
 from tests.conftest import REPO, failed_messages, solution
 
@@ -108,7 +108,7 @@ def test_what_learner_code_needs_still_works_under_the_filter(grade_source, modu
 KEYRING_DRIVER = textwrap.dedent(
     """
     import ctypes, json, sys
-    from grader.sandbox import Limits
+    from grader.confined.sandbox import Limits
     from grader.zygote import RunnerSpec, Zygote
 
     SYS = json.loads(sys.argv[1])

@@ -1,4 +1,4 @@
-"""The torch._dynamo stand-in (grader/lazy_dynamo.py): optimizers step exactly as with the
+"""The torch._dynamo stand-in (grader/confined/lazy_dynamo.py): optimizers step exactly as with the
 real module and never import it; anything else of torch._dynamo imports the real one.
 
 Each case runs in a fresh interpreter: this test process may have imported torch._dynamo."""
@@ -16,7 +16,7 @@ from tests.conftest import REPO, solution
 TRAIN = """
 import json, sys, torch
 if sys.argv[1] == "stand-in":
-    from grader import lazy_dynamo
+    from grader.confined import lazy_dynamo
     lazy_dynamo.install()
 torch.manual_seed(0)
 lstm, head = torch.nn.LSTM(3, 4, batch_first=True), torch.nn.Linear(4, 1)
@@ -62,7 +62,7 @@ def test_optimizers_step_as_with_the_real_module_and_never_import_it():
 )
 def test_anything_else_imports_the_real_module(use):
     code = (
-        "import sys, torch\nfrom grader import lazy_dynamo\nlazy_dynamo.install()\n"
+        "import sys, torch\nfrom grader.confined import lazy_dynamo\nlazy_dynamo.install()\n"
         f"print(repr({use}))\n"
         "assert not lazy_dynamo.deferred()\n"
         "import torch._dynamo as d\nassert type(d).__name__ == 'module' and torch._dynamo is d\n"
@@ -73,7 +73,7 @@ def test_anything_else_imports_the_real_module(use):
 
 def test_dunder_lookups_leave_it_deferred():
     run(
-        "import inspect, torch\nfrom grader import lazy_dynamo\nlazy_dynamo.install()\n"
+        "import inspect, torch\nfrom grader.confined import lazy_dynamo\nlazy_dynamo.install()\n"
         "assert not hasattr(torch._dynamo, '__file__')\n"
         "inspect.getmodule(print)  # walks sys.modules reading __file__\n"
         "assert lazy_dynamo.deferred()\n"
@@ -82,7 +82,7 @@ def test_dunder_lookups_leave_it_deferred():
 
 def test_install_keeps_a_real_module_already_imported():
     run(
-        "import torch, torch._dynamo as real\nfrom grader import lazy_dynamo\n"
+        "import torch, torch._dynamo as real\nfrom grader.confined import lazy_dynamo\n"
         "lazy_dynamo.install()\nimport torch._dynamo\n"
         "assert torch._dynamo is real and not lazy_dynamo.deferred()\n"
     )

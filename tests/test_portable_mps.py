@@ -15,8 +15,8 @@ import torch
 from courseware.errors import CourseError
 from grader.checking import CheckFailure
 from grader.checking.values import FLOAT64, tolerance
+from grader.confined.limits import Limits
 from grader.grade import _devices, available_accelerators
-from grader.limits import Limits
 from grader.plugin import NO_FLOAT64, GradeConfig, GradePlugin
 from grader.results import FAILED, NOT_RUN, PASSED
 

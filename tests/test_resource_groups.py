@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import cgroups
-from grader.sandbox import Limits
+from grader.confined import cgroups
+from grader.confined.sandbox import Limits
 from grader.zygote import RunnerSpec, RunnerTimeout
 from tests.conftest import REPO, failed_messages, solution
 from tests.helpers import left_tagged, tag_code

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.sandbox import UNPRIVILEGED_BASE_UID, runner_uid
+from grader.confined.sandbox import UNPRIVILEGED_BASE_UID, runner_uid
 from tests.conftest import REPO, failed_messages, solution
 
 EX1 = "01_lstm_network"
@@ -386,7 +386,7 @@ def test_isolation_levels_are_reported(grade_source, module):
 def test_memory_is_polled_where_no_address_space_limit_applies(zygote):
     """CUDA runners get no RLIMIT_AS (it breaks CUDA): the checker polls their resident memory
     instead. Exercised here on CPU with a runner spec marked for CUDA."""
-    from grader.sandbox import Limits
+    from grader.confined.sandbox import Limits
     from grader.zygote import RunnerDied, RunnerSpec
 
     runner = zygote.spawn(
@@ -403,7 +403,7 @@ def test_memory_is_polled_where_no_address_space_limit_applies(zygote):
 
 
 def _python_world_readable() -> bool:
-    from grader.sandbox import _world_readable
+    from grader.confined.sandbox import _world_readable
 
     return all(_world_readable(p) for p in sys.path if p and os.path.isdir(p))
 
@@ -433,7 +433,7 @@ def test_an_ordinary_user_gets_a_user_namespace(module):
 
 
 def test_checker_work_overlaps_the_runner_and_a_failure_there_restarts_it(zygote):
-    from grader.sandbox import Limits
+    from grader.confined.sandbox import Limits
     from grader.zygote import RunnerSpec
 
     load = {
@@ -476,7 +476,7 @@ raise RuntimeError(f"daemon {int(os.read(r, 32))}")
 def test_without_namespaces_what_the_runner_starts_dies_with_it(zygote):
     """No PID namespace to end them all: the supervisor, subreaper of everything the runner
     starts, kills a daemon that left the runner's session once the runner is killed."""
-    from grader.sandbox import Limits
+    from grader.confined.sandbox import Limits
     from grader.zygote import RunnerSpec
 
     runner = zygote.spawn(RunnerSpec("01_lstm_network", (), Limits(), namespaces=False))
@@ -497,7 +497,7 @@ def test_without_a_view_the_runner_reports_the_references_it_can_read(zygote):
     """No mount namespace, no view: only file permissions keep the references from the
     runner. Its hello lists those it could read, and the level is missing; a reference only
     its owner may read is out of reach of a runner that became another user."""
-    from grader.sandbox import Limits, _python_readable_by_all
+    from grader.confined.sandbox import Limits, _python_readable_by_all
     from grader.zygote import RunnerSpec
 
     folder = Path(tempfile.mkdtemp(dir="/tmp"))  # not pytest's: its parent is the owner's only
@@ -534,7 +534,7 @@ def test_without_namespaces_the_runner_still_confines_what_it_can(zygote):
     """Where the kernel refuses namespaces (e.g. a container without CAP_SYS_ADMIN), the
     runner keeps its limits, scrubbed environment and session, switches user when Python is
     readable by another user, and says what is missing."""
-    from grader.sandbox import Limits, _python_readable_by_all
+    from grader.confined.sandbox import Limits, _python_readable_by_all
     from grader.zygote import RunnerSpec
 
     runner = zygote.spawn(RunnerSpec("01_lstm_network", (), Limits(), namespaces=False))

@@ -32,7 +32,7 @@ def test_every_template_renders_without_a_placeholder_left():
 def test_rendered_python_compiles_and_passes_ruff():
     where = {
         "check.py": "grader/checks/check_08_padding.py",
-        "probe.py": "grader/probes/padding.py",
+        "probe.py": "grader/confined/probes/padding.py",
         "solution.py": "solutions/08_padding/padding.py",
         "starter.py": "exercises/08_padding/padding.py",
     }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import Limits, Mount, plan_view, runner_paths
+from grader.confined.sandbox import Limits, Mount, plan_view, runner_paths
 from tests.conftest import REPO, failed_messages
 from tests.test_sandbox import EX1, _python_world_readable
 
@@ -103,7 +103,7 @@ def targets_in(base: Path) -> list[tuple[str, str]]:
     installed = [Path(p) / "courseware" / "data" / "solutions" for p in sys.path if p]
     writes = [*secrets[:7], course / "grader" / "new.py", subs / "alice" / "new.py"]
     writes += [Path(p) for p in ("/run/lock/course-pwned", "/var/lock/course-pwned")]
-    writes += [REPO / "grader" / "runner.py", Path(sys.prefix) / "pwned"]
+    writes += [REPO / "grader" / "confined" / "runner.py", Path(sys.prefix) / "pwned"]
     return [
         *((str(p), "read") for p in secrets),
         *((str(p), "list") for p in (course, subs, course / "tests" / "corpus", *installed)),
@@ -227,9 +227,9 @@ def test_the_course_folder_on_sys_path_is_hidden_and_python_inside_it_shown_agai
     """An editable install puts the course folder itself on sys.path, with a .venv inside."""
     course = tmp_path / "course"
     site = course / ".venv" / "lib" / "site-packages"
-    runner = course / "grader" / "runner.py"
+    runner = course / "grader" / "confined" / "runner.py"
     site.mkdir(parents=True)
-    runner.parent.mkdir()
+    runner.parent.mkdir(parents=True)
     runner.write_text("")
     (course / ".git").mkdir()
     steps = steps_at(plan_view([str(course), str(site), str(runner)], [str(course)], False))

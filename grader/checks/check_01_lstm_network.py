@@ -19,8 +19,8 @@ import torch.nn.functional as F
 
 from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.values import close, dims, max_difference, plural, shape, tolerance
+from grader.confined.probes.common import canonical_parameters
 from grader.learner import Learner
-from grader.probes.common import canonical_parameters
 
 EXERCISE = "01_lstm_network"
 SIZES = (10, 20, 2, 1)  # the seed's network: input 10, hidden 20, 2 layers, 1 output

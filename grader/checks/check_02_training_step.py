@@ -16,8 +16,8 @@ import torch
 
 from grader.checking import call, defines, depends, fail, points
 from grader.checking.values import close, dims, near
+from grader.confined.probes.models import TinySequenceModel, make_criterion, setup
 from grader.learner import Learner
-from grader.probes.models import TinySequenceModel, make_criterion, setup
 
 EXERCISE = "02_training_step"
 LOSSES = {"mse": "MSELoss", "cross_entropy": "CrossEntropyLoss", "bce_logits": "BCEWithLogitsLoss"}

@@ -26,8 +26,8 @@ from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.diagnosis import Mistake, matching
 from grader.checking.explainers import Comparison, explain
 from grader.checking.values import close, dims, max_difference, shape, tolerance
+from grader.confined.probes.lstm_cell import FUSED, PARAMETERS
 from grader.learner import Learner
-from grader.probes.lstm_cell import FUSED, PARAMETERS
 
 EXERCISE = "03_lstm_cell"
 SIZES = (5, 4)  # input_size, hidden_size: 4H = 16 rows of weights

@@ -19,9 +19,9 @@ import torch
 
 from grader.checking import call, defines, depends, error_message, fail, points, tensor
 from grader.checking.values import close, max_difference, shape
+from grader.confined.probes.models import RecordingForecaster, recording_forecaster
 from grader.figures import curve, record_figure
 from grader.learner import Learner
-from grader.probes.models import RecordingForecaster, recording_forecaster
 
 EXERCISE = "04_forecasting"
 WINDOW = 20

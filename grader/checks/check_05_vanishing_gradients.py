@@ -16,9 +16,9 @@ import torch
 
 from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.values import close, shape
+from grader.confined.probes.gradients import LAYERS, recurrent_layer
 from grader.figures import curve, record_figure
 from grader.learner import Learner
-from grader.probes.gradients import LAYERS, recurrent_layer
 
 EXERCISE = "05_vanishing_gradients"
 

@@ -21,9 +21,9 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from grader.checking import call, defines, depends, fail, points, tensor
 from grader.checking.values import close, dims, max_difference, shape, tolerance
+from grader.confined.probes.common import canonical_parameters
 from grader.figures import curve, record_figure
 from grader.learner import Learner
-from grader.probes.common import canonical_parameters
 
 EXERCISE = "06_variable_length"
 SIZES = (5, 8, 2, 3)  # input 5, hidden 8, 2 layers (so h_n[0] is not the top), 3 classes

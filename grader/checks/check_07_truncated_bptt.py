@@ -17,8 +17,8 @@ from grader.checking import call, defines, depends, fail, floats, points
 from grader.checking.diagnosis import Mistake, diagnose
 from grader.checking.explainers import Comparison, explain
 from grader.checking.values import all_close, near, spans, window_start
+from grader.confined.probes.models import ChunkModel, chunk_setup
 from grader.learner import Learner
-from grader.probes.models import ChunkModel, chunk_setup
 
 EXERCISE = "07_truncated_bptt"
 BATCH, CHUNK, LR = 3, 5, 0.1

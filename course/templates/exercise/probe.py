@@ -7,7 +7,7 @@ import types
 
 import torch
 
-from grader.probes.common import reply_value
+from grader.confined.probes.common import reply_value
 
 
 def run(learner: types.ModuleType, x: torch.Tensor) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import types
 from typing import Any
 
-from grader.probes.common import reply_value, wrong_type
+from grader.confined.probes.common import reply_value, wrong_type
 
 
 def call(learner: types.ModuleType, function: str, args: list, build: list | None = None) -> dict:

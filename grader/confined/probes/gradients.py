@@ -9,7 +9,7 @@ import types
 import torch
 import torch.nn as nn
 
-from grader.probes.common import (
+from grader.confined.probes.common import (
     copied,
     grad_of,
     kept,

@@ -18,11 +18,11 @@ import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from grader import channel, syscalls
-from grader.cgroups import ResourceGroup
+from grader.confined import channel, syscalls
+from grader.confined.cgroups import ResourceGroup
 
 if TYPE_CHECKING:
-    from grader.sandbox import Isolation
+    from grader.confined.sandbox import Isolation
 
 MAX_TEXT = 4000  # characters of any message or traceback sent back
 MAX_NAME = 200  # characters of an exception's type name or a quoted line
@@ -76,7 +76,7 @@ def _mask(block: bool) -> None:
 
 def _confine(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -> socket.socket:
     """Everything before the first learner byte: confinement, output, threads, sys.path."""
-    from grader.sandbox import (
+    from grader.confined.sandbox import (
         Limits,
         apply_limits,
         die_with_parent,
@@ -186,7 +186,7 @@ def grader_error(message: str) -> dict:
 def probe_registry() -> dict[str, Callable[..., Any]]:
     """Every public function of the probe modules imported so far, by "module.function". Built
     before any learner code runs, so that patching importlib cannot change what a name runs."""
-    prefix = "grader.probes."
+    prefix = "grader.confined.probes."
     found = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith(prefix) or module is None:

@@ -24,7 +24,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 
-from grader.limits import GiB, Limits, MiB  # noqa: F401 (Limits: re-exported)
+from grader.confined.limits import GiB, Limits, MiB  # noqa: F401 (Limits: re-exported)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -55,8 +55,7 @@ DEVICES = ("null", "zero", "full", "random", "urandom")
 DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1"}
 DEV_LINKS |= {"stderr": "/proc/self/fd/2"}
 # the folders of sys.path (Python, torch), these files of the grader (what runs in a runner),
-RUNNER_SIDE = ("__init__.py", "runner.py", "channel.py", "sandbox.py", "lazy_dynamo.py", "probes")
-RUNNER_SIDE += ("cgroups.py", "syscalls.py", "limits.py")
+RUNNER_SIDE = ("__init__.py", "confined")  # of grader/: the package's marker and this folder
 OWN_PACKAGES = ("grader", "course", "courseware", "__main__")  # only RUNNER_SIDE of these
 LIBRARY_NAMES = ("site-packages", "dist-packages")
 # and private tmpfs where it may write. The course's content package is hidden wherever it is

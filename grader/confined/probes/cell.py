@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 from torch.overrides import TorchFunctionMode
 
-from grader.probes.common import grad_of, kept, load_weights, reply_value, same, wrong_type
+from grader.confined.probes.common import grad_of, kept, load_weights, reply_value, same, wrong_type
 
 BUILTIN = (nn.RNNBase, nn.RNNCellBase)  # nn.LSTM, nn.GRUCell and their relatives
 

@@ -10,9 +10,9 @@ import types
 
 import torch
 
-from grader.probes.common import copied, described, same, training_calls, trusted
-from grader.probes.models import setup
-from grader.runner import describe
+from grader.confined.probes.common import copied, described, same, training_calls, trusted
+from grader.confined.probes.models import setup
+from grader.confined.runner import describe
 
 MAX_CALLS = 5  # criterion calls and gradient norms recorded per step
 STEP_KEYS = ("returned", "params", "modes", "calls", "norms", "stepped", "backward", "loss")

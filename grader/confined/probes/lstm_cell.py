@@ -1,11 +1,11 @@
-"""Probes for exercise 3, the LSTM cell: the cell probe (grader/probes/cell.py) with the
+"""Probes for exercise 3, the LSTM cell: the cell probe (grader/confined/probes/cell.py) with the
 LSTM's spec."""
 
 from __future__ import annotations
 
 import types
 
-from grader.probes import cell
+from grader.confined.probes import cell
 
 PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 FUSED = frozenset({"lstm", "lstm_cell", "_thnn_fused_lstm_cell", "quantized_lstm_cell"})

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import torch
 
-from grader.probes.common import (
+from grader.confined.probes.common import (
     MAX_DESCRIPTION,
     canonical_parameters,
     describe_structure,
@@ -23,7 +23,7 @@ from grader.probes.common import (
     same,
     wrong_type,
 )
-from grader.runner import describe
+from grader.confined.runner import describe
 
 MAX_PACKED = 4  # packing calls recorded per forward
 MAX_LENGTHS = 64  # lengths recorded per packing call

@@ -9,7 +9,7 @@ import types
 import torch
 import torch.nn as nn
 
-from grader.probes.common import (
+from grader.confined.probes.common import (
     built_model,
     canonical_parameters,
     copied,
@@ -20,7 +20,7 @@ from grader.probes.common import (
     reply_value,
     same,
 )
-from grader.runner import describe
+from grader.confined.runner import describe
 
 HEAD_ELEMENTS = 10_000  # the head's input is sent back up to this size (else its shape only)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from grader.probes.common import copied, load_weights
+from grader.confined.probes.common import copied, load_weights
 
 
 class TinySequenceModel(nn.Module):

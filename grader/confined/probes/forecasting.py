@@ -10,9 +10,16 @@ import types
 import torch
 import torch.nn as nn
 
-from grader.probes.common import copied, kept, reply_value, same, training_calls, wrong_type
-from grader.probes.models import recording_forecaster
-from grader.runner import describe
+from grader.confined.probes.common import (
+    copied,
+    kept,
+    reply_value,
+    same,
+    training_calls,
+    wrong_type,
+)
+from grader.confined.probes.models import recording_forecaster
+from grader.confined.runner import describe
 
 
 def windows(learner: types.ModuleType, series: torch.Tensor, window: int) -> dict:

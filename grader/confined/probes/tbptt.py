@@ -9,9 +9,9 @@ import types
 
 import torch
 
-from grader.probes.common import copied, reply_value, training_calls
-from grader.probes.models import ChunkModel, chunk_setup
-from grader.runner import describe
+from grader.confined.probes.common import copied, reply_value, training_calls
+from grader.confined.probes.models import ChunkModel, chunk_setup
+from grader.confined.runner import describe
 
 STATES = ("none", "detached", "attached")  # how a state reached the model (models.state_kind)
 
