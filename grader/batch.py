@@ -29,8 +29,8 @@ from grader.grade import GradeOptions, require_isolation
 from grader.gradebook import Gradebook
 from grader.handback import HostFolders, write_feedback
 from grader.handin import Handin, grade_handin, read_handin
-from grader.results import GradeReport, not_graded
-from grader.sanitize import Sanitised, clean_id, id_flags, shown
+from grader.results import Outcome, not_graded
+from grader.sanitize import clean_id, id_flags, shown
 
 if TYPE_CHECKING:
     from grader.zygote import Zygote
@@ -127,19 +127,6 @@ class Submission:
     @property
     def entries(self) -> tuple[Path, ...]:
         return self.clash or (self.path,)
-
-
-@dataclass
-class Outcome(Sanitised):
-    """One learner's result: the report (every exercise 0 when it could not be graded)."""
-
-    learner: str
-    hash: str  # "" for a grader error: the next run grades the learner again
-    report: GradeReport
-    seconds: float = 0.0
-    error: str | None = None  # why the submission could not be graded
-    notes: list[str] = field(default_factory=list)  # for the learner: every file not graded
-    flags: list[str] = field(default_factory=list)  # for the instructor: files to check
 
 
 @dataclass

@@ -8,12 +8,9 @@ import io
 import sqlite3
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from grader.results import Outcome
 from grader.sanitize import csv_cell
-
-if TYPE_CHECKING:
-    from grader.batch import Outcome
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS learners (

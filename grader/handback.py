@@ -12,12 +12,9 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from courseware.files import write_atomically
-
-if TYPE_CHECKING:
-    from grader.batch import Outcome
+from grader.results import Outcome
 
 ADVICE = (
     "The hints for each exercise are in its statement and on the course site. Fix what is "

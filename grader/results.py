@@ -187,3 +187,16 @@ def not_graded(target: str, exercises: Iterable[Exercise], why: str) -> GradeRep
     """The report of a submission the grader could not grade: every exercise 0, and why."""
     results = [ExerciseResult(e.id, e.title, e.points, None, ERROR, why) for e in exercises]
     return GradeReport(target, results, devices=[], versions={})
+
+
+@dataclass
+class Outcome(Sanitised):
+    """One learner's result: the report (every exercise 0 when it could not be graded)."""
+
+    learner: str
+    hash: str  # "" for a grader error: the next run grades the learner again
+    report: GradeReport
+    seconds: float = 0.0
+    error: str | None = None  # why the submission could not be graded
+    notes: list[str] = field(default_factory=list)  # for the learner: every file not graded
+    flags: list[str] = field(default_factory=list)  # for the instructor: files to check

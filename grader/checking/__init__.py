@@ -6,20 +6,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
 
 import pytest
 import torch
 
 from grader.checking import errors, messages
 
-if TYPE_CHECKING:
-    from grader.learner import Learner
-
 SHOWN_NAMES = 12  # of the names a learner's file defines, when the one wanted is not there
 MESSAGE_CAP = 600  # characters of a check's message; -v shows the details
 # An explanation of an error, from the error and the probe's reply: "" when it has none.
 Explain = Callable[[dict, dict], str]
+
+
+class Learner(Protocol):
+    """What a check needs of the learner's code under test (grader.learner.Learner is one):
+    declared here so that checking, which learner imports, never imports learner back."""
+
+    path: Path
+
+    def load(self) -> dict: ...
+
+    def probe(self, name: str, what: str, **args: Any) -> dict: ...
 
 
 def points(n: float) -> pytest.MarkDecorator:
