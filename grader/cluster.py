@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from courseware import __version__, distribution
 from courseware.content import Module
 from courseware.errors import CourseError
-from grader.batch import WORKER_DIED, Outcome, Submission, grader_error, read_submission
+from grader.batch import WORKER_DIED, Submission, grader_error, read_submission
 from grader.grade import GradeOptions
+from grader.results import Outcome
 
 NEEDS_DASK = (
     "--scheduler needs Dask distributed, which is not installed here: "

@@ -23,9 +23,10 @@ from distributed import WorkerPlugin, get_worker
 
 from courseware.content import Module, load_module
 from courseware.errors import CourseError
-from grader.batch import Outcome, Submission, grade_learner
+from grader.batch import Submission, grade_learner
 from grader.grade import GradeOptions, require_isolation
 from grader.handin import Handin
+from grader.results import Outcome
 
 if TYPE_CHECKING:
     from grader.zygote import Zygote
