@@ -117,3 +117,17 @@ def solution(module, exercise_id: str) -> str:
 
 def failed_messages(result) -> str:
     return "\n".join(c.message for c in result.checks if c.state != "passed")
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch) -> Path:
+    """A fresh `course init` workspace, the current folder for the test."""
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path / "lstm-course")
+    return tmp_path / "lstm-course"

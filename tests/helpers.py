@@ -402,3 +402,13 @@ def bounded(result, limit: int = 20_000) -> None:
     """No message or detail of any check carries more than `limit` characters."""
     for check in result.checks:
         assert len(check.message) < limit and len(check.detail) < limit, check.title
+
+
+def no_traceback(result) -> None:
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def exercise_file(module, workspace: Path, exercise_id: str) -> Path:
+    ex = module.exercise(exercise_id)
+    return workspace / "exercises" / ex.id / ex.file

@@ -20,6 +20,7 @@ from course import cli, history
 from course.cli import main
 from course.workspace import MARKER
 from tests.conftest import REPO
+from tests.helpers import exercise_file
 
 
 def run(*args: str, input: str | None = None):
@@ -41,19 +42,6 @@ def course_process(*args: str, cwd: Path, shell_prefix: str = "", **kw):
         ["bash", "-c", f"{shell_prefix}{command}"], cwd=cwd, capture_output=True, text=True,
         timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)}, **kw,
     )  # fmt: skip
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    assert run("init").exit_code == 0
-    monkeypatch.chdir(tmp_path / "lstm-course")
-    return tmp_path / "lstm-course"
-
-
-def exercise_file(module, workspace: Path, exercise_id: str) -> Path:
-    ex = module.exercise(exercise_id)
-    return workspace / "exercises" / ex.id / ex.file
 
 
 FIRST_ANSWER = ("--no-shuffle", "--count", "1", "--answers", "a")  # question 1 is a letter

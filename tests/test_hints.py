@@ -36,14 +36,6 @@ def run(*args: str):
     return CliRunner().invoke(main, list(args))
 
 
-@pytest.fixture
-def workspace(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    assert run("init").exit_code == 0
-    monkeypatch.chdir(tmp_path / "lstm-course")
-    return tmp_path / "lstm-course"
-
-
 def write(module, workspace: Path, exercise_id: str, text: str) -> Path:
     ex = module.exercise(exercise_id)
     path = workspace / "exercises" / ex.id / ex.file

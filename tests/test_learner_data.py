@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from course import state
 from course.cli import main
 from course.workspace import MARKER, MAX_MARKER
+from tests.helpers import exercise_file, no_traceback
 
 GIB = 1 << 30
 
@@ -25,24 +26,6 @@ ONE = {"01_lstm_network": 10}  # the points of the exercise these tests grade
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
-
-
-def no_traceback(result) -> None:
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    assert run("init").exit_code == 0
-    monkeypatch.chdir(tmp_path / "lstm-course")
-    return tmp_path / "lstm-course"
-
-
-def exercise_file(module, workspace: Path, exercise_id: str) -> Path:
-    ex = module.exercise(exercise_id)
-    return workspace / "exercises" / ex.id / ex.file
 
 
 def sparse(path: Path, size: int) -> None:

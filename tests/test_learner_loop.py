@@ -16,25 +16,11 @@ from course.cli import main
 from course.workspace import MARKER
 from courseware.starters import normal
 from tests.conftest import REPO
+from tests.helpers import exercise_file
 
 
 def run(*args: str, input: str | None = None):
     return CliRunner().invoke(main, list(args), input=input)
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch) -> Path:
-    """A fresh `course init` workspace, the current folder for the test."""
-    monkeypatch.chdir(tmp_path)
-    result = run("init")
-    assert result.exit_code == 0, result.output
-    monkeypatch.chdir(tmp_path / "lstm-course")
-    return tmp_path / "lstm-course"
-
-
-def exercise_file(module, workspace: Path, exercise_id: str) -> Path:
-    ex = module.exercise(exercise_id)
-    return workspace / "exercises" / ex.id / ex.file
 
 
 def test_init_lays_out_every_statement_and_starter(module, workspace):

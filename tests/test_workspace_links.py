@@ -15,24 +15,11 @@ from click.testing import CliRunner
 
 from course.cli import main
 from course.workspace import MARKER
-from tests.helpers import WATCH_LINE_SECONDS, course_watch, read_until
+from tests.helpers import WATCH_LINE_SECONDS, course_watch, no_traceback, read_until
 
 
 def run(*args: str, input: str | None = None):
     return CliRunner().invoke(main, list(args), input=input)
-
-
-def no_traceback(result) -> None:
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-
-
-@pytest.fixture
-def workspace(tmp_path, monkeypatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    assert run("init").exit_code == 0
-    monkeypatch.chdir(tmp_path / "lstm-course")
-    return tmp_path / "lstm-course"
 
 
 @pytest.fixture
