@@ -19,8 +19,10 @@ from click.testing import CliRunner
 
 from course.cli import main
 from grader.zygote import Zygote
-from tests.helpers import EXERCISES_1_2, REPO, SOLUTIONS, learner, rows
-from tests.test_sandbox import assert_nothing_left
+from tests.helpers import EXERCISES_1_2, REPO, SOLUTIONS, learner, left_tagged, rows, tag_code
+
+# This run's learner processes name themselves so (never count the host's other runners).
+TAG = f"bat{os.getpid()}"[:15]
 
 CORPUS = REPO / "tests/corpus"
 
@@ -35,7 +37,8 @@ def class_of(folder: Path) -> Path:
             zf.write(f, f"dee/{f.name}")
     (subs / "eve.zip").write_bytes(b"this is not a zip")
     hang = learner(subs, "fay")
-    (hang / "training.py").write_text("def train_step(*args):\n    while True:\n        pass\n")
+    hang_code = "def train_step(*args):\n    while True:\n        pass\n"
+    (hang / "training.py").write_text(tag_code(TAG) + hang_code)
     with zipfile.ZipFile(subs / "gil.zip", "w") as zf:  # two copies: the one nearer the top
         zf.write(SOLUTIONS[0], f"gil/{SOLUTIONS[0].name}")
         zf.write(CORPUS / "01_lstm_network/mistakes/first_step/lstm_network.py",
@@ -92,13 +95,16 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
     regrade = CliRunner().invoke(main, [*args, "--regrade"])
     assert "Graded 7 learner(s)" in regrade.output
     assert rows(book, "SELECT COUNT(*) FROM learners") == [(7,)]
-    assert_nothing_left()
+    assert left_tagged(TAG) == []
 
 
 def test_sigkill_half_way_loses_nothing_and_counts_nobody_twice(tmp_path):
-    subs = tmp_path / "subs"
+    subs, tagged = tmp_path / "subs", tmp_path / "tagged"
+    tagged.mkdir()
+    for f in SOLUTIONS:  # runners that name themselves, to find any left after the kill
+        (tagged / f.name).write_text(tag_code(TAG) + f.read_text())
     for i in range(8):
-        learner(subs, f"l{i}", *SOLUTIONS)
+        learner(subs, f"l{i}", *sorted(tagged.iterdir()))
     book = tmp_path / "book.sqlite"
     argv = [
         sys.executable,
@@ -126,7 +132,7 @@ def test_sigkill_half_way_loses_nothing_and_counts_nobody_twice(tmp_path):
     assert proc.poll() is None and 2 <= graded < 8, "the batch finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert_nothing_left()
+    assert left_tagged(TAG) == []
     kept = {r[0] for r in rows(book, "SELECT id FROM learners")}
     assert len(kept) >= 2
     checks_per_learner = set(rows(book, "SELECT COUNT(*) FROM checks GROUP BY learner"))
