@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import textwrap
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -412,3 +413,62 @@ def no_traceback(result) -> None:
 def exercise_file(module, workspace: Path, exercise_id: str) -> Path:
     ex = module.exercise(exercise_id)
     return workspace / "exercises" / ex.id / ex.file
+
+
+# The hostile-code tests' shared pieces.
+EX1 = "01_lstm_network"
+FAST = {"request_seconds": 2.0, "exercise_seconds": 20.0}
+
+# A network with the right structure whose forward is wrong: hostile code must not rescue it.
+WRONG = textwrap.dedent(
+    """
+    import torch
+    import torch.nn as nn
+
+
+    class LSTMNetwork(nn.Module):
+        def __init__(self, input_size, hidden_size, num_layers, output_size):
+            super().__init__()
+            self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
+            self.fc = nn.Linear(hidden_size, output_size)
+            self.out = output_size
+
+        def forward(self, x):
+            trick(x)
+            shape = (*x.shape[:-2], self.out)
+            return torch.zeros(shape, dtype=x.dtype) + 0 * self.fc.bias.sum()
+    """
+)
+
+
+def runner_processes(uids: set[int]) -> list[int]:
+    """Live processes owned by one of these runner uids (never the host's other runners)."""
+    from grader.confined.sandbox import UNPRIVILEGED_BASE_UID
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                uid = int((entry / "status").read_text().split("\nUid:")[1].split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+            if uid >= UNPRIVILEGED_BASE_UID and uid in uids:
+                found.append(int(entry.name))
+    return found
+
+
+def assert_nothing_left(zygote) -> None:
+    """No process of `zygote`'s runners is left (counted by their uids, never host-wide)."""
+    from grader.confined.sandbox import runner_uid
+
+    uids = {runner_uid(pid) for pid in zygote.spawned}
+    deadline = time.monotonic() + 3
+    while runner_processes(uids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runner_processes(uids) == []
+
+
+def python_world_readable() -> bool:
+    from grader.confined.sandbox import _world_readable
+
+    return all(_world_readable(p) for p in sys.path if p and os.path.isdir(p))

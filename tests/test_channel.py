@@ -14,7 +14,7 @@ import torch
 
 from grader.confined import channel
 from grader.confined.channel import BadFrame, Budget, ChannelTimeout, decode, encode
-from tests.test_sandbox import EX1, WRONG
+from tests.helpers import EX1, WRONG
 
 U32, U64 = struct.Struct("!I"), struct.Struct("!Q")
 

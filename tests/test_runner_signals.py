@@ -11,8 +11,7 @@ import textwrap
 import pytest
 
 from tests.conftest import failed_messages, solution
-from tests.helpers import bounded, no_internal_error
-from tests.test_sandbox import EX1, FAST, assert_nothing_left
+from tests.helpers import EX1, FAST, assert_nothing_left, bounded, no_internal_error
 
 
 @pytest.fixture

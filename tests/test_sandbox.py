@@ -20,31 +20,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.confined.sandbox import UNPRIVILEGED_BASE_UID, runner_uid
 from tests.conftest import REPO, failed_messages, solution
-
-EX1 = "01_lstm_network"
-FAST = {"request_seconds": 2.0, "exercise_seconds": 20.0}
-
-# A network with the right structure whose forward is wrong: hostile code must not rescue it.
-WRONG = textwrap.dedent(
-    """
-    import torch
-    import torch.nn as nn
-
-
-    class LSTMNetwork(nn.Module):
-        def __init__(self, input_size, hidden_size, num_layers, output_size):
-            super().__init__()
-            self.lstm = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True)
-            self.fc = nn.Linear(hidden_size, output_size)
-            self.out = output_size
-
-        def forward(self, x):
-            trick(x)
-            shape = (*x.shape[:-2], self.out)
-            return torch.zeros(shape, dtype=x.dtype) + 0 * self.fc.bias.sum()
-    """
+from tests.helpers import (
+    EX1,
+    FAST,
+    WRONG,
+    assert_nothing_left,
+    python_world_readable,
 )
 
 
@@ -52,29 +34,6 @@ def wrong_with(trick: str, at_import: str = "") -> str:
     """The wrong network, with `trick` run in forward and `at_import` at import time."""
     body = textwrap.indent(textwrap.dedent(trick), "    ") or "    pass"
     return textwrap.dedent(at_import) + "\n\ndef trick(x):\n" + body + "\n" + WRONG
-
-
-def runner_processes(uids: set[int] | None = None) -> list[int]:
-    """Live processes owned by a runner uid (all of them, or those in `uids`)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                uid = int((entry / "status").read_text().split("\nUid:")[1].split()[0])
-            except (OSError, IndexError, ValueError):
-                continue
-            if uid >= UNPRIVILEGED_BASE_UID and (uids is None or uid in uids):
-                found.append(int(entry.name))
-    return found
-
-
-def assert_nothing_left(zygote=None) -> None:
-    """No runner process is left: of `zygote`'s runners, or of any runner on the machine."""
-    uids = {runner_uid(pid) for pid in zygote.spawned} if zygote else None
-    deadline = time.monotonic() + 3
-    while runner_processes(uids) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert runner_processes(uids) == []
 
 
 @pytest.fixture
@@ -402,14 +361,8 @@ def test_memory_is_polled_where_no_address_space_limit_applies(zygote):
     assert_nothing_left(zygote)
 
 
-def _python_world_readable() -> bool:
-    from grader.confined.sandbox import _world_readable
-
-    return all(_world_readable(p) for p in sys.path if p and os.path.isdir(p))
-
-
 @pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("setpriv") or not _python_world_readable(),
+    os.geteuid() != 0 or not shutil.which("setpriv") or not python_world_readable(),
     reason="needs root to switch to an ordinary user, and a Python that user can read (on "
     "these machines it lives under /root, mode 700; run once by hand with /root at 711)",
 )

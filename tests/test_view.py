@@ -19,7 +19,7 @@ import pytest
 
 from grader.confined.sandbox import Limits, Mount, plan_view, runner_paths
 from tests.conftest import REPO, failed_messages
-from tests.test_sandbox import EX1, _python_world_readable
+from tests.helpers import EX1, python_world_readable
 
 # Learner code: try each (path, how) of TARGETS, then report what happened, in its message.
 ATTEMPTS = """
@@ -194,7 +194,7 @@ def test_references_installed_in_site_packages_stay_hidden(view, tmp_path):
 
 
 @pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("setpriv") or not _python_world_readable(),
+    os.geteuid() != 0 or not shutil.which("setpriv") or not python_world_readable(),
     reason="needs root to switch to an ordinary user, and a Python that user can read (on "
     "these machines it lives under /root, mode 700; run once by hand with /root at 711)",
 )
