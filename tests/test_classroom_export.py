@@ -141,14 +141,16 @@ def test_the_solutions_get_full_marks(template, module, installed_course, tmp_pa
     result = graded(learner_repository(template, tmp_path / "repo", solutions), installed_course,
                     tmp_path)  # fmt: skip
     assert result["status"] == "pass"
-    assert result["max_score"] == sum(t["score"] for t in result["tests"]) == 60
+    full = sum(ex.points for ex in module.exercises)
+    assert result["max_score"] == sum(t["score"] for t in result["tests"]) == full
 
 
-def test_the_starters_get_nothing(template, installed_course, tmp_path):
+def test_the_starters_get_nothing(template, module, installed_course, tmp_path):
     result = graded(learner_repository(template, tmp_path / "repo", {}), installed_course,
                     tmp_path)  # fmt: skip
     assert result["status"] == "fail"  # the reporter fails the job on it
-    assert result["max_score"] == 60 and sum(t["score"] for t in result["tests"]) == 0
+    full = sum(ex.points for ex in module.exercises)
+    assert result["max_score"] == full and sum(t["score"] for t in result["tests"]) == 0
 
 
 def test_a_file_that_does_not_parse_gets_nothing_and_the_reason(template, installed_course,
