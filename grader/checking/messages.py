@@ -27,3 +27,19 @@ MISSING_PARAMETER = (
 )
 WRONG_RETURN_TYPE = "{what} returned {got}; it must return {want}."
 NONE_MATCH = "and it matches none of the usual mistakes."
+PARAMETER_NO_GRADIENT = (
+    "{name} (shape {shape}) received no gradient, though {result}: it is used outside autograd "
+    "(.detach(), .data, torch.no_grad()) or not at all."
+)
+PARAMETER_WRONG_GRADIENT = (
+    "The gradient of {name} (shape {shape}) differs from the reference's (largest difference "
+    "{diff:.3g}), though {result}: is part of the computation done outside autograd (.data, "
+    ".detach(), torch.no_grad())?"
+)
+EXTRA_PARAMETERS = "{what} has parameters besides {expected}: shapes {shapes}."
+NOT_A_MODULE = "{name} must subclass nn.Module."
+
+
+def dtype_name(dtype: object) -> str:
+    """A dtype as a learner writes it in a message: float64, not torch.float64."""
+    return str(dtype).removeprefix("torch.")
