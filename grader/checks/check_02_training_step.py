@@ -11,11 +11,14 @@ with the loss of the learner's own forward pass, so that a wrong update is not b
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 
 from grader.checking import call, defines, depends, fail, points
-from grader.checking.values import close, dims, near
+from grader.checking.diagnosis import Mistake, matching
+from grader.checking.messages import NO_GRADIENT, WRONG_RETURN_TYPE
+from grader.checking.values import all_close, dims, near
 from grader.confined.probes.models import TinySequenceModel, make_criterion, setup
 from grader.learner import Learner
 
@@ -65,16 +68,13 @@ def test_returns_the_loss(learner: Learner) -> None:
     recipe, weights, _, batches = problem
     # the loss counts only for a step that trains: the parameters each step started from are
     # the reference's, which the learner's step must have reached too
-    reference = accepted(reply, problem)
-    if reference is None:
+    trajectory = accepted(reply, problem)
+    if trajectory is None:
         fail(NOT_TRAINED)
-    trajectory = reference["params"]
     before = [weights, *trajectory[:-1]]
     for step, (got, (x, y)) in enumerate(zip(reply["returned"], batches, strict=True), 1):
-        if "tensor" in got:
-            fail(RETURNED_TENSOR.format(grad=" that requires grad" if got["requires_grad"] else ""))
         if "float" not in got:
-            fail(RETURNED_OTHER.format(what=got["wrong_type"]))
+            fail(returned_message(got))
         own = loss_with(recipe, before[step - 1], x, y)
         if not near(value := got["float"], own):
             if near(value, loss_with(recipe, trajectory[step - 1], x, y)):
@@ -164,18 +164,22 @@ def make_problem(name: str, seed: int) -> tuple:
     return recipe, weights, stale, batches
 
 
-def replay(step_fn, problem: tuple) -> dict | None:
-    """Run `step_fn` like the probe does; None if it raises (a mistake that cannot run)."""
+def trained(step_fn, problem: tuple) -> list[list[torch.Tensor]]:
+    """The parameters after each step of `step_fn` on the problem, run as the probe runs it."""
     recipe, weights, stale, batches = problem
     model, optimizer, criterion = setup(recipe, weights, stale)
     params = []
-    try:
-        for x, y in batches:
-            step_fn(model, x.clone(), y.clone(), criterion, optimizer)
-            params.append([p.detach().clone() for p in model.parameters()])
-    except (RuntimeError, ValueError):
-        return None
-    return {"params": params}
+    for x, y in batches:
+        step_fn(model, x.clone(), y.clone(), criterion, optimizer)
+        params.append([p.detach().clone() for p in model.parameters()])
+    return params
+
+
+def mistakes(problem: tuple) -> list[Mistake]:
+    """The usual mistakes, each replayed on the problem."""
+    return [
+        Mistake(name, partial(trained, fn, problem), CAUSES[name]) for name, fn in MISTAKES.items()
+    ]
 
 
 def gradient_problem(reply: dict, problem: tuple, step: int) -> str:
@@ -279,10 +283,6 @@ def loss_arguments(reply: dict, step: int) -> str:
     return LOSS_SEEN.format(first=said(args[0]), second=said(args[1]))
 
 
-def same_params(a, b) -> bool:
-    return all(close(x, y, 1e-5, 1e-4) for x, y in zip(a, b, strict=True))
-
-
 def clip_norms(reply: dict) -> list[float]:
     """The max_norm values a learner's step may have clipped the gradients to: the norms that
     its optimizer.step() calls found (clip_grad_norm_ leaves the norm at max_norm)."""
@@ -302,13 +302,12 @@ def step_norms(reply: dict, key: str = "norms") -> list[list[float]]:
     ]
 
 
-def accepted(reply: dict, problem: tuple) -> dict | None:
-    """The replay of a right step that the learner's parameters match after every step: the
-    reference, or the reference clipping the gradient norm between backward and step."""
+def accepted(reply: dict, problem: tuple) -> list | None:
+    """The parameters after each step of a right step that the learner's match: the
+    reference's, or the reference's clipping the gradient norm between backward and step."""
     for step_fn in (correct, *(variant(clip=m) for m in clip_norms(reply) if m > 0)):
-        replayed = replay(step_fn, problem)
-        if replayed and all(map(same_params, reply["params"], replayed["params"])):
-            return replayed
+        if all_close(reply["params"], params := trained(step_fn, problem)):
+            return params
     return None
 
 
@@ -319,14 +318,12 @@ def judge_parameters(learner: Learner, name: str, seed: int) -> None:
     reply = run(learner, problem)
     if accepted(reply, problem) is not None:
         return
-    expected = replay(correct, problem)
-    for step, (got, want) in enumerate(zip(reply["params"], expected["params"], strict=True), 1):
-        if same_params(got, want):
+    expected = trained(correct, problem)
+    for step, (got, want) in enumerate(zip(reply["params"], expected, strict=True), 1):
+        if all_close(got, want):
             continue
-        for cause, step_fn in MISTAKES.items():
-            replayed = replay(step_fn, problem)
-            if replayed and all(map(same_params, reply["params"], replayed["params"])):
-                fail(cause_message(cause, reply["calls"]))
+        if found := matching(reply["params"], mistakes(problem), all_close):
+            fail(cause_message(found, reply["calls"]))
         diff = max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
         done = reply["calls"][step - 1]
         calls = ", ".join(done) or "nothing"
@@ -340,16 +337,15 @@ def judge_parameters(learner: Learner, name: str, seed: int) -> None:
         fail(wrong.format(diff=diff, **facts) + seen)
 
 
-def cause_message(cause: str, calls: list[list[str]]) -> str:
+def cause_message(found: Mistake, calls: list[list[str]]) -> str:
     """The message of a replayed mistake, in the terms of what the learner's step called."""
-    if cause == "step_before_backward" and calls and zero_grad_between(calls[0]):
+    if found.name != "step_before_backward" or not calls:
+        return found.message
+    if zero_grad_between(calls[0]):
         return ZERO_GRAD_BETWEEN
-    if cause == "step_before_backward" and calls and not {"backward", "step"} <= set(calls[0]):
-        missing = [name for name in ("backward", "step") if name not in calls[0]]
+    if missing := [name for name in ("backward", "step") if name not in calls[0]]:
         return NEVER_CALLED.format(what=" or ".join(CALL_NAMES[name] for name in missing))
-    if cause == "step_before_backward" and calls and in_order(calls[0]):
-        return NO_GRADIENT_REACHED
-    return CAUSES[cause]
+    return NO_GRADIENT_REACHED if in_order(calls[0]) else found.message
 
 
 def zero_grad_between(calls: list[str]) -> bool:
@@ -392,6 +388,14 @@ def described(recipe: dict) -> str:
     return f"{OPTIMIZERS[recipe['optimizer']]}, {LOSSES[recipe['criterion']]}"
 
 
+def returned_message(got: dict) -> str:
+    """What train_step returned instead of a float, and why a tensor is not one."""
+    if "tensor" not in got:
+        return WRONG_RETURN_TYPE.format(what="train_step", got=got["wrong_type"], want=A_FLOAT)
+    grad = " that requires grad" if got["requires_grad"] else ""
+    return WRONG_RETURN_TYPE.format(what="train_step", got=f"a tensor{grad}", want=A_FLOAT) + KEEPS
+
+
 # --------------------------------------------------------------------- messages
 
 CAUSES = {
@@ -431,9 +435,9 @@ NEVER_CALLED = (
 )
 NO_GRADIENT_REACHED = (
     "Your step never changes the parameters, though it calls loss.backward() and then "
-    "optimizer.step(): no gradient reaches the parameters. Is the loss computed from a "
-    "detached output (.detach(), .item(), torch.no_grad())? Use loss = criterion(model(inputs), "
-    "targets) as it is."
+    "optimizer.step(). "
+    + NO_GRADIENT.format(name="the parameters", what="your loss")
+    + " Use loss = criterion(model(inputs), targets) as it is."
 )
 WRONG = (
     "After step {step} ({recipe}) your parameters differ from the reference's (largest "
@@ -483,17 +487,16 @@ ROLES = {  # what an argument of the criterion was, as the runner saw it
 }
 TARGETS = ("targets", "targets converted")
 MAX_WORDS = 120  # characters of a description of what the criterion was given
-RETURNED_TENSOR = (
-    "train_step returned a tensor{grad}; return the loss as a Python float, loss.item(). A "
-    "caller that adds up losses (total += loss) would otherwise keep every step's tensor, and "
-    "with it each step's autograd history, alive."
+A_FLOAT = "the loss as a Python float, loss.item()"
+KEEPS = (
+    " A caller that adds up losses (total += loss) would otherwise keep every step's tensor, "
+    "and with it each step's autograd history, alive."
 )
 NOT_TRAINED = (
     "Your train_step's parameters differ from the reference's on this problem (SGD with "
     "momentum, MSELoss): the loss it returns counts only for a step that trains the model. "
     "Make the parameter checks pass first."
 )
-RETURNED_OTHER = "train_step returned {what}; it must return the loss as a Python float."
 RETURNED_AFTER = (
     "train_step returned {got:.6g} at step {step}, which is the loss AFTER the update (a second "
     "forward pass); return the loss of the forward pass that was backpropagated: {want:.6g}."
