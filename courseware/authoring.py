@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from courseware import meanings
 from courseware.content import CORPUS, Exercise, Module
 from courseware.errors import Problem
 from courseware.starters import APPROVE, LOCK
@@ -26,11 +27,12 @@ ENGINE_PROBES = Path(__file__).resolve().parent.parent / "grader" / "confined" /
 
 
 def content_problems(module: Module) -> list[Problem]:
-    """Everything `course validate` reports: starters, quiz cues and, in the authors'
-    repository, every part of every exercise (`course verify` reports them too)."""
+    """Everything `course validate` reports: starters, quiz cues, the module's own meanings
+    and, in the authors' repository, every part of every exercise (`course verify` reports
+    them too)."""
     from courseware.quizcues import cue_problems
 
-    problems = starter_problems(module)
+    problems = starter_problems(module) + meanings.read(module.root)[1]
     for bank in module.quizzes:  # answers a learner could guess without reading
         problems += cue_problems(bank)
     if is_authors_repository(module.root):
@@ -197,7 +199,7 @@ def _strays(module: Module) -> list[Problem]:
                 if not (case / ex.file).is_file():
                     message = EMPTY_CASE.format(file=ex.file)
                     found.append(Problem(str(case_folder / case.name), 1, message))
-    checks = {f"check_{ex.id}.py" for ex in module.exercises}
+    checks = {f"check_{ex.id}.py" for ex in module.exercises} | {meanings.FILE.name}
     for entry in _entries(root / "grader" / "checks"):
         if entry.name not in checks:
             found.append(Problem(f"grader/checks/{entry.name}", 1, STRAY_CHECK))

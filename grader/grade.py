@@ -203,6 +203,8 @@ def _run_checks(
         from grader.confined import lazy_dynamo
 
         lazy_dynamo.install()  # an optimizer's step no longer imports torch._dynamo
+        from courseware import meanings
+        from grader.checking.errors import declared
         from grader.plugin import GradeConfig, GradePlugin
 
         if options.require_isolation and not options.allow_unsafe:
@@ -224,8 +226,9 @@ def _run_checks(
         checks = [str(by_id[i].check) for i in files]
         args = [*checks, "-s", "-o", "addopts=", *(f"-pno:{p}" for p in UNUSED_PLUGINS)]
         args += ["--rootdir", str(module.root / "grader" / "checks"), "-c", os.devnull]
+        own_words = declared(meanings.load(module.root))  # the module's own meanings
         # Only our plugin: third-party pytest plugins installed beside us must not interfere.
-        with mock.patch.dict(os.environ, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}):
+        with mock.patch.dict(os.environ, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}), own_words:
             code = pytest.main(args, plugins=[plugin])
         if code not in (0, 1):
             errors = "\n".join(plugin.collection_errors) or f"pytest exited with code {code}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,18 +61,65 @@ def test_it_verifies_its_solution_starter_and_corpus(module):
     assert result.output.rstrip().endswith("All verified.")
 
 
-def test_a_wrong_file_is_graded_with_a_generic_explainer(module):
+@pytest.fixture
+def learner_file(module) -> Iterator[Path]:
+    """The module's exercise file, which a test writes as a learner would; put back after."""
+    path = module / "exercises" / "01_affine" / "affine.py"
+    starter = path.read_bytes()
+    yield path
+    path.write_bytes(starter)
+
+
+def test_a_wrong_file_is_graded_with_a_generic_explainer(module, learner_file):
     case = module / "tests" / "corpus" / "01_affine" / "mistakes" / "doubled" / "affine.py"
-    (module / "exercises" / "01_affine" / "affine.py").write_text(case.read_text())
+    learner_file.write_text(case.read_text())
     result = course("grade", "--json", "out.json")
     assert result.exit_code != 0
     assert "equals the reference's times 2" in result.output
     report = json.loads((module / "out.json").read_text())
     assert report["score"] == 0
-    (module / "exercises" / "01_affine" / "affine.py").write_text(
-        (module / "solutions" / "01_affine" / "affine.py").read_text()
-    )
+    learner_file.write_text((module / "solutions" / "01_affine" / "affine.py").read_text())
     assert "4/4" in course("grade").output
+
+
+UNTRANSPOSED = "def affine(x, weight, bias):\n    return x @ weight + bias\n"
+OWN_WORDS = (
+    "MEANINGS = [\n"
+    '    (r"mat1 and mat2 shapes cannot be multiplied \\((\\d+)x(\\d+) and (\\d+)x(\\d+)\\)",\n'
+    '     "weight is ({2}, {3}), out_features by in_features: multiply x by weight.T."),\n'
+    "]\n"
+)
+
+
+@pytest.fixture
+def own_words(module) -> Iterator[Path]:
+    """The module's grader/checks/meanings.py, which a test writes; removed after."""
+    path = module / "grader" / "checks" / "meanings.py"
+    yield path
+    path.unlink(missing_ok=True)
+
+
+def test_an_error_is_explained_in_the_modules_own_words(module, learner_file, own_words):
+    learner_file.write_text(UNTRANSPOSED)
+    generic = course("grade").output
+    assert "raised RuntimeError at line 2" in generic
+    assert "A matrix product (@, or nn.Linear) got (4, 3) and (5, 3)" in generic
+    own_words.write_text(OWN_WORDS)
+    assert course("validate").exit_code == 0
+    own = course("grade").output
+    assert "weight is (5, 3), out_features by in_features: multiply x by weight.T." in own
+    assert "A matrix product" not in own
+
+
+def test_broken_own_words_are_refused_naming_the_line(module, learner_file, own_words):
+    learner_file.write_text(UNTRANSPOSED)
+    own_words.write_text('MEANINGS = [\n    ("(unclosed", "never used"),\n]\n')
+    for command in ("validate", "grade"):
+        result = course(command)
+        assert result.exit_code == 2, result.output
+        assert "grader/checks/meanings.py:2: this pattern is not a regular expression" in (
+            result.output
+        )
 
 
 def test_it_builds_into_a_site(module):

@@ -1,19 +1,36 @@
 """What an exception from the learner's code means, in plain words: the message a check shows
 is the learner's line, the exception's first line, and one of these explanations (or the
-check's own, more specific one)."""
+check's own, more specific one). The module being graded may explain an error in its own words
+first (courseware.meanings: its grader/checks/meanings.py); these know no module."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator, Sequence
 
 MAX_MESSAGE = 200  # characters of the exception's own message shown; -v shows all of it
+
+_declared: list[tuple[str, str]] = []  # the graded module's own meanings, tried first
+
+
+@contextlib.contextmanager
+def declared(meanings: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """While grading one module: its own (pattern, explanation) pairs are tried before the
+    generic MEANINGS, and forgotten afterwards (the next module may have none)."""
+    saved = _declared[:]
+    _declared[:] = meanings
+    try:
+        yield
+    finally:
+        _declared[:] = saved
 
 
 def explain(error: dict, filename: str = "") -> str:
     """A plain explanation of a learner's exception (`error` as the runner describes it; the
     learner's `filename` tells its own lines from a library's)."""
     text = error.get("message", "")
-    for pattern, explanation in MEANINGS:
+    for pattern, explanation in (*_declared, *MEANINGS):
         if found := re.search(pattern, text):
             return explanation.format(*found.groups())
     kind = error.get("type", "an error")
@@ -24,7 +41,7 @@ def explain(error: dict, filename: str = "") -> str:
 
 def in_library(error: dict, filename: str) -> bool:
     """The exception came from inside a library function that the learner's line called
-    (torch's nn.LSTM, say), not from an operation written on that line: the traceback's last
+    (a torch layer, say), not from an operation written on that line: the traceback's last
     frame is not in the learner's file."""
     frames = re.findall(r'File "([^"]*)", line \d+, in ', error.get("traceback", ""))
     return bool(error.get("line")) and bool(frames) and frames[-1] != filename
@@ -62,16 +79,6 @@ MEANINGS = [
         r"dimension (\d+)",
         "An element-wise operation (+, *, ...) got tensors whose shapes do not line up: sizes "
         "{0} and {1} at dimension {2}.",
-    ),
-    (
-        r"input.size\(-1\) must be equal to input_size. Expected (\d+), got (\d+)",
-        "The LSTM was built for input_size={0} but given input whose last dimension is {1}: "
-        "the last dimension of its input must be the features.",
-    ),
-    (
-        r"Expected hidden\[0\] size \(([^)]*)\), got \[([^\]]*)\]",
-        "The initial state h0 has shape ({1}), but for this input the LSTM expects ({0}): "
-        "(num_layers, batch, hidden_size), with the batch read the way the LSTM reads its input.",
     ),
     (
         r"(same dtype|expected scalar type \w+ but found|can't be cast to the desired output type|"
@@ -112,7 +119,7 @@ MEANINGS = [
     (
         r"(cannot unpack non-iterable|too many values to unpack|not enough values to unpack)",
         "The unpacking on this line (a, b = ...) got another number of values than it names: "
-        "check what the call on the right returns (nn.LSTM returns out, (h_n, c_n)).",
+        "check what the call on the right returns.",
     ),
     (
         r"name '(\w+)' is not defined",
