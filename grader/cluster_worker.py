@@ -54,10 +54,12 @@ def identity(module: Module) -> str:
     manifest, the checks, the references): two machines grade alike only where these agree."""
     import courseware
     import grader
+    from courseware import meanings
 
     package = Path(grader.__file__).parent  # its checks/ travel with the content in a wheel
     code = sorted(p for p in package.rglob("*.py") if "checks" not in p.relative_to(package).parts)
     content = [p for ex in module.exercises for p in (ex.check, ex.solution)]
+    content += [p for p in [module.root / meanings.FILE] if p.is_file()]  # its own words
     digest = hashlib.sha256()
     for path in [*code, module.root / "course.yaml", *content]:
         name = path.relative_to(package if path in code else module.root).as_posix()
