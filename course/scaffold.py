@@ -22,10 +22,9 @@ def new_exercise(slug: str, title: str | None, objectives: tuple[str, ...], poin
     """Write the files of exercise NN_SLUG and its course.yaml entry; say what comes next."""
     module = load_module()
     _require_authoring(module, slug, objectives)
-    number = max(ex.number for ex in module.exercises) + 1
     title = title or slug.replace("_", " ").capitalize()
     ex = Exercise(
-        id=f"{number:02d}_{slug}", title=title, file=f"{slug}.py", points=points,
+        id=next_id(module, slug), title=title, file=f"{slug}.py", points=points,
         objectives=objectives, hints=(), statement=Path(), starter=Starter(f"{slug}.py", ""),
         solution=Path(), check=Path(),
     )  # fmt: skip
@@ -38,6 +37,11 @@ def new_exercise(slug: str, title: str | None, objectives: tuple[str, ...], poin
     _add_to_manifest(module.root / MANIFEST, ex)
     written = "\n".join(f"  {rel}" for rel in files)
     return NEXT_STEPS.format(id=ex.id, written=written, manifest=MANIFEST)
+
+
+def next_id(module: Module, slug: str) -> str:
+    """The id a new exercise SLUG gets: numbered after the module's last exercise."""
+    return f"{max(ex.number for ex in module.exercises) + 1:02d}_{slug}"
 
 
 def _require_authoring(module: Module, slug: str, objectives: tuple[str, ...]) -> None:
