@@ -17,7 +17,8 @@ from types import ModuleType
 import torch
 import torch.nn.functional as F
 
-from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking import call, defines, depends, fail, messages, points, tensor
+from grader.checking.messages import dtype_name
 from grader.checking.values import close, dims, max_difference, plural, shape, tolerance
 from grader.confined.probes.common import canonical_parameters
 from grader.learner import Learner
@@ -111,15 +112,17 @@ def test_gradients(on_device: Learner, reference: ModuleType) -> None:
     x = torch.randn(BATCH, SEQ, SIZES[0])
     reply = run(on_device, net, SIZES, x, device=on_device.device, grads=True)
     if "grads" not in reply:
-        fail(DETACHED)
+        fail(messages.NO_GRADIENT.format(name="the parameters", what="your forward"))
     net.zero_grad()
     net(x).sum().backward()
     params = canonical_parameters(net)
     for got, name, p in zip(reply["grads"], reply["names"], params, strict=True):
+        facts = {"name": f"Your parameter {name}", "shape": shape(p), "result": OUTPUT_RIGHT}
         if got is None or not bool(got.abs().sum() > 0):
-            fail(NO_GRADIENT.format(name=name, shape=shape(p)))
+            fail(messages.PARAMETER_NO_GRADIENT.format(**facts))
         if not close(got, p.grad, *tolerance(on_device.device)):
-            fail(WRONG_GRADIENT.format(name=name, shape=shape(p), diff=max_difference(got, p.grad)))
+            diff = max_difference(got, p.grad)
+            fail(messages.PARAMETER_WRONG_GRADIENT.format(diff=diff, **facts))
 
 
 # --------------------------------------------------------------------- helpers
@@ -133,7 +136,8 @@ def reference_net(reference: ModuleType, sizes, seed: int = 0) -> torch.nn.Modul
 def built(learner: Learner, sizes) -> dict:
     """How the learner's LSTMNetwork(*sizes) is made (see describe_structure)."""
     what = f"LSTMNetwork{sizes}"
-    return call(learner, "lstm_network.build", what, expected=SUBCLASS, sizes=list(sizes))
+    expected = messages.NOT_A_MODULE.format(name="LSTMNetwork")
+    return call(learner, "lstm_network.build", what, expected=expected, sizes=list(sizes))
 
 
 def run(learner: Learner, net, sizes, x: torch.Tensor, **options) -> dict:
@@ -183,10 +187,10 @@ def error_hint(error: dict, reply: dict, x: torch.Tensor) -> str:
     code = error.get("code", "").replace(" ", "")
     if x.dim() == 2 and "[:," in code and "too many indices for tensor of dimension 2" in text:
         return UNBATCHED_INDEX.format(x=shape(x), t=x.size(0))
-    dtype = str(x.dtype).removeprefix("torch.")
+    dtype = dtype_name(x.dtype)
     other = any(d != dtype for d in first.get("state_dtypes") or [])
     if first.get("dtype") == dtype and other and re.search(r"dtype|scalar type", text, re.I):
-        return DTYPE.format(dtype=dtype)
+        return DTYPE_ERROR.format(dtype=dtype)
     return ""
 
 
@@ -270,7 +274,8 @@ def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> 
             fail(cause_message(cause, y, expected, x, reply))
         fail(shape_message(y, expected, x, how, reply))
     if y.dtype != expected.dtype:
-        fail(WRONG_DTYPE.format(case=case, got=y.dtype, x=x.dtype, want=expected.dtype))
+        got = f"a {dtype_name(y.dtype)} output"
+        fail(messages.DTYPE.format(what="Your forward", got=got, want=dtype_name(x.dtype)))
     if not close(y, expected, atol, rtol):
         same_shape = {c: got for c, got in replayed.items() if c in CAUSES}
         if cause := matching(y, same_shape, (atol, rtol)):
@@ -281,7 +286,7 @@ def judge(reply: dict, net, x: torch.Tensor, case: str, device: str = "cpu") -> 
             fail(not_deterministic(reply))
         fail(values_message(y, expected, case, reply["seen"]["head"], wanted, (atol, rtol)))
     if reply.get("mutated"):
-        fail(MUTATED.format(case=case))
+        fail(messages.INPUT_CHANGED.format(what="Your forward", name="x"))
 
 
 def matching(y: torch.Tensor, replayed: dict[str, torch.Tensor], tol) -> str | None:
@@ -393,7 +398,6 @@ def head_problem(linears: list[dict], sizes) -> str | None:
 
 # --------------------------------------------------------------------- messages
 
-SUBCLASS = "LSTMNetwork must subclass nn.Module."
 NO_LSTM = "LSTMNetwork{sizes} holds no nn.LSTM; the network runs its sequence through one."
 LAYERS = (
     "LSTMNetwork{sizes} should stack {want} LSTM layers, but its LSTM has {got}. "
@@ -412,7 +416,9 @@ HEADS = "LSTMNetwork{sizes} holds {n} nn.Linear layers; this network has exactly
 HEAD_SIZES = (
     "The head of LSTMNetwork{sizes} is nn.Linear({fin}, {fout}); expected nn.Linear({h}, {o})."
 )
-EXTRA = "LSTMNetwork{sizes} has parameters besides the LSTM and the head: shapes {shapes}."
+EXTRA = messages.EXTRA_PARAMETERS.format(
+    what="LSTMNetwork{sizes}", expected="the LSTM and the head", shapes="{shapes}"
+)
 SEED_STATES = (
     "For a batch of {sequences} of length {t}, nn.LSTM expected initial states for a batch "
     "of {t}: without batch_first=True it reads x of shape ({b}, {t}, {i}) as {steps} of "
@@ -458,7 +464,7 @@ UNBATCHED_STATES = (
     "with 2-D input. Either add a batch dimension (x.unsqueeze(0)) and remove it from the "
     "result, or make no states at all and let nn.LSTM use zeros."
 )
-DTYPE = (
+DTYPE_ERROR = (
     "Your forward fails on {dtype} input: the initial states must have x's dtype and device. "
     "Make them with x.new_zeros(...) or torch.zeros(..., dtype=x.dtype, device=x.device)."
 )
@@ -475,9 +481,9 @@ CAUSES = {
 }
 WRONG_VALUES = (
     "Your output for {case} has the right shape {shape} but different values from the "
-    "reference with the same weights (largest difference {diff:.3g}), and matches none of the "
-    "usual mistakes. "
-    "Your head was given a tensor of shape {head}; it takes the top layer's output at the last "
+    "reference with the same weights (largest difference {diff:.3g}), "
+    + messages.NONE_MATCH
+    + " Your head was given a tensor of shape {head}; it takes the top layer's output at the last "
     "time step, {want}, from an LSTM started at zero states."
 )
 ACTIVATIONS = {"relu": F.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
@@ -490,10 +496,6 @@ HEAD_GOT_RIGHT = (
     "Your head was given the right tensor for {case}, the top layer's output at the last time "
     "step, but your output differs from what the head makes of it (largest difference "
     "{diff:.3g}): return the head's output as it is, with nothing applied after it."
-)
-WRONG_DTYPE = "Your output for {case} has dtype {got}; for {x} input it must be {want}."
-MUTATED = (
-    "Your forward changed its input x in place for {case}; leave the caller's tensor as it was."
 )
 UNBATCHED_SHAPE = (
     "For one unbatched sequence of shape {x} your output has shape {got}; expected {want}."
@@ -517,16 +519,4 @@ DROPOUT = (
     "dropout argument and leave nn.Dropout out, so that the output is the head on the top "
     "layer's last step, the same at every call."
 )
-DETACHED = (
-    "Your output does not require a gradient: something in forward detached it from the "
-    "parameters (.detach(), torch.no_grad() or .data)."
-)
-NO_GRADIENT = (
-    "Your parameter {name} (shape {shape}) received no gradient, though the output matches the "
-    "reference's: it is used outside autograd (.detach(), .data, torch.no_grad()) or not at all."
-)
-WRONG_GRADIENT = (
-    "The gradient of your parameter {name} (shape {shape}) differs from the reference's "
-    "(largest difference {diff:.3g}), though the output matches: is part of forward computed "
-    "outside autograd (.data, .detach(), torch.no_grad())?"
-)
+OUTPUT_RIGHT = "your output matches the reference's"

@@ -17,7 +17,8 @@ from types import ModuleType
 
 import torch
 
-from grader.checking import call, defines, depends, error_message, fail, points, tensor
+from grader.checking import call, defines, depends, error_message, fail, messages, points, tensor
+from grader.checking.messages import dtype_name
 from grader.checking.values import close, max_difference, shape
 from grader.confined.probes.models import RecordingForecaster, recording_forecaster
 from grader.figures import curve, record_figure
@@ -87,9 +88,8 @@ def test_too_short(learner: Learner) -> None:
             shapes = [f"shape {shape(g)}" for g in got if type(g) is torch.Tensor]
             fail(SHORT_RETURNED.format(T=T, w=w, what=" and ".join(shapes) or "something"))
         if error.get("type") != "ValueError":
-            where = f" at line {error['line']}" if error.get("line") else ""
-            kind, message = error.get("type"), error.get("message", "")
-            fail(SHORT_OTHER.format(T=T, w=w, kind=kind, where=where, message=message))
+            what = f"For a series of {T} values and window={w}, your make_windows"
+            fail(error_message(error, what, SHORT_OTHER))
         if not error.get("message", "").strip():
             fail(SHORT_SILENT.format(T=T, w=w))
 
@@ -241,7 +241,8 @@ def judge_windows(reply: dict, series: torch.Tensor, w: int, reference: ModuleTy
                 )
             )
         if got.dtype != want.dtype:
-            fail(WINDOW_DTYPE.format(dtype=series.dtype, which=which, got=got.dtype))
+            mine, given = f"{dtype_name(got.dtype)} {which}", dtype_name(series.dtype)
+            fail(messages.DTYPE.format(what="Your make_windows", got=mine, want=given))
     got_inputs, got_targets = reply["inputs"], reply["targets"]
     if torch.equal(got_inputs, inputs) and torch.equal(got_targets, targets):
         return
@@ -444,7 +445,6 @@ SHAPE_WHY = {
     "flat_targets": "Targets are (N, 1), one column, like the model's output: targets.unsqueeze(-1).",
     "other": "There are T - window windows of `window` values and one feature each.",
 }
-WINDOW_DTYPE = "For a {dtype} series your {which} has dtype {got}; keep the series' dtype."
 WINDOW_CAUSES = {
     "targets_inside": "Your targets are the LAST value of each window, series[i + window - 1]: the model would learn to copy its input. The target is the value right after the window, series[i + window].",
     "targets_two_ahead": "Your targets are two steps after the window, series[i + window + 1]; the target is the very next value, series[i + window].",
@@ -461,9 +461,8 @@ SHORT_RETURNED = (
     "message that says the series must be longer than the window."
 )
 SHORT_OTHER = (
-    "For a series of {T} values and window={w}, your make_windows raised {kind}"
-    "{where}: {message}\nCheck the length first and raise ValueError yourself, with a message "
-    "that says the series must be longer than the window."
+    "Check the length first and raise ValueError yourself, with a message that says the series "
+    "must be longer than the window."
 )
 SHORT_SILENT = (
     "For a series of {T} values and window={w}, your make_windows raised ValueError with no "
@@ -556,9 +555,7 @@ READS_AHEAD = (
     "view of a longer tensor here; use only history itself (history[-window:]) and your own "
     "predictions."
 )
-MUTATED = (
-    "Your forecast changed the history it was given in place; leave the caller's tensor as it was."
-)
+MUTATED = messages.INPUT_CHANGED.format(what="Your forecast", name="history")
 TOO_GOOD = (
     "Your fitted model's test MSE is {mse:.3g}, below what any forecast can reach on this "
     "series: each target carries noise of standard deviation {sd:g} that its window cannot "

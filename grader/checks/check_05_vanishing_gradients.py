@@ -14,13 +14,15 @@ from types import ModuleType
 
 import torch
 
-from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking import call, defines, depends, fail, messages, points, tensor
+from grader.checking.messages import dtype_name
 from grader.checking.values import close, shape
 from grader.confined.probes.gradients import LAYERS, recurrent_layer
 from grader.figures import curve, record_figure
 from grader.learner import Learner
 
 EXERCISE = "05_vanishing_gradients"
+WHAT = "Your input_gradient_norms"
 
 
 test_imports = defines("input_gradient_norms")
@@ -102,7 +104,7 @@ def run(learner: Learner, case: Case, stale=None) -> dict:
     return call(
         learner,
         "gradients.norms",
-        "Your input_gradient_norms",
+        WHAT,
         explain=lambda error, _: error_hint(error, learner),
         kind=case.kind,
         sizes=list(case.sizes),
@@ -221,7 +223,7 @@ def shape_key(got: torch.Tensor, model, inputs: torch.Tensor, tolerance: float) 
 def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
     """Fail with the most specific message unless the norms equal the reference's, compared
     as logarithms (relative error) since they span many orders of magnitude."""
-    got = tensor(reply["norms"], "Your input_gradient_norms")
+    got = tensor(reply["norms"], WHAT)
     inputs, model = case.inputs, case.layer()
     t = inputs.shape[1]
     tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
@@ -229,7 +231,8 @@ def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
         key = shape_key(got.to(inputs.dtype), model, inputs, tolerance)
         fail(SHAPES[key].format(got=shape(got), t=t))
     if got.dtype != inputs.dtype:
-        fail(DTYPE.format(dtype=inputs.dtype, got=got.dtype))
+        mine, given = f"{dtype_name(got.dtype)} norms", dtype_name(inputs.dtype)
+        fail(messages.DTYPE.format(what=WHAT, got=mine, want=given) + UNDERFLOW)
     expected = reference.input_gradient_norms(model, inputs)
     record_figure(
         "Gradient norm per time step",
@@ -281,7 +284,7 @@ SHAPES = {
     + ".",
     "other": "Your norms have shape {got}; expected ({t},), one per time step of a sequence of {t}.",
 }
-DTYPE = "For {dtype} inputs your norms have dtype {got}; keep the inputs' dtype (small norms underflow in float32)."
+UNDERFLOW = " Small norms underflow in float32."
 CAUSES = {
     "first_step": "Your norms are those of the output at the FIRST time step, out[:, 0]. The experiment asks how the LAST output, out[:, -1], depends on each input.",
     "all_steps": "Your norms are those of the sum of the outputs at EVERY time step, as out.sum() gives (or out[-1] and out[0]: with batch_first=True and a batch of one sequence, they select that whole sequence, every step of it). Only the last step's output counts: out[:, -1].sum().",
@@ -294,15 +297,18 @@ CAUSES = {
 }
 WRONG = (
     "Your norms for {case} differ from the reference's{where} (their logarithms differ by up "
-    "to {diff:.3g}). It matches none of the usual mistakes; check that you differentiate "
-    "out[:, -1].sum() with respect to the inputs and take the L2 norm over the features."
+    "to {diff:.3g}), "
+    + messages.NONE_MATCH
+    + " Check that you differentiate out[:, -1].sum() with respect to the inputs and take the "
+    "L2 norm over the features."
 )
 NOT_POSITIVE = (
     "Your norms for {case} include zeros, negative values, NaN or infinity, where the "
     "reference's are all positive and finite. A norm is never negative; a zero means no "
     "gradient reached that input."
 )
-PARAMS_CHANGED = "Your function changed the model's parameters; it must only measure, never update."
+CHANGED_MODEL = messages.MUTATED_ARGUMENT.format(what=WHAT, name="model")
+PARAMS_CHANGED = CHANGED_MODEL + " It changed the parameters: a measurement never updates them."
 GRAD_DIRTY = (
     "Your function left gradients in the parameters' .grad{where}: loss.backward() adds the "
     "gradient of every parameter there. Use torch.autograd.grad(output, x), which touches no "
@@ -313,7 +319,5 @@ GRAD_ERASED = (
     "to the caller (a training step in progress, say). Use torch.autograd.grad(output, x), "
     "which leaves .grad alone, rather than backward() and zero_grad()."
 )
-REQUIRES_GRAD_CHANGED = (
-    "Your function changed the parameters' requires_grad flags; put them back as they were."
-)
-INPUTS_CHANGED = "Your function changed the values of the inputs it was given; work on a copy."
+REQUIRES_GRAD_CHANGED = CHANGED_MODEL + " It changed the parameters' requires_grad flags."
+INPUTS_CHANGED = messages.INPUT_CHANGED.format(what=WHAT, name="inputs")

@@ -19,7 +19,7 @@ from types import ModuleType
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from grader.checking import call, defines, depends, fail, points, tensor
+from grader.checking import call, defines, depends, fail, messages, points, tensor
 from grader.checking.values import close, dims, max_difference, shape, tolerance
 from grader.confined.probes.common import canonical_parameters
 from grader.figures import curve, record_figure
@@ -76,14 +76,16 @@ def test_gradients(learner: Learner, reference: ModuleType) -> None:
     reply = classify(learner, batch, weighting=weights)
     batch.judge(reply)
     if "grads" not in reply:
-        fail(DETACHED)
+        fail(messages.NO_GRADIENT.format(name="the parameters", what="your forward"))
     (batch.net(batch.x, batch.lengths) * weights).sum().backward()
     params = canonical_parameters(batch.net)
-    for k, (got, p) in enumerate(zip(reply["grads"], params, strict=True)):
+    for got, name, p in zip(reply["grads"], parameter_names(batch.net), params, strict=True):
+        facts = {"name": name, "shape": shape(p), "result": SCORES_RIGHT}
         if type(got) is not torch.Tensor or not bool(got.abs().sum() > 0):
-            fail(NO_GRADIENT.format(k=k, shape=shape(p)))
+            fail(messages.PARAMETER_NO_GRADIENT.format(**facts))
         if not close(got, p.grad, *tolerance()):
-            fail(WRONG_GRADIENT.format(k=k, shape=shape(p)))
+            diff = max_difference(got, p.grad)
+            fail(messages.PARAMETER_WRONG_GRADIENT.format(diff=diff, **facts))
 
 
 @points(3)
@@ -107,6 +109,14 @@ def padded(lengths, t: int, features: int, seed: int, fill: str) -> torch.Tensor
         pad = torch.randn(t - n, features, generator=g)
         x[b, n:] = 0.0 if fill == "zeros" else LARGE + 5 * pad
     return x
+
+
+def parameter_names(net) -> list[str]:
+    """The reference's parameters in the order of canonical_parameters, named by their layer."""
+    layers = (("LSTM", net.lstm), ("head", net.head))
+    return [
+        f"Your {role}'s {name}" for role, layer in layers for name, _ in layer.named_parameters()
+    ]
 
 
 class Batch:
@@ -141,7 +151,7 @@ class Batch:
                 fail(shape_message(y, self.case, self.x.shape, net))
             fail(values_message(y, expected, self, device))
         if reply["mutated"]:
-            fail(MUTATED.format(what="forward", case=self.case, name=reply["mutated"][0]))
+            fail(MUTATED.format(what="Your forward", name=reply["mutated"][0]))
 
     def cause_message(self, cause: str, y: torch.Tensor) -> str:
         """The message of a replayed mistake, for this batch."""
@@ -313,7 +323,7 @@ def judge_mean(reply: dict, reference: ModuleType, device: str) -> None:
                 fail(MEAN_CAUSES[cause].format(case=what, t=steps.size(1)))
         fail(MEAN_WRONG.format(case=what, diff=max_difference(got, expected)))
     if reply["mutated"]:
-        fail(MUTATED.format(what="masked_mean", case=what, name=reply["mutated"][0]))
+        fail(MUTATED.format(what="Your masked_mean", name=reply["mutated"][0]))
 
 
 def mean_mistakes(steps: torch.Tensor, lengths: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -354,7 +364,7 @@ def structure_problem(reply: dict, sizes) -> str | None:
 
 # --------------------------------------------------------------------- messages
 
-SUBCLASS = "SequenceClassifier must subclass nn.Module."
+SUBCLASS = messages.NOT_A_MODULE.format(name="SequenceClassifier")
 ONE_LSTM = (
     "SequenceClassifier{sizes} holds {n} nn.LSTM modules; it reads the batch with exactly one, "
     "of num_layers stacked layers."
@@ -371,7 +381,9 @@ HEAD = (
     "SequenceClassifier{sizes} needs exactly one nn.Linear head, nn.Linear({h}, {c}), from the "
     "hidden state to the class scores; its nn.Linear layers are {got}."
 )
-EXTRA = "SequenceClassifier{sizes} has parameters besides the LSTM and the head: shapes {shapes}."
+EXTRA = messages.EXTRA_PARAMETERS.format(
+    what="SequenceClassifier{sizes}", expected="the LSTM and the head", shapes="{shapes}"
+)
 ENFORCE_SORTED = (
     "These lengths {lengths} are in the batch's own order: pass enforce_sorted=False, and "
     "pack_padded_sequence sorts them for you and gives h_n back in x's order."
@@ -406,8 +418,9 @@ SHORT_ROWS_WRONG = (
 )
 WRONG_VALUES = (
     "Your scores for {case} have the right shape {shape} but differ from the reference's with "
-    "the same weights (largest difference {diff:.3g}), and match none of the usual mistakes. "
-    "Check that you read the top layer at each sequence's own last step, keep the rows in x's "
+    "the same weights (largest difference {diff:.3g}), "
+    + messages.NONE_MATCH
+    + " Check that you read the top layer at each sequence's own last step, keep the rows in x's "
     "order, and apply the head with nothing after it."
 )
 SHAPE = (
@@ -432,20 +445,8 @@ PACKED_WRONG_WAY = (
 )
 PACK_BATCH_FIRST = "x is (batch, seq, features): pass batch_first=True."
 PACK_AS_GIVEN = "With batch_first=True, pack x as (batch, seq, features), as you were given it."
-DETACHED = (
-    "Your scores do not require a gradient: something in forward detached them from the "
-    "parameters (.detach(), torch.no_grad() or .data), so the classifier could not be trained."
-)
-NO_GRADIENT = (
-    "Parameter {k} (shape {shape}) received no gradient: it does not take part in the scores, "
-    "or only through a detached path (.detach(), .data, torch.no_grad())."
-)
-WRONG_GRADIENT = "The gradient of parameter {k} (shape {shape}) differs from the reference's."
-MUTATED = (
-    "Your {what} changed the caller's {name} in place for {case}. Leave it as it was: make a "
-    "new tensor ({name}.masked_fill(...), {name} * mask) instead of assigning into it "
-    "({name}[...] = ...)."
-)
+SCORES_RIGHT = "your scores match the reference's"
+MUTATED = messages.INPUT_CHANGED + " For example: {name}.masked_fill(...) or {name} * mask."
 MEAN_SHAPE = (
     "Your masked_mean for {case} has shape {got}; expected {want}: one mean per sequence and "
     "feature, averaged over time (dimension 1) only."
