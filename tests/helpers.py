@@ -472,3 +472,16 @@ def python_world_readable() -> bool:
     from grader.confined.sandbox import _world_readable
 
     return all(_world_readable(p) for p in sys.path if p and os.path.isdir(p))
+
+
+def unsafe(text: str) -> list[str]:
+    """What no writer may emit (the sanitiser's promise): control characters but newline and
+    tab, surrogates, and what XML 1.0 forbids."""
+    import unicodedata
+
+    return [
+        c
+        for c in text
+        if (unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t")
+        or c in "\ufffe\uffff\u202e"
+    ]

@@ -17,8 +17,7 @@ from click.testing import CliRunner
 from course.cli import main
 from grader.batch import feedback_name
 from tests.helpers import MISTAKE_1 as MISTAKE
-from tests.helpers import SOLUTIONS, zipped
-from tests.test_sanitize import unsafe
+from tests.helpers import SOLUTIONS, unsafe, zipped
 
 LOUD = """
 def train_step(*args):

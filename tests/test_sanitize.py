@@ -8,7 +8,6 @@ import io
 import json
 import sqlite3
 import tempfile
-import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from grader.results import (
 )
 from grader.sanitize import clean, clean_id, csv_cell, id_flags
 from tests.conftest import REPO
+from tests.helpers import unsafe
 
 SCHEMA = json.loads((REPO / "tests/schemas/gradescope_results.schema.json").read_text())
 ATTACKS = {
@@ -48,17 +48,6 @@ ATTACKS = {
     "XML-invalid": "\ufffe\uffff\x0b\x0c",
 }
 FORMULAS = ['=HYPERLINK("http://evil","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
-
-
-def unsafe(text: str) -> list[str]:
-    """What no writer may emit: control characters but newline and tab, surrogates, and what
-    XML 1.0 forbids."""
-    return [
-        c
-        for c in text
-        if (unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t")
-        or c in "\ufffe\uffff\u202e"
-    ]
 
 
 @pytest.mark.parametrize("attack", ATTACKS.values(), ids=ATTACKS.keys())
