@@ -211,8 +211,8 @@ class PortableZygote(Zygote):
         self._isolation: dict[tuple, dict] = {}
         self._waiting: list[_Started] = []
         self._runners: list[PortableRunner] = []
+        self._owner = os.getpid()  # the process whose children the runners are
         self._fill(pool)
-        self._pool = min(pool, REFILL)
 
     @classmethod
     def start(cls) -> PortableZygote:
@@ -220,14 +220,16 @@ class PortableZygote(Zygote):
 
     @classmethod
     def start_shared(cls, clients: int) -> list[Zygote]:
-        """One handle per client (a batch's workers), each keeping one runner started."""
-        return [cls(pool=POOL if clients == 1 else 1) for _ in range(clients)]
+        """One handle per client (a batch's forked workers): each starts its runners where it
+        is first used, since only the process that started a runner can wait for it."""
+        return [cls(pool=0) for _ in range(clients)]
 
     def spawn(self, spec: RunnerSpec) -> RunnerProcess:
         """A started runner, given its spec; another is started to take its place."""
         spec = forced(spec)
+        self._adopt()
         started = self._waiting.pop(0) if self._waiting else _start()
-        self._fill(self._pool)
+        self._fill(REFILL)
         try:
             conn = started.accept(HELLO_SECONDS)
             channel.send(conn, {"spec": {**asdict(spec), "limits": asdict(spec.limits)}})
@@ -244,8 +246,20 @@ class PortableZygote(Zygote):
         while len(self._waiting) < count:
             self._waiting.append(_start())
 
+    def _adopt(self) -> None:
+        """In a forked copy of this handle (a batch's worker), leave the parent's runners to
+        the parent: here a Popen cannot wait for them (it would read every one as exited with
+        code 0), and the parent's `close` ends them. This process starts its own, and ends
+        them when it ends (a pool's worker runs its finalizers on the way out)."""
+        if os.getpid() != self._owner:
+            from multiprocessing import util
+
+            self._owner, self._waiting, self._runners = os.getpid(), [], []
+            util.Finalize(self, self.close, exitpriority=10)
+
     def close(self) -> None:
         """Kill every runner (waiting or spawned) with its whole tree; remove their folders."""
+        self._adopt()
         for runner in self._runners:
             runner.close()
         for started in self._waiting:

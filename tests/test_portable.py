@@ -76,6 +76,45 @@ def test_the_solution_and_a_mistake_through_the_portable_backend(module, portabl
     assert failed_messages(bad)
 
 
+def _grade_in_worker(module, zygote, folder, answers) -> None:
+    """In a forked worker: the score of the reference, and the tokens of every runner the
+    worker's copy of `zygote` started (spawned or waiting)."""
+    result = grade_with(module, zygote, folder, solution(module, EX1))
+    tokens = [*zygote.tokens, *(s.token for s in zygote._waiting)]
+    answers.put((result.score, result.max_score, tokens))
+
+
+def test_a_handle_forked_into_a_batch_worker_starts_runners_of_its_own(module, tmp_path):
+    """A batch forks its workers after the handles exist: a runner the parent started cannot
+    be waited for by the worker (Popen reads it as exited with code 0, and every learner got
+    0). The worker grades with runners of its own, and they end when it does."""
+    import multiprocessing
+
+    from grader.portable import PortableZygote
+
+    (lazy,) = PortableZygote.start_shared(1)
+    warm = PortableZygote()  # runners started before the fork, as in a warm grader
+    context = multiprocessing.get_context("fork")
+    try:
+        for handle in (lazy, warm):
+            answers = context.Queue()
+            worker = context.Process(
+                target=_grade_in_worker, args=(module, handle, tmp_path, answers)
+            )
+            worker.start()
+            score, full, tokens = answers.get(timeout=300)
+            worker.join(60)
+            assert score == full
+            assert tokens and not set(tokens) & {s.token for s in warm._waiting}
+            deadline = time.monotonic() + 10
+            while carriers(tokens) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert carriers(tokens) == []
+    finally:
+        lazy.close()
+        warm.close()
+
+
 def test_the_backend_is_chosen_in_one_place(monkeypatch):
     from grader import backend
 
@@ -147,6 +186,9 @@ def test_the_terminal_says_the_portable_backend_is_weaker(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+# The token-less sleeper's code, marked with this run's pid: strays() finds this run's only,
+# never one that another run of these tests on the same host started.
+SLEEPER = f"import time; time.sleep(120)  # started by test run {os.getpid()}"
 HOSTILE = {
     "infinite loop": ("while True:\n    pass\n", "did not finish within"),
     "os._exit": ("import os\nos._exit(0)\n", "ended the grader's runner"),
@@ -165,7 +207,7 @@ HOSTILE = {
     ),
     "orphan without the token": (
         "import os, subprocess, sys, time\nif os.fork() == 0:\n    os.setsid()\n"
-        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], env={},"
+        f"    subprocess.Popen([sys.executable, '-c', {SLEEPER!r}], env={{}},"
         " start_new_session=True)\n    os._exit(0)\ntime.sleep(60)\n",
         "did not finish within",
     ),
@@ -196,12 +238,13 @@ def test_hostile_basics_are_survived_and_nothing_outlives_grading(module, portab
 
 
 def strays(since: float) -> list[int]:
-    """Live sleepers that a learner's code started after `since` (wall clock), token or not."""
+    """Live sleepers that this run's learner code started after `since` (wall clock), token or
+    not."""
     found = []
     for proc in psutil.process_iter(["cmdline", "create_time"]):
         cmdline = proc.info["cmdline"] or []
         recent = (proc.info["create_time"] or 0) >= time.time() - (time.monotonic() - since)
-        if recent and "import time; time.sleep(120)" in cmdline:
+        if recent and SLEEPER in cmdline:
             with contextlib.suppress(psutil.Error):
                 if proc.status() != psutil.STATUS_ZOMBIE:
                     found.append(proc.pid)
