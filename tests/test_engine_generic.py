@@ -1,8 +1,8 @@
 """The engine knows no LSTM: no file of course/, courseware/ or the engine part of grader/ names
-this module (LSTM, its package name), one of its exercises (an id such as NN_name) or
-torch.nn.LSTM. A module's own content lives in its files; grader/checks/ and grader/probes/ are
-this module's checks and probes (wherever grader/ keeps them: a folder of that name), so they
-may. A new hit fails, listed as file:line."""
+this module (LSTM, its package name), an exercise (an id such as NN_name, of any module) or
+torch.nn.LSTM. A module's own content lives in its files; grader/checks/ (its checks, and the
+meanings.py that explains torch's errors in its words) and a probes/ folder are this module's,
+so they may. A new hit fails, listed as file:line; nothing is allowed."""
 
 from __future__ import annotations
 
