@@ -4,6 +4,7 @@ grader's generic ones while that module is graded, and forgotten afterwards."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,17 @@ def test_its_own_words_come_before_the_generic_ones(tmp_path):
         assert explain(UNPACK) == "2!"
         assert explain({"type": "KeyError", "message": "'x'"}) == explain({"type": "KeyError"})
     assert explain(UNPACK) == generic
+
+
+def test_a_modules_words_stay_with_the_grading_that_declared_them():
+    """Another thread (a second grading on a worker) does not see them."""
+    generic, seen = explain(UNPACK), []
+    with declared([("too many values", "own")]):
+        other = threading.Thread(target=lambda: seen.append(explain(UNPACK)))
+        other.start()
+        other.join()
+        assert explain(UNPACK) == "own"
+    assert seen == [generic]
 
 
 def test_the_file_is_read_as_data_never_run(tmp_path):

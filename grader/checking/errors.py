@@ -8,29 +8,30 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 
 MAX_MESSAGE = 200  # characters of the exception's own message shown; -v shows all of it
 
-_declared: list[tuple[str, str]] = []  # the graded module's own meanings, tried first
+# The graded module's own meanings, tried first; per thread of grading (a context variable).
+_declared: ContextVar[tuple[tuple[str, str], ...]] = ContextVar("declared", default=())
 
 
 @contextlib.contextmanager
 def declared(meanings: Sequence[tuple[str, str]]) -> Iterator[None]:
     """While grading one module: its own (pattern, explanation) pairs are tried before the
     generic MEANINGS, and forgotten afterwards (the next module may have none)."""
-    saved = _declared[:]
-    _declared[:] = meanings
+    token = _declared.set(tuple(meanings))
     try:
         yield
     finally:
-        _declared[:] = saved
+        _declared.reset(token)
 
 
 def explain(error: dict, filename: str = "") -> str:
     """A plain explanation of a learner's exception (`error` as the runner describes it; the
     learner's `filename` tells its own lines from a library's)."""
     text = error.get("message", "")
-    for pattern, explanation in (*_declared, *MEANINGS):
+    for pattern, explanation in (*_declared.get(), *MEANINGS):
         if found := re.search(pattern, text):
             return explanation.format(*found.groups())
     kind = error.get("type", "an error")
