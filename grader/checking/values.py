@@ -82,3 +82,19 @@ def spans(starts: list, lengths: list, shown: int = 8) -> str:
     """Ranges of steps as Python slices them, '0:5, 5:10' ('?' for a start not found)."""
     said = [f"{s}:{s + n}" if s is not None else "?" for s, n in zip(starts, lengths, strict=True)]
     return ", ".join(said[:shown]) + (", ..." if len(said) > shown else "") or "none"
+
+
+def chunking(
+    windows: list, series: torch.Tensor, size: int, dim: int = 1
+) -> tuple[str, str] | None:
+    """How `windows`, what a function was given in order, differ from `series` cut along `dim`
+    into consecutive chunks of `size` (the last may be shorter): None when they do not, else
+    the spans given and the spans wanted, as slices (see `spans`)."""
+    total = series.shape[dim]
+    want = list(range(0, total, size))
+    sizes = [min(size, total - s) for s in want]
+    starts = [window_start(w, series, dim) for w in windows]
+    lengths = [w.shape[dim] if type(w) is torch.Tensor and w.dim() > dim else 0 for w in windows]
+    if starts == want and lengths == sizes:
+        return None
+    return spans(starts, lengths), spans(want, sizes)

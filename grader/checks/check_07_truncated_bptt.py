@@ -1,180 +1,76 @@
 """Checks for exercise 7: `train_tbptt`, truncated backpropagation through time.
 
-Each check trains a small ChunkModel with the learner's function and with the reference from
-the same weights and compares the parameters. The model records every chunk it was given and
-whether the state came in as None, detached or still attached to its graph: those facts name
-a wrong cut of the sequence or a lost state; the usual mistakes are replayed to name the rest.
+Each check trains a ChunkModel with the learner's function and with the reference from the
+same weights and compares the parameters. What the model recorded (each chunk, how the state
+came in) names a wrong cut or a lost state; the reference with optimizer calls skipped, the rest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import partial
+from types import ModuleType
 
 import torch
 
-from grader.checking import call, defines, depends, fail, floats, points
-from grader.checking.diagnosis import Mistake, diagnose
-from grader.checking.explainers import Comparison, explain
-from grader.checking.values import all_close, near, spans, window_start
+from grader.checking import call, defines, depends, floats, points
+from grader.checking.compare import expect_numbers, expect_same
+from grader.checking.diagnosis import Hint, hints, variants
+from grader.checking.reference import Trained, seeded_weights, skipping, train_in_turn
+from grader.checking.values import all_close, chunking
 from grader.confined.probes.models import ChunkModel, chunk_setup
 from grader.learner import Learner
 
 EXERCISE = "07_truncated_bptt"
 BATCH, CHUNK, LR = 3, 5, 0.1
 
-
-@dataclass(frozen=True)
-class Problem:
-    """Weights and (inputs, targets) sequences that one model is trained on, in turn."""
-
-    weights: list[torch.Tensor]
-    sequences: list[list[torch.Tensor]]
-
-
 test_imports = defines("train_tbptt")
 
 
 @points(4)
 @depends("test_imports")
-def test_one_sequence(learner: Learner) -> None:
+def test_one_sequence(learner: Learner, reference: ModuleType) -> None:
     """Training on one sequence of 4 chunks leaves the parameters as the reference's"""
-    judge(learner, make_problem(seed=1, length=4 * CHUNK))
+    judge(learner, reference.train_tbptt, problem(seed=1, length=4 * CHUNK))
 
 
 @points(2)
 @depends("test_one_sequence")
-def test_uneven_length(learner: Learner) -> None:
+def test_uneven_length(learner: Learner, reference: ModuleType) -> None:
     """A sequence whose last chunk is shorter is trained to its last step"""
-    judge(learner, make_problem(seed=2, length=3 * CHUNK + 3))
+    judge(learner, reference.train_tbptt, problem(seed=2, length=3 * CHUNK + 3))
 
 
 @points(2)
 @depends("test_one_sequence")
-def test_new_sequence(learner: Learner) -> None:
+def test_new_sequence(learner: Learner, reference: ModuleType) -> None:
     """A second call, a new sequence, starts from a zero state"""
-    judge(learner, make_problem(seed=3, length=3 * CHUNK, count=2))
+    judge(learner, reference.train_tbptt, problem(seed=3, length=3 * CHUNK, count=2))
 
 
 @points(2)
 @depends("test_one_sequence")
-def test_returns_losses(learner: Learner) -> None:
+def test_returns_losses(learner: Learner, reference: ModuleType) -> None:
     """Returns each chunk's loss, as Python floats"""
-    problem = make_problem(seed=4, length=3 * CHUNK)
-    want = replay(reference, problem)["returned"][0]
-    got = floats(run(learner, problem)["returned"][0], "train_tbptt", FLOATS)
-    if len(got) != len(want):
-        fail(LOSS_COUNT.format(n=len(got), want=len(want)))
-    if not all(map(near, got, want)):
-        found = explain(Comparison(torch.tensor(got), torch.tensor(want), 1e-5, 1e-4,
-                                   "The list of losses you returned", time_dim=0))  # fmt: skip
-        fail(f"{LOSSES_WRONG} {found}".strip())
+    args = problem(seed=4, length=3 * CHUNK)
+    got = floats(run(learner, args)["returned"][0], "train_tbptt", FLOATS)
+    want = replay(reference.train_tbptt, args).returned[0]
+    expect_numbers(got, want, "The list of losses you returned", LOSS_COUNT, LOSSES_WRONG)
 
 
-# --------------------------------------------------------------------- the reference and mistakes
+def judge(learner: Learner, train: Callable, args: dict) -> None:
+    """Fail unless the parameters after each call are the reference's: facts, then mistakes."""
+    reply = run(learner, args)
+    mistakes = variants(MISTAKES, lambda flags: replay(train, args, **flags).params)
+    seen = partial(what_the_model_saw, reply["calls"], args["sequences"])
+    expect_same(reply["params"], replay(train, args).params, all_close, mistakes, WRONG, seen)
 
 
-def variant(reset=False, at_end=False, zero_grad=True, carry=None):
-    """A train_tbptt with one of the usual mistakes (the defaults make the reference); `carry`
-    is a dict that keeps the state across calls."""
-
-    def train(model, inputs, targets, chunk_len, criterion, optimizer):
-        state, losses = (carry or {}).get("state"), []
-        for start in range(0, inputs.size(1), chunk_len):
-            if zero_grad and not at_end:
-                optimizer.zero_grad()
-            x, y = inputs[:, start : start + chunk_len], targets[:, start : start + chunk_len]
-            predictions, state = model(x, None if reset else state)
-            loss = criterion(predictions, y)
-            loss.backward()
-            if not at_end:
-                optimizer.step()
-            state = tuple(s.detach() for s in state)
-            losses.append(loss.item())
-        if at_end:
-            optimizer.step()
-        if carry is not None:
-            carry["state"] = state
-        return losses
-
-    return train
-
-
-reference = variant()
-
-
-def mistakes(problem: Problem) -> list[Mistake]:
-    """The usual mistakes, each replayed on the problem."""
-    return [
-        Mistake(name, partial(trained, step_fn, problem), message)
-        for name, step_fn, message in (
-            ("reset", variant(reset=True), STATE_RESET),
-            ("carried", variant(carry={}), CARRIED),
-            ("step_at_end", variant(at_end=True), STEP_AT_END),
-            ("no_zero_grad", variant(zero_grad=False), NO_ZERO_GRAD),
-        )
-    ]
-
-
-# --------------------------------------------------------------------- helpers
-
-
-def make_problem(seed: int, length: int, count: int = 1) -> Problem:
-    torch.manual_seed(seed)
-    weights = [p.detach().clone() for p in ChunkModel().parameters()]
-    series = [torch.randn(BATCH, length + 1, 1).cumsum(1) * 0.3 for _ in range(count)]
-    return Problem(weights, [[s[:, :-1].clone(), s[:, 1:].clone()] for s in series])
-
-
-def replay(step_fn, problem: Problem) -> dict:
-    """Run `step_fn` as the probe runs the learner's function."""
-    model, optimizer, criterion = chunk_setup(problem.weights, LR)
-    found: dict = {"params": [], "returned": []}
-    for inputs, targets in problem.sequences:
-        found["returned"].append(step_fn(model, inputs, targets, CHUNK, criterion, optimizer))
-        found["params"].append([p.detach().clone() for p in model.parameters()])
-    return found
-
-
-def trained(step_fn, problem: Problem) -> list:
-    """The parameters after each call of `step_fn`."""
-    return replay(step_fn, problem)["params"]
-
-
-def run(learner: Learner, problem: Problem) -> dict:
-    args = {"weights": problem.weights, "sequences": problem.sequences, "chunk_len": CHUNK}
-    return call(learner, "tbptt.train", "Your train_tbptt", explain=error_hint, lr=LR, **args)
-
-
-def error_hint(error: dict, reply: dict) -> str:
-    """The meaning of an error from backward, when the model was given an attached state."""
-    attached = any(c["state"] == "attached" for c in reply.get("calls", []))
-    gone = any(words in error.get("message", "") for words in GRAPH_GONE)
-    return NO_DETACH if attached and gone else ""
-
-
-def judge(learner: Learner, problem: Problem) -> None:
-    """Fail with the most specific message unless the parameters after every call are the
-    reference's: first what the model saw (chunks, state), then the replayed mistakes."""
-    reply = run(learner, problem)
-    if all_close(reply["params"], replay(reference, problem)["params"]):
-        return
-    if found := seen(reply, problem):
-        fail(found)
-    fail(diagnose(reply["params"], mistakes(problem), all_close, WRONG))
-
-
-def seen(reply: dict, problem: Problem) -> str:
-    """A fact of the forward calls that explains a wrong result, or ""."""
-    calls, ends = reply["calls"], [0, *reply["forwards"]]
-    for n, (inputs, _) in enumerate(problem.sequences):
-        mine = calls[ends[n] : ends[n + 1]]
-        starts = [window_start(c["x"], inputs) for c in mine]
-        lengths = [int(c["x"].shape[1]) for c in mine]
-        want = list(range(0, inputs.size(1), CHUNK))
-        sizes = [min(CHUNK, inputs.size(1) - s) for s in want]
-        if starts != want or lengths != sizes:
-            return CHUNKS.format(got=spans(starts, lengths), want=spans(want, sizes))
+def what_the_model_saw(calls: list[list[dict]], sequences: list) -> str:
+    """A fact of the forward calls (per sequence) that explains a wrong result, or ""."""
+    for n, ((inputs, _), mine) in enumerate(zip(sequences, calls, strict=True)):
+        if cut := chunking([c["x"] for c in mine], inputs, CHUNK):
+            return CHUNKS.format(got=cut[0], want=cut[1])
         if mine and n > 0 and mine[0]["state"] != "none":
             return CARRIED
         if any(c["state"] == "none" for c in mine[1:]):
@@ -182,14 +78,40 @@ def seen(reply: dict, problem: Problem) -> str:
     return ""
 
 
+def run(learner: Learner, args: dict) -> dict:
+    """The learner's train_tbptt over the sequences; an error means what NOT_DETACHED says."""
+    return call(learner, "tbptt.train", "Your train_tbptt", explain=hints(NOT_DETACHED), **args)
+
+
+def attached(reply: dict) -> bool:
+    """Whether the model was given a state still attached to a chunk's graph."""
+    return any(c["state"] == "attached" for calls in reply["calls"] for c in calls)
+
+
+def problem(seed: int, length: int, count: int = 1) -> dict:
+    """The probe's arguments: weights and `count` (inputs, targets) sequences to train on."""
+    weights = list(seeded_weights(ChunkModel, seed).values())
+    series = [torch.randn(BATCH, length + 1, 1).cumsum(1) * 0.3 for _ in range(count)]
+    sequences = [[s[:, :-1].clone(), s[:, 1:].clone()] for s in series]
+    return {"weights": weights, "sequences": sequences, "chunk_len": CHUNK, "lr": LR}
+
+
+def replay(train, args: dict, skipped: tuple = (), deferred: tuple = ()) -> Trained:
+    """`train` run as the probe runs the learner's; `skipped` optimizer calls make a mistake."""
+    model, optimizer, criterion = chunk_setup(args["weights"], LR)
+    calls = [partial(train, model, x, y, CHUNK, criterion, optimizer) for x, y in args["sequences"]]
+    return train_in_turn(model, (partial(skipping, c, optimizer, skipped, deferred) for c in calls))
+
+
 # --------------------------------------------------------------------- messages
 
-GRAPH_GONE = ("a second time", "modified by an inplace operation")  # backward into a freed graph
 NO_DETACH = (
     "Your loop gave the model a state that still holds the previous chunk's graph: backward "
     "then runs back into a chunk already backpropagated (retain_graph=True only moves the "
     "error). Carry the values and cut the graph: state = tuple(s.detach() for s in state)."
 )
+GRAPH_GONE = ("a second time", "modified by an inplace operation")  # backward into a freed graph
+NOT_DETACHED = Hint(GRAPH_GONE, NO_DETACH, when=attached)
 STATE_RESET = (
     "Your model was given state None after the first chunk: the state is reset every chunk, "
     "so the model never reads across a chunk's border. Carry (h, c) into the next chunk."
@@ -205,6 +127,10 @@ STEP_AT_END = (
 NO_ZERO_GRAD = (
     "Your parameters match a loop that never clears the gradients: each chunk's backward "
     "ADDS to the previous chunks' .grad. Call optimizer.zero_grad() once per chunk."
+)
+MISTAKES = (  # name, the optimizer calls the reference skips (and makes at the end), message
+    ("step_at_end", {"skipped": ("zero_grad", "step"), "deferred": ("step",)}, STEP_AT_END),
+    ("no_zero_grad", {"skipped": ("zero_grad",)}, NO_ZERO_GRAD),
 )
 CHUNKS = (
     "Your model was given the time steps {got}; chunks of {chunk} steps, in order, without "

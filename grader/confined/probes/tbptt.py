@@ -1,7 +1,6 @@
 """Probe for exercise 7: the learner's train_tbptt on a ChunkModel, one call per sequence;
-reports the parameters after each call, what each call returned, every forward call (the
-chunk it was given and how the state came in), how many of them each call had made, and the
-training calls in order."""
+reports the parameters after each call, what each call returned, and, per call, the forward
+calls it made (the chunk each was given and how the state came in)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ import types
 
 import torch
 
-from grader.confined.probes.common import copied, reply_value, training_calls
+from grader.confined.probes.common import copied, reply_value
 from grader.confined.probes.models import ChunkModel, chunk_setup
 from grader.confined.runner import describe
 
@@ -27,35 +26,37 @@ def train(
     (inputs, targets) sequence, on one model and optimizer. An error comes back with the
     forward calls made until then (which say how the state reached the model)."""
     model, optimizer, criterion = chunk_setup(weights, lr)
-    reply: dict = {"params": [], "returned": [], "events": [], "forwards": []}
+    reply: dict = {"params": [], "returned": [], "calls": []}
+    end = 0
     for inputs, targets in sequences:
-        events: list[str] = []
         try:
-            with training_calls(events):
-                value = learner.train_tbptt(
-                    model, inputs.clone(), targets.clone(), chunk_len, criterion, optimizer
-                )
+            value = learner.train_tbptt(
+                model, inputs.clone(), targets.clone(), chunk_len, criterion, optimizer
+            )
         except Exception as exc:  # the learner's error, with the calls seen so far
             reply["error"] = describe(exc, learner.__file__)
             break
+        finally:
+            start, end = end, len(_record(model))
+            reply["calls"].append(_calls(_record(model)[start:end]))
         reply["params"].append([copied(p) for p in model.parameters()])
         reply["returned"].append(_losses(value))
-        reply["events"].append(events[:200])
-        calls = vars(model).get("calls")
-        reply["forwards"].append(len(calls) if type(calls) is list else 0)  # calls until now
-    reply["calls"] = _calls(model)
     return reply
 
 
-def _calls(model: torch.nn.Module) -> list[dict]:
-    """The model's record of its forward calls, as plain data the learner's code cannot shape
-    (an entry it replaced is left out)."""
+def _record(model: torch.nn.Module) -> list:
+    """The model's record of its forward calls (at most ChunkModel.LIMIT), or [] when the
+    learner's code replaced it."""
     calls = vars(model).get("calls")
-    if type(calls) is not list:
-        return []
+    return calls[: ChunkModel.LIMIT] if type(calls) is list else []
+
+
+def _calls(calls: list) -> list[dict]:
+    """Recorded forward calls as plain data the learner's code cannot shape (an entry it
+    replaced is left out)."""
     return [
         {"x": copied(c["x"]), "state": c["state"]}
-        for c in calls[: ChunkModel.LIMIT]
+        for c in calls
         if type(c) is dict and type(c.get("x")) is torch.Tensor and c.get("state") in STATES
     ]
 
