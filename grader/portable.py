@@ -1,12 +1,13 @@
 """The portable runner backend: macOS, Windows, and Linux where the sandbox cannot run.
 
-Each runner is a separate `python -I -m grader.portable` process started cleanly (a scrubbed
-environment, a working folder of its own, a session or process group of its own) that
-connects back to the checker on the loopback interface, proves itself with a token, imports
-torch and waits: a small pool of them is kept started, so a learner's file finds torch
-imported already (fork is unsafe on macOS once torch has started threads). On a spawn request
-it applies the limits this system offers (rlimits where they work; not RLIMIT_AS on macOS,
-which ignores it), says hello and serves the same channel and probes as the Linux runner.
+Each runner is a separate `python -I -m grader.confined.portable_runner` process (its runner
+half, on the runner side of the trust boundary) started cleanly (a scrubbed environment, a
+working folder of its own, a session or process group of its own) that connects back to the
+checker on the loopback interface, proves itself with a token, imports torch and waits: a
+small pool of them is kept started, so a learner's file finds torch imported already (fork
+is unsafe on macOS once torch has started threads). On a spawn request it applies the limits
+this system offers (rlimits where they work; not RLIMIT_AS on macOS, which ignores it), says
+hello and serves the same channel and probes as the Linux runner.
 
 The checker watches the rest with psutil: the CPU time and resident memory of the runner's
 whole tree, the size of its output; and kills the whole tree at the end, its process group,
@@ -24,12 +25,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 
 from grader.confined import channel
-from grader.confined.limits import Limits
+from grader.confined.portable_runner import TOKEN
 from grader.zygote import (
     HELLO_SECONDS,
     THREADS,
@@ -41,22 +41,11 @@ from grader.zygote import (
     forced,
 )
 
-TOKEN = "COURSE_RUNNER_TOKEN"  # in every runner's environment: what the sweep looks for
+RUNNER = "grader.confined.portable_runner"  # the module a runner process runs
 POOL = 2  # runners started with a handle (torch imported): exercises 1-2 need no wait
 REFILL = 1  # runners kept waiting after that: the next save's, not a whole grade's spares
 KILL_SECONDS = 2.0  # for the sweep to find nothing left
-PARENT_POLL = 0.5  # how often a runner looks for its grader (it dies with it)
 SCAN_SECONDS = 0.02  # a scan of the runner's tree is reused this long (the watch's checks)
-MISSING = [  # what the Linux sandbox has and this backend does not, in words (as it says)
-    "a PID namespace",
-    "a network namespace",
-    "the allowlist filesystem view",
-    "no privileges (another uid, or no capabilities)",
-    "a resource group for its whole tree (cgroup)",
-    "a session keyring of its own",
-    "a system-call filter (seccomp)",
-]
-NOTE = "portable backend: limits and the process tree are watched by the grader (psutil)"
 
 
 @dataclass
@@ -276,7 +265,7 @@ def _start() -> _Started:
     work = tempfile.mkdtemp(prefix="course-runner-")
     output = tempfile.TemporaryFile(prefix="course-runner-out-")  # noqa: SIM115 (runner's)
     host, port = listener.getsockname()
-    argv = [sys.executable, "-I", "-m", "grader.portable", host, str(port), str(os.getpid())]
+    argv = [sys.executable, "-I", "-m", RUNNER, host, str(port), str(os.getpid())]
     proc = subprocess.Popen(
         argv,
         env=runner_environment(work, token),
@@ -414,117 +403,3 @@ def _size(output) -> int:
         return os.fstat(output.fileno()).st_size
     except (OSError, ValueError):
         return 0
-
-
-# ---------------------------------------------------------------- runner side
-
-
-def runner_main(host: str, port: int, grader_pid: int) -> None:
-    """Connect, prove the token, import torch, wait for a spec, confine, serve. Never returns."""
-    from grader.confined import runner
-
-    chan = socket.create_connection((host, port))
-    channel.send(chan, {"token": os.environ.get(TOKEN, "")})
-    _die_with(grader_pid)
-    from grader.zygote import _preload
-
-    _preload()
-    try:
-        message = channel.recv(chan)
-    except (channel.ChannelClosed, channel.BadFrame, OSError):
-        os._exit(0)  # the grader closed the pool: never used
-    spec = message["spec"]
-    try:
-        hello = _confine(spec)
-    except BaseException:
-        import traceback
-
-        sys.stderr.write(traceback.format_exc()[-runner.MAX_TEXT :])
-        sys.stderr.flush()
-        os._exit(runner.EXIT_SETUP_FAILED)
-    runner.answer(chan, hello)
-
-
-def _die_with(grader_pid: int) -> None:
-    """A daemon thread that ends this runner (and what it started) once the grader is gone."""
-    import psutil
-
-    try:
-        grader = psutil.Process(grader_pid)
-    except psutil.Error:
-        os._exit(0)
-
-    def watch() -> None:
-        while grader.is_running():
-            time.sleep(PARENT_POLL)
-        for child in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                child.kill()
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="course-lifeline").start()
-
-
-def _confine(spec: dict) -> dict:
-    """The limits this system offers, sys.path without the working folder; the hello."""
-    import torch
-
-    limits = Limits(**spec["limits"])
-    notes = [NOTE, *_rlimits(limits, spec["cuda"])]
-    torch.set_num_threads(1)
-    work = os.getcwd()
-    sys.path[:] = [p for p in sys.path if p not in ("", work)]
-    exposed = [p for p in spec["secrets"] if os.access(p, os.R_OK)]
-    missing = list(MISSING)
-    if exposed:
-        missing.append(f"the references out of reach ({len(exposed)} readable)")
-    return {
-        "backend": "portable",
-        "limits": True,
-        "own_session": True,
-        "environment_scrubbed": True,
-        "filesystem_view": f"no (a working folder of its own: {work})",
-        "exposed": exposed,
-        "notes": notes,
-        "missing": missing,
-    }
-
-
-def _rlimits(limits: Limits, cuda: bool) -> list[str]:
-    """Set the rlimits this system has; say what is watched instead. macOS ignores RLIMIT_AS
-    and Windows has no rlimits: there the checker polls the resident memory of the tree."""
-    try:
-        import resource
-    except ImportError:
-        return ["no rlimits on this system: memory, time and output are polled by the grader"]
-    caps = {
-        resource.RLIMIT_CPU: limits.cpu_seconds,
-        resource.RLIMIT_FSIZE: limits.file_bytes,
-        resource.RLIMIT_NOFILE: limits.open_files,
-        resource.RLIMIT_CORE: 0,
-        resource.RLIMIT_NPROC: _processes_now() + limits.processes,
-    }
-    if sys.platform == "linux" and not cuda:
-        caps[resource.RLIMIT_AS] = limits.memory_bytes
-    for which, value in caps.items():
-        hard = resource.getrlimit(which)[1]
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(which, (value, value))
-    return [] if resource.RLIMIT_AS in caps else ["memory: resident size polled by the grader"]
-
-
-def _processes_now() -> int:
-    """Processes and threads this user runs now: RLIMIT_NPROC counts them all."""
-    import psutil
-
-    me = psutil.Process().username()
-    count = 0
-    for proc in psutil.process_iter(["username", "num_threads"]):
-        if proc.info["username"] == me:
-            count += proc.info["num_threads"] or 1
-    return count
-
-
-if __name__ == "__main__":
-    runner_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -70,10 +70,6 @@ KILLED_BY = {
     **dict.fromkeys(CRASHES, " (a crash in native code)"),
     **{getattr(signal, n): why for n, why in _KILL_REASONS.items() if hasattr(signal, n)},
 }
-# Imported before the first fork; torch._dynamo only when a learner compiles
-# (grader/confined/lazy_dynamo).
-PRELOAD = ("torch", "torch.nn", "torch.optim", "grader.confined.runner")
-OPTIONAL = ("pyseccomp",)  # the syscall filter's library: without it, the report says so
 # One thread per runner, and no thread pools alive in the zygote when it forks.
 THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
@@ -548,12 +544,13 @@ class RunnerProcess:
 def serve(ctls: list[socket.socket], parent: int) -> None:
     """Fork a supervisor for each spawn request, on any of `ctls`, until every client has
     closed its socket; `parent` is the grader, with which the zygote dies."""
+    from grader.confined.preload import preload
     from grader.confined.sandbox import children, die_with_parent
 
     groups = _Groups()
     signal.signal(signal.SIGTERM, groups.leave)
     die_with_parent(parent, signal.SIGTERM)  # first: the grader may die while torch imports
-    _preload()
+    preload()  # before the first fork
     groups.make_base()
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     live = list(ctls)
@@ -583,24 +580,6 @@ def serve(ctls: list[socket.socket], parent: int) -> None:
     while children(os.getpid()) and time.monotonic() < deadline:
         time.sleep(0.005)
     groups.leave()
-
-
-def _preload() -> None:
-    """Import what every runner needs, once, before the first fork; run no torch op."""
-    import importlib
-    import pkgutil
-
-    import grader.confined.probes
-    from grader.confined import lazy_dynamo
-
-    for name in PRELOAD:
-        importlib.import_module(name)
-    for name in OPTIONAL:
-        with contextlib.suppress(ImportError, OSError, RuntimeError):
-            importlib.import_module(name)
-    lazy_dynamo.install()
-    for probe in pkgutil.iter_modules(grader.confined.probes.__path__, "grader.confined.probes."):
-        importlib.import_module(probe.name)
 
 
 @dataclass

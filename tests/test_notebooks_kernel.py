@@ -101,7 +101,6 @@ def test_a_notebook_runs_every_case_in_one_kernel(ex, module, zygote, tmp_path):
     for cell, says in attacks:
         text, _, _ = outputs(cell)
         assert f"Score: 0/{ex.points}" in text and says in text, text
-    assert not marker.exists()
     assert ALIVE in outputs(nb.cells[-1])[0]
 
     saved = tmp_path / "saved.ipynb"  # executed, with the mistake as its one exercise cell
@@ -111,6 +110,10 @@ def test_a_notebook_runs_every_case_in_one_kernel(ex, module, zygote, tmp_path):
     as_nb = grade(module, saved, zygote=zygote).exercises[0]
     as_py = grade(module, case.path, zygote=zygote).exercises[0]
     assert as_nb.score == as_py.score < ex.points
+    # Outside its folder the learner's code writes nothing where a filesystem view is in force
+    # (the backend's report says; the portable backend claims none).
+    if as_nb.isolation["filesystem_view"].startswith("allowlist"):
+        assert not marker.exists()
     # A notebook's line numbers are the cell's, as Jupyter shows them: one below the file's,
     # for the %%exercise line above the code.
     in_cell = [

@@ -251,6 +251,31 @@ def strays(since: float) -> list[int]:
     return found
 
 
+def test_a_portable_runner_loads_only_the_runner_side(portable):
+    """The runner half lives in grader/confined/ (the import-linter contract covers it): a
+    runner, by the time it meets learner code, has imported no module of the checker side,
+    of course/ or of courseware/."""
+    from grader.zygote import RunnerSpec
+
+    source = (
+        "import sys\n"
+        "for _name in [m for m in sys.modules if m.split('.')[0] in ('grader', 'course', "
+        "'courseware')]:\n"
+        "    globals()['LOADED_' + _name.replace('.', '_')] = 1\n"
+    )
+    runner = portable.spawn(RunnerSpec(EX1, (), Limits()))
+    try:
+        runner.hello(60)
+        reply = runner.request(
+            {"op": "load", "source": source, "filename": "f.py", "module": "f"}, 30
+        )
+    finally:
+        runner.close()
+    loaded = [n.removeprefix("LOADED_") for n in reply["names"] if n.startswith("LOADED_")]
+    assert "grader_confined_preload" in loaded and "grader_confined_probes" in loaded
+    assert [m for m in loaded if not m.startswith("grader_confined")] == ["grader"], loaded
+
+
 def test_memory_is_polled_where_no_rlimit_caps_it(portable):
     """macOS ignores RLIMIT_AS: the resident size of the tree is polled (as here for a spec
     marked for CUDA, which gets no address-space limit on any system)."""
