@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checking import call, defines, depends, fail, messages, points, tensor
+from grader.checking.explainers import Comparison, explain
 from grader.checking.messages import dtype_name
 from grader.checking.values import close, dims, max_difference, plural, shape, tolerance
 from grader.confined.probes.common import canonical_parameters
@@ -325,7 +326,9 @@ def values_message(y, expected, case: str, given, wanted: torch.Tensor, tol) -> 
         )
         if activation:
             return HEAD_INPUT_ACTIVATED.format(case=case, f=activation)
-    return WRONG_VALUES.format(case=case, shape=shape(y), diff=diff, head=got, want=shape(wanted))
+    wrong = WRONG_VALUES.format(case=case, shape=shape(y), diff=diff, head=got, want=shape(wanted))
+    relation = explain(Comparison(y, expected, *tol, "Your output", time_dim=None))
+    return f"{wrong} {relation}".strip()
 
 
 def shape_message(y, expected, x, how: str | None, reply: dict) -> str:

@@ -18,6 +18,7 @@ from types import ModuleType
 import torch
 
 from grader.checking import call, defines, depends, error_message, fail, messages, points, tensor
+from grader.checking.explainers import Comparison, explain
 from grader.checking.messages import dtype_name
 from grader.checking.values import close, max_difference, shape
 from grader.confined.probes.models import RecordingForecaster, recording_forecaster
@@ -420,7 +421,9 @@ def judge_forecast(run: dict, weights, history, steps, window, reference: Module
             last = float(seen[k][-1]) if seen[k].numel() else float("nan")
             detail = f" (it ends with {last:.4g})"
             fail(LATER_WINDOW.format(k=k + 1, y=float(y[k - 1]), detail=detail))
-    fail(FORECAST_VALUES.format(steps=steps, w=w, diff=max_difference(y, expected)))
+    wrong = FORECAST_VALUES.format(steps=steps, w=w, diff=max_difference(y, expected))
+    relation = explain(Comparison(y, expected, 1e-5, 1e-4, "Your forecast", time_dim=0))
+    fail(f"{wrong} {relation}".strip())
 
 
 def first_window_how(first: torch.Tensor, history: torch.Tensor, w: int) -> str:

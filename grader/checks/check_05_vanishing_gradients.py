@@ -15,6 +15,7 @@ from types import ModuleType
 import torch
 
 from grader.checking import call, defines, depends, fail, messages, points, tensor
+from grader.checking.explainers import Comparison, explain
 from grader.checking.messages import dtype_name
 from grader.checking.values import close, shape
 from grader.confined.probes.gradients import LAYERS, recurrent_layer
@@ -229,7 +230,7 @@ def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
     tolerance = 1e-6 if inputs.dtype == torch.float64 else 1e-3
     if tuple(got.shape) != (t,):
         key = shape_key(got.to(inputs.dtype), model, inputs, tolerance)
-        fail(SHAPES[key].format(got=shape(got), t=t))
+        fail(SHAPES[key].format(got=shape(got), t=t, norm=VECTOR_NORM))
     if got.dtype != inputs.dtype:
         mine, given = f"{dtype_name(got.dtype)} norms", dtype_name(inputs.dtype)
         fail(messages.DTYPE.format(what=WHAT, got=mine, want=given) + UNDERFLOW)
@@ -252,7 +253,9 @@ def judge(reply: dict, case: Case, what: str, reference: ModuleType) -> None:
         fail(NOT_POSITIVE.format(case=what))
     gap = (got.log() - expected.log()).abs()
     first = int((gap > tolerance).nonzero()[0])
-    fail(WRONG.format(case=what, where=f" from step {first} on", diff=float(gap.max())))
+    relation = explain(Comparison(got, expected, 0.0, tolerance, "Your norms", time_dim=0))
+    wrong = WRONG.format(case=what, where=f" from step {first} on", diff=float(gap.max()))
+    fail(f"{wrong} {relation}".strip())
 
 
 # --------------------------------------------------------------------- messages
@@ -264,24 +267,12 @@ REQUIRES_GRAD = (
 )
 VECTOR_NORM = "torch.linalg.vector_norm(grad[0], dim=-1)"
 SHAPES = {
-    "features": "Your norms have shape {got}, one per input feature: the norm was taken over time. Take it over the last dimension, the features, once per time step: "
-    + VECTOR_NORM
-    + " gives ({t},).",
-    "per_feature": "Your norms have shape {got}, as many as the input features; expected ({t},), one per time step: "
-    + VECTOR_NORM
-    + ", the norm over the features at each step.",
-    "batch": "Your norms have shape {got}: the batch dimension of size 1 is still there. Drop it: "
-    + VECTOR_NORM
-    + " gives ({t},).",
-    "scalar": "Your function returned one number; it must return one norm per time step, shape ({t},): "
-    + VECTOR_NORM
-    + ".",
-    "no_norm": "Your result has shape {got}: the gradient itself, not its norms. Take the L2 norm over the features at each step: "
-    + VECTOR_NORM
-    + " gives ({t},).",
-    "steps_features": "Your result has shape {got}, one value per time step and feature; expected ({t},), one L2 norm per time step: "
-    + VECTOR_NORM
-    + ".",
+    "features": "Your norms have shape {got}, one per input feature: the norm was taken over time. Take it over the last dimension, the features, once per time step: {norm} gives ({t},).",
+    "per_feature": "Your norms have shape {got}, as many as the input features; expected ({t},), one per time step: {norm}, the norm over the features at each step.",
+    "batch": "Your norms have shape {got}: the batch dimension of size 1 is still there. Drop it: {norm} gives ({t},).",
+    "scalar": "Your function returned one number; it must return one norm per time step, shape ({t},): {norm}.",
+    "no_norm": "Your result has shape {got}: the gradient itself, not its norms. Take the L2 norm over the features at each step: {norm} gives ({t},).",
+    "steps_features": "Your result has shape {got}, one value per time step and feature; expected ({t},), one L2 norm per time step: {norm}.",
     "other": "Your norms have shape {got}; expected ({t},), one per time step of a sequence of {t}.",
 }
 UNDERFLOW = " Small norms underflow in float32."

@@ -20,6 +20,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from grader.checking import call, defines, depends, fail, messages, points, tensor
+from grader.checking.explainers import Comparison, explain
 from grader.checking.values import close, dims, max_difference, shape, tolerance
 from grader.confined.probes.common import canonical_parameters
 from grader.figures import curve, record_figure
@@ -289,10 +290,12 @@ def shape_message(y: torch.Tensor, case: str, batch_shape, net) -> str:
 def values_message(y: torch.Tensor, expected: torch.Tensor, batch: Batch, device: str) -> str:
     """The message for scores that match no known mistake, naming the rows that differ."""
     full = [b for b, n in enumerate(batch.lengths) if n == batch.x.size(1)]
-    if full and all(close(y[b], expected[b], *tolerance(device)) for b in full):
+    right = [b for b in range(len(y)) if close(y[b], expected[b], *tolerance(device))]
+    if full and right == full:  # every full-length row right, every shorter one wrong
         return SHORT_ROWS_WRONG.format(case=batch.case, **batch.shorter())
     diff = max_difference(y, expected)
-    return WRONG_VALUES.format(case=batch.case, shape=shape(y), diff=diff)
+    relation = explain(Comparison(y, expected, *tolerance(device), "Your scores", time_dim=None))
+    return f"{WRONG_VALUES.format(case=batch.case, shape=shape(y), diff=diff)} {relation}".strip()
 
 
 def mean_of(learner: Learner, steps: torch.Tensor, lengths: torch.Tensor) -> dict:

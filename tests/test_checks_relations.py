@@ -1,0 +1,42 @@
+"""Before a check says "none of the usual mistakes", the generic explainers say what relation
+holds between the learner's value and the reference's; a relation that does not hold (only
+some of the shorter sequences read wrong) is not claimed. Graded through the real runner."""
+
+from __future__ import annotations
+
+from tests.helpers import REPO
+
+
+def solution(exercise: str, file: str) -> str:
+    return (REPO / "solutions" / exercise / file).read_text("utf-8")
+
+
+def failed(result, check: str) -> str:
+    """The message of the named check (on the CPU), which must have failed."""
+    (found,) = [c for c in result.checks if c.name.split("[")[0] == check and c.device != "cuda"]
+    assert found.state == "failed", (found.state, found.message)
+    return found.message
+
+
+def test_norms_scaled_by_a_constant_are_said_to_be(grade_source):
+    source = solution("05_vanishing_gradients", "gradients.py")
+    returned = "return torch.linalg.vector_norm(grad[0], dim=-1)"
+    assert returned in source
+    message = failed(
+        grade_source("05_vanishing_gradients", source.replace(returned, returned + " * 3")),
+        "test_rnn",
+    )
+    assert "none of the usual mistakes" in message, message
+    assert "Your norms equals the reference's times 3," in message, message
+
+
+def test_scores_wrong_on_one_short_sequence_name_the_rows_that_match(grade_source):
+    """Lengths 7, 5, 3, 1 read at (lengths - 1).clamp(min=1): only the sequence of one step is
+    read wrong, so the scores are not "wrong for the shorter ones" but right on rows 0 to 2."""
+    source = solution("06_variable_length", "variable_length.py")
+    body = source[source.index("        sequences =") : source.index("        return self.head")]
+    last = "out[torch.arange(len(x)), (lengths - 1).clamp(min=1)][None]"
+    source = source.replace(body, f"        out, _ = self.lstm(x)\n        h_n = {last}\n")
+    message = failed(grade_source("06_variable_length", source), "test_sorted_lengths")
+    assert "matches the reference on 3 of 4 rows of dimension 0 (rows 0, 1, 2)" in message, message
+    assert "wrong for the shorter ones" not in message, message
