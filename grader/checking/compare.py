@@ -53,6 +53,27 @@ def conforming(
     return value
 
 
+def conforming_series(
+    got: Mapping[str, list],
+    want: Mapping[str, list],
+    what: str,
+    wrong_shape: str,
+    wrong_dtype: str,
+    **facts: Any,
+) -> dict[str, list[torch.Tensor]]:
+    """Each named value of `got` at each step (name -> one value per step) `conforming` to the
+    reference's in `want`; `what` and the messages are also given `which`, the name."""
+    return {
+        which: [
+            conforming(
+                v, e, what.format(which=which), wrong_shape, wrong_dtype, which=which, **facts
+            )
+            for v, e in zip(got[which], expected, strict=True)
+        ]
+        for which, expected in want.items()
+    }
+
+
 def expect_parameters(
     found: Mapping[str, Sequence[int]],
     wanted: Mapping[str, Sequence[int]],

@@ -23,10 +23,19 @@ import torch.nn as nn
 
 from grader.analysis import torch_uses
 from grader.checking import call, defines, depends, fail, points, tensor
-from grader.checking.diagnosis import Mistake, matching
-from grader.checking.explainers import Comparison, explain
-from grader.checking.values import close, dims, max_difference, shape, tolerance
-from grader.confined.probes.lstm_cell import FUSED, PARAMETERS
+from grader.checking.compare import (
+    also,
+    conforming_series,
+    expect_parameters,
+    expect_series,
+    first_difference,
+    same_series,
+)
+from grader.checking.diagnosis import Hint, hints, matching, variants
+from grader.checking.messages import dtype_name
+from grader.checking.reference import gradients_of, leaf, loaded, seeded_weights
+from grader.checking.values import close, max_difference, shape, tolerance
+from grader.confined.probes.lstm_cell import FUSED
 from grader.learner import Learner
 
 EXERCISE = "03_lstm_cell"
@@ -47,8 +56,9 @@ def test_parameters(learner: Learner) -> None:
     """LSTMCell has weight_ih, weight_hh, bias_ih and bias_hh of PyTorch's shapes"""
     for sizes in (SIZES, (3, 7), (1, 2)):
         i, h = sizes
-        what = f"LSTMCell{sizes}"
-        reply = call(learner, "lstm_cell.build", what, expected=SUBCLASS, sizes=list(sizes))
+        reply = call(
+            learner, "lstm_cell.build", f"LSTMCell{sizes}", expected=SUBCLASS, sizes=[i, h]
+        )
         found = {name: tuple(s) for name, s in reply["parameters"]}
         wanted = {
             "weight_ih": (4 * h, i),
@@ -56,15 +66,9 @@ def test_parameters(learner: Learner) -> None:
             "bias_ih": (4 * h,),
             "bias_hh": (4 * h,),
         }
-        for name, want in wanted.items():
-            if name not in found:
-                names = ", ".join(found) or "none"
-                fail(MISSING_PARAMETER.format(sizes=sizes, name=name, names=names))
-            if found[name] != want:
-                got = dims(found[name])
-                fail(PARAMETER_SHAPE.format(sizes=sizes, name=name, got=got, want=dims(want)))
-        if extra := [name for name in found if name not in wanted]:
-            fail(EXTRA_PARAMETERS.format(sizes=sizes, names=", ".join(extra)))
+        expect_parameters(
+            found, wanted, MISSING_PARAMETER, PARAMETER_SHAPE, EXTRA_PARAMETERS, sizes=sizes
+        )
 
 
 @points(0)
@@ -107,12 +111,13 @@ def test_gradients(learner: Learner) -> None:
     grads = reply.get("grads")
     if grads is None or grads.get("detached"):
         fail(NO_GRAD)
-    for name, want in expected_gradients(weights, xs[0], state, upstream).items():
-        got, label = grads.get(name), SHOWN.get(name, name)
-        if got is None:
-            fail(MISSING_GRAD.format(name=label, why=WHY_NO_GRAD[name in SHOWN]))
-        if not close(got, want, *tolerance()):
-            fail(WRONG_GRAD.format(name=label, diff=max_difference(got, want)))
+    if found := first_difference(
+        grads, expected_gradients(weights, xs[0], state, upstream), *tolerance()
+    ):
+        name = SHOWN.get(found.name, found.name)
+        if found.missing:
+            fail(MISSING_GRAD.format(name=name, why=WHY_NO_GRAD[found.name in SHOWN]))
+        fail(WRONG_GRAD.format(name=name, diff=found.diff))
 
 
 @points(2)
@@ -126,7 +131,7 @@ def test_gates_mean_what_they_say(learner: Learner) -> None:
     c = tensor(reply["c"][0], "Your forward's c")
     if not close(c, state[1], EXACT[0], EXACT[0]):
         diff = max_difference(c, state[1]) if c.shape == state[1].shape else float("nan")
-        fail(KEEPS.format(diff=diff) + also(cause(reply, keep, SIZES, xs, state, EXACT)))
+        fail(KEEPS.format(diff=diff) + also(cause(reply, keep, xs, state)))
     judge(reply, keep, xs, state, "an open forget gate", tolerance(dtype=dtype))
 
     erase = gates_held(make_weights(5, dtype), input_gate=OPEN, forget_gate=-OPEN)
@@ -134,7 +139,7 @@ def test_gates_mean_what_they_say(learner: Learner) -> None:
     replies = [run(learner, erase, xs, s, dtype="float64") for s in (state, other)]
     first, second = replies[0]["c"][0], replies[1]["c"][0]
     if not close(first, second, EXACT[0], EXACT[0]):
-        found = cause(replies[0], erase, SIZES, xs, state, EXACT)
+        found = cause(replies[0], erase, xs, state)
         fail(ERASES.format(how="changes when only c_prev changes") + also(found))
     judge(replies[0], erase, xs, state, "a closed forget gate", tolerance(dtype=dtype))
 
@@ -148,13 +153,8 @@ def test_unrolled(learner: Learner) -> None:
     reply = run(learner, weights, xs, state)
     out, c_n = unrolled_lstm(weights, xs, state)
     first = {"h": reply["h"][:1], "c": reply["c"][:1]}
-    judge(
-        first | {"state_changed_at": reply.get("state_changed_at")},
-        weights,
-        xs[:1],
-        state,
-        "the first step",
-    )
+    changed = {"state_changed_at": reply.get("state_changed_at")}
+    judge(first | changed, weights, xs[:1], state, "the first step")
     for which, got, want in (("h", reply["h"], list(out)), ("c", reply["c"][-1:], [c_n])):
         for t, (value, expected) in enumerate(zip(got, want, strict=True)):
             value = tensor(value, f"Your forward's {which}")
@@ -170,11 +170,13 @@ def test_default_state(on_device: Learner) -> None:
     """Without a state, the cell starts from zeros on x's device"""
     weights, xs, _ = problem(9)
     reply = run(on_device, weights, xs, None, device=on_device.device)
-    hs, cs = truth(weights, SIZES, xs, None)
-    for which, got, want in (("h", reply["h"][0], hs[0]), ("c", reply["c"][0], cs[0])):
-        got = like(got, want, which, "cell(x) without a state")
-        if not close(got, want, *tolerance(on_device.device)):
-            fail(DEFAULT_STATE.format(which=which, diff=max_difference(got, want)))
+    want, case = truth(weights, SIZES, xs, None), "cell(x) without a state"
+    got = conforming_series(reply, want, FORWARD, WRONG_SHAPE, WRONG_DTYPE, case=case, hint="")
+    first = {which: values[0] for which, values in got.items()}
+    if found := first_difference(
+        first, {which: values[0] for which, values in want.items()}, *tolerance(on_device.device)
+    ):
+        fail(DEFAULT_STATE.format(which=found.name, diff=found.diff))
 
 
 @points(1)
@@ -198,20 +200,62 @@ def test_unbatched(learner: Learner) -> None:
         judge(run(learner, weights, xs, given), weights, xs, given, case)
 
 
+# --------------------------------------------------------------------- the learner's cell
+
+
+def run(learner: Learner, weights, xs, state=None, sizes=SIZES, **options) -> dict:
+    """The learner's cell over `xs`, its state carried; an error is explained by what the
+    check gave it (no state, float64, a device)."""
+    device, dtype = options.get("device", "cpu"), xs[0].dtype
+    explain = hints(
+        Hint(("NoneType", "state"), NO_STATE_ERROR, when=state is None),
+        Hint(
+            ("dtype", "scalar type"),
+            DTYPE.format(dtype=dtype_name(dtype)),
+            when=dtype != torch.float32,
+        ),
+        Hint(("in-place", "inplace"), IN_PLACE_ERROR),
+        Hint(("device",), DEVICE.format(device=device), when=device != "cpu"),
+    )
+    what = "Your LSTMCell" if tuple(sizes) == SIZES else f"Your LSTMCell{tuple(sizes)}"
+    args = {"sizes": list(sizes), "weights": weights, "xs": xs, "state": state}
+    return call(learner, "lstm_cell.steps", what, explain=explain, expected=PAIR, **args, **options)
+
+
+def judge(reply, weights, xs, state, case: str, tol=None, sizes=SIZES) -> None:
+    """Fail with the most specific message unless h and c at every step equal nn.LSTMCell's,
+    and the call left its input and the state it was given as they were."""
+    want, hint = truth(weights, sizes, xs, state), UNBATCHED if xs[0].dim() == 1 else ""
+    got = conforming_series(reply, want, FORWARD, WRONG_SHAPE, WRONG_DTYPE, case=case, hint=hint)
+    mistakes = variants(MISTAKES, partial(replay, weights, sizes, xs, state))
+    expect_series(got, want, *(tol or tolerance()), mistakes, WRONG_VALUES, case=case)
+    if reply.get("mutated"):
+        fail(MUTATED.format(case=case))
+    if reply.get("state_changed_at") is not None:
+        fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
+
+
+def cause(reply, weights, xs, state) -> str:
+    """The message of the usual mistake that gives exactly the learner's h and c, or ""."""
+    want = truth(weights, SIZES, xs, state)
+    mistakes = variants(MISTAKES, partial(replay, weights, SIZES, xs, state))
+    found = matching({"h": reply["h"], "c": reply["c"]}, mistakes, same_series(*EXACT), want)
+    return found.message if found else ""
+
+
 # --------------------------------------------------------------------- the truth and mistakes
 
 
 def problem(seed: int, steps: int = 1, batch=(BATCH,), dtype=torch.float32, sizes=SIZES) -> tuple:
     """Weights (made from `seed`), inputs for `steps` steps and a state (from `seed` + 1)."""
-    return make_weights(seed, dtype, sizes), *random_inputs(seed + 1, steps, batch, dtype, sizes)
+    weights = make_weights(seed, dtype, sizes)
+    torch.manual_seed(seed + 1)
+    xs = [torch.randn(*batch, sizes[0], dtype=dtype) for _ in range(steps)]
+    return weights, xs, [torch.randn(*batch, sizes[1], dtype=dtype) for _ in range(2)]
 
 
 def make_weights(seed: int, dtype=torch.float32, sizes=SIZES) -> dict[str, torch.Tensor]:
-    torch.manual_seed(seed)
-    return {
-        name: p.detach().to(dtype)
-        for name, p in zip(PARAMETERS, nn.LSTMCell(*sizes).parameters(), strict=True)
-    }
+    return seeded_weights(lambda: nn.LSTMCell(*sizes), seed, dtype)
 
 
 def gates_held(weights: dict, input_gate: float, forget_gate: float) -> dict:
@@ -220,55 +264,36 @@ def gates_held(weights: dict, input_gate: float, forget_gate: float) -> dict:
     h = SIZES[1]
     rows = {"i": slice(0, h), "f": slice(h, 2 * h), "o": slice(3 * h, 4 * h)}
     for part in rows.values():
-        for name in PARAMETERS:
-            weights[name][part] = 0.0
+        for value in weights.values():
+            value[part] = 0.0
     weights["bias_ih"][rows["i"]], weights["bias_ih"][rows["f"]] = input_gate, forget_gate
     return weights
 
 
-def torch_cell(weights: dict, sizes) -> nn.LSTMCell:
-    """nn.LSTMCell carrying `weights`: the ground truth."""
-    cell = nn.LSTMCell(*sizes).to(weights["weight_ih"].dtype)
-    with torch.no_grad():
-        for name in PARAMETERS:
-            getattr(cell, name).copy_(weights[name])
-    return cell
-
-
-def truth(weights, sizes, xs, state):
-    """What nn.LSTMCell gives at each step: lists of h and c."""
-    cell, hs, cs = torch_cell(weights, sizes), [], []
+def truth(weights, sizes, xs, state) -> dict[str, list]:
+    """What nn.LSTMCell gives at each step: h and c, one tensor per step."""
+    cell, found = loaded(nn.LSTMCell(*sizes), weights), {"h": [], "c": []}
     with torch.no_grad():
         for x in xs:
             state = cell(x) if state is None else cell(x, tuple(state))
-            hs.append(state[0])
-            cs.append(state[1])
-    return hs, cs
+            found["h"].append(state[0])
+            found["c"].append(state[1])
+    return found
 
 
 def unrolled_lstm(weights, xs, state):
     """A one-layer nn.LSTM with the cell's weights over `xs`: every h, and the last c."""
-    lstm = nn.LSTM(*SIZES)
+    lstm = loaded(nn.LSTM(*SIZES), weights, suffix="_l0")
     with torch.no_grad():
-        for name in PARAMETERS:
-            getattr(lstm, f"{name}_l0").copy_(weights[name])
         out, (_, c_n) = lstm(torch.stack(xs), (state[0][None], state[1][None]))  # out (T, B, H)
     return out, c_n[0]
 
 
 def expected_gradients(weights, x, state, upstream) -> dict[str, torch.Tensor]:
     """nn.LSTMCell's gradients of sum(h * dh) + sum(c * dc) for one step."""
-    cell = torch_cell(weights, SIZES)
-    x = x.clone().requires_grad_()
-    h0, c0 = (s.clone().requires_grad_() for s in state)
-    h, c = cell(x, (h0, c0))
-    ((h * upstream[0]).sum() + (c * upstream[1]).sum()).backward()
-    return {
-        **{n: getattr(cell, n).grad for n in PARAMETERS},
-        "x0": x.grad,
-        "h0": h0.grad,
-        "c0": c0.grad,
-    }
+    cell, x, h0, c0 = loaded(nn.LSTMCell(*SIZES), weights), leaf(x), leaf(state[0]), leaf(state[1])
+    leaves = {**dict(cell.named_parameters()), "x0": x, "h0": h0, "c0": c0}
+    return gradients_of(cell(x, (h0, c0)), upstream, leaves)
 
 
 def variant(
@@ -295,12 +320,7 @@ def variant(
     return o * squash(c) if squash else o * c, c
 
 
-MISTAKES = {
-    **{
-        f"order_{''.join(p)}": {"order": "".join(p)}
-        for p in itertools.permutations("ifgo")
-        if p != tuple("ifgo")
-    },
+CHANGES = {  # the usual mistakes besides the gate order: the flags of `variant` that make each
     "activations_swapped": {"gates": torch.tanh, "candidate": torch.sigmoid},
     "sigmoid_candidate": {"candidate": torch.sigmoid},
     "tanh_gates": {"gates": torch.tanh},
@@ -312,129 +332,16 @@ MISTAKES = {
 }
 
 
-def replay(weights, sizes, xs, state, mistake: dict):
-    """The mistake unrolled over `xs`: lists of h and c."""
+def replay(weights, sizes, xs, state, flags: dict) -> dict[str, list]:
+    """A mistake (`flags` of `variant`) unrolled over `xs`: h and c, one tensor per step."""
     batch = xs[0].shape[:-1]
     h, c = state if state is not None else (xs[0].new_zeros(*batch, sizes[1]),) * 2
-    hs, cs = [], []
+    found: dict[str, list] = {"h": [], "c": []}
     for x in xs:
-        h, c = variant(weights, x, h, c, **mistake)
-        hs.append(h)
-        cs.append(c)
-    return hs, cs
-
-
-def mistakes(weights, sizes, xs, state) -> list[Mistake]:
-    """The usual mistakes, each replayed over `xs` to lists of h and c."""
-    return [
-        Mistake(name, partial(replay, weights, sizes, xs, state, mistake), message(name, mistake))
-        for name, mistake in MISTAKES.items()
-    ]
-
-
-def message(name: str, mistake: dict) -> str:
-    if name.startswith("order_"):
-        order = ", ".join(mistake["order"])
-        return GATE_ORDER.format(order=order, unpack=order)
-    return CAUSES[name]
-
-
-def cause(reply, weights, sizes, xs, state, tol: tuple[float, float]) -> str | None:
-    """The message of the usual mistake that gives exactly the learner's h and c, if any."""
-
-    def same(got: list, found: tuple) -> bool:
-        return all(close(a, b, *tol) for a, b in zip(got, [*found[0], *found[1]], strict=True))
-
-    found = matching([*reply["h"], *reply["c"]], mistakes(weights, sizes, xs, state), same)
-    return found.message if found else None
-
-
-def also(found: str | None) -> str:
-    return f"\n{found}" if found else ""
-
-
-# --------------------------------------------------------------------- the runner and verdicts
-
-
-def run(learner: Learner, weights, xs, state=None, sizes=SIZES, **options) -> dict:
-    """The learner's cell over `xs`; fail with a cause on any error."""
-    device = options.get("device", "cpu")
-    return call(
-        learner,
-        "lstm_cell.steps",
-        "Your LSTMCell" if tuple(sizes) == SIZES else f"Your LSTMCell{tuple(sizes)}",
-        explain=lambda error, _: error_hint(error, xs[0], state, device),
-        expected=PAIR,
-        sizes=list(sizes),
-        weights=weights,
-        xs=xs,
-        state=state,
-        **options,
-    )
-
-
-def error_hint(error: dict, x, state, device: str) -> str:
-    """What an error of the cell most likely means, or ""."""
-    text = error.get("message", "")
-    if state is None and ("NoneType" in text or "state" in text):
-        return NO_STATE_ERROR
-    if x.dtype != torch.float32 and ("dtype" in text.lower() or "scalar type" in text):
-        return DTYPE.format(dtype=str(x.dtype).replace("torch.", ""))
-    if "in-place" in text or "inplace" in text:
-        return IN_PLACE_ERROR
-    if device != "cpu" and "device" in text.lower():
-        return DEVICE.format(device=device)
-    return ""
-
-
-def like(value, expected: torch.Tensor, which: str, case: str, hint: str = "") -> torch.Tensor:
-    """`value` as a tensor of the expected shape and dtype; otherwise fail saying how not."""
-    value = tensor(value, f"Your forward's {which}")
-    if value.shape != expected.shape:
-        got, want = shape(value), shape(expected)
-        fail(WRONG_SHAPE.format(which=which, case=case, got=got, want=want, hint=hint))
-    if value.dtype != expected.dtype:
-        fail(WRONG_DTYPE.format(which=which, case=case, got=value.dtype, want=expected.dtype))
-    return value
-
-
-def judge(reply, weights, xs, state, case: str, tol=None, sizes=SIZES) -> None:
-    """Fail with the most specific message unless h and c at every step equal nn.LSTMCell's."""
-    tol = tol or tolerance()
-    hs, cs = truth(weights, sizes, xs, state)
-    hint = UNBATCHED if xs[0].dim() == 1 else ""
-    for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
-        for value, expected in zip(got, want, strict=True):
-            like(value, expected, which, case, hint)
-    for which, got, want in (("h", reply["h"], hs), ("c", reply["c"], cs)):
-        if not all(close(a, b, *tol) for a, b in zip(got, want, strict=True)):
-            if found := cause(reply, weights, sizes, xs, state, tol):
-                fail(found)
-            diff = max(max_difference(a, b) for a, b in zip(got, want, strict=True))
-            wrong = WRONG_VALUES.format(which=which, case=case, shape=shape(got[0]), diff=diff)
-            fail(wrong + also(related(which, got, want, hs if which == "c" else cs, tol)))
-    if reply.get("mutated"):
-        fail(MUTATED.format(case=case))
-    if reply.get("state_changed_at") is not None:
-        fail(IN_PLACE.format(case=case, t=reply["state_changed_at"] + 1))
-
-
-def related(which: str, got: list, want: list, other: list, tol) -> str:
-    """A relation between the learner's value and the reference's at the first step where
-    they differ (the other state part included), as the generic explainers find it."""
-    name = "h" if which == "c" else "c"
-    for a, b, o in zip(got, want, other, strict=True):
-        if not close(a, b, *tol):
-            what = f"Your {which}"
-            return explain(Comparison(a, b, *tol, what, time_dim=None, others={name: o}))
-    return ""
-
-
-def random_inputs(seed: int, steps: int, batch, dtype, sizes=SIZES) -> tuple[list, list]:
-    torch.manual_seed(seed)
-    xs = [torch.randn(*batch, sizes[0], dtype=dtype) for _ in range(steps)]
-    state = [torch.randn(*batch, sizes[1], dtype=dtype) for _ in range(2)]
-    return xs, state
+        h, c = variant(weights, x, h, c, **flags)
+        found["h"].append(h)
+        found["c"].append(c)
+    return found
 
 
 # --------------------------------------------------------------------- messages
@@ -523,6 +430,7 @@ WRONG_VALUES = (
     "the order i, f, g, o of the chunks, a sigmoid on the gates and a tanh on the candidate, "
     "c = f * c_prev + i * g and h = o * tanh(c)."
 )
+FORWARD = "Your forward's {which}"  # a returned value, in messages
 WRONG_SHAPE = "Your {which} for {case} has shape {got}; expected {want}.{hint}"
 UNBATCHED = (
     " For a sample without a batch dimension, add one (x.unsqueeze(0), and the same for a "
@@ -578,3 +486,12 @@ WHY_NO_GRAD = {  # by whether it is an input (True) or a parameter (False)
     True: "is it replaced by a new tensor, detached, or not used?",
     False: "is it used in forward?",
 }
+
+ORDERS = [order for order in map("".join, itertools.permutations("ifgo")) if order != "ifgo"]
+MISTAKES = [  # (name, flags of `variant`, message), tried in this order: the first match is said
+    *(
+        (f"order_{o}", {"order": o}, GATE_ORDER.format(order=", ".join(o), unpack=", ".join(o)))
+        for o in ORDERS
+    ),
+    *((name, flags, CAUSES[name]) for name, flags in CHANGES.items()),
+]
