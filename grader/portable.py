@@ -29,6 +29,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from grader.confined import channel
+from grader.confined.limits import Limits
 from grader.confined.portable_runner import TOKEN
 from grader.zygote import (
     HELLO_SECONDS,
@@ -59,6 +60,7 @@ class ProcessTree:
     # Every descendant seen while watching, by pid: killed at the end even once it has left
     # the tree (a daemon in a session of its own) and dropped the token (a new environment).
     seen: dict = field(default_factory=dict)
+    job: JobObject | None = None  # Windows: the tree's Job Object, killed first
     _scanned: tuple[float, list] = (-1.0, [])  # one scan serves a whole watch (CPU, memory...)
 
     def processes(self, fresh: bool = False) -> list:
@@ -108,6 +110,8 @@ class ProcessTree:
         import psutil
 
         deadline = time.monotonic() + KILL_SECONDS
+        if self.job is not None:
+            self.job.kill()
         while True:
             self._kill_group()
             found = self._members()
@@ -142,6 +146,64 @@ class ProcessTree:
 
 
 _SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)  # Windows: TerminateProcess either way
+WINDOWS = sys.platform == "win32"  # where a Job Object holds each runner's tree
+JOB_NOTE = "a Windows Job Object holds its tree: memory and processes capped, killed as one"
+
+
+@dataclass
+class JobObject:
+    """Windows: a Job Object (pywin32's win32job) holding a runner and all it starts, what a
+    resource group is on Linux: memory and process count capped for the whole tree, killed
+    as one, and killed when the grader's handle closes, whatever ends the grader."""
+
+    handle: object
+
+    @classmethod
+    def around(cls, pid: int) -> JobObject | None:
+        """A job holding process `pid` (killed when it closes); None off Windows or without
+        pywin32, where polling and the sweep stand in."""
+        if not WINDOWS:
+            return None
+        try:
+            import win32api
+            import win32con
+            import win32job
+        except ImportError:
+            return None
+        job = cls(win32job.CreateJobObject(None, ""))
+        job._set(win32job.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)
+        access = win32con.PROCESS_SET_QUOTA | win32con.PROCESS_TERMINATE
+        win32job.AssignProcessToJobObject(job.handle, win32api.OpenProcess(access, False, pid))
+        return job
+
+    def limit(self, limits: Limits) -> None:
+        """Cap the memory of all the job's processes together, and their number."""
+        import win32job
+
+        flags = win32job.JOB_OBJECT_LIMIT_JOB_MEMORY | win32job.JOB_OBJECT_LIMIT_ACTIVE_PROCESS
+        self._set(flags, JobMemoryLimit=limits.memory_bytes, ActiveProcessLimit=limits.processes)
+
+    def _set(self, flags: int, **values: int) -> None:
+        import win32job
+
+        kind = win32job.JobObjectExtendedLimitInformation
+        info = win32job.QueryInformationJobObject(self.handle, kind)
+        basic = info["BasicLimitInformation"]
+        basic["LimitFlags"] |= flags
+        for key, value in values.items():
+            (basic if key in basic else info)[key] = value
+        win32job.SetInformationJobObject(self.handle, kind, info)
+
+    def kill(self) -> None:
+        """Every process of the job, at once."""
+        import win32job
+
+        with contextlib.suppress(Exception):  # pywintypes.error: the job is empty already
+            win32job.TerminateJobObject(self.handle, 1)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.handle.Close()
 
 
 def _alive(proc) -> bool:
@@ -162,6 +224,7 @@ class _Started:
     token: str
     output: object
     work: str
+    job: JobObject | None = None
 
     def accept(self, timeout: float) -> socket.socket:
         """The runner's connection, once it proves itself with the token."""
@@ -221,6 +284,8 @@ class PortableZygote(Zygote):
         self._fill(REFILL)
         try:
             conn = started.accept(HELLO_SECONDS)
+            if started.job is not None:  # before the runner has its spec: before learner code
+                started.job.limit(spec.limits)
             channel.send(conn, {"spec": {**asdict(spec), "limits": asdict(spec.limits)}})
         except (RunnerDied, OSError) as exc:
             _discard(started)
@@ -275,7 +340,7 @@ def _start() -> _Started:
         stderr=subprocess.STDOUT,
         **_own_group(),
     )
-    return _Started(proc, listener, token, output, work)
+    return _Started(proc, listener, token, output, work, JobObject.around(proc.pid))
 
 
 def runner_environment(work: str, token: str) -> dict[str, str]:
@@ -295,10 +360,12 @@ def _own_group() -> dict:
 
 
 def _discard(started: _Started) -> None:
-    ProcessTree(started.proc.pid, started.token).kill()
+    ProcessTree(started.proc.pid, started.token, job=started.job).kill()
     with contextlib.suppress(Exception):
         started.proc.kill()
         started.proc.wait(KILL_SECONDS)
+    if started.job is not None:
+        started.job.close()
     started.listener.close()
     started.output.close()
     shutil.rmtree(started.work, ignore_errors=True)
@@ -332,7 +399,7 @@ class PortableRunner(RunnerProcess):
             created = psutil.Process(self.proc.pid).create_time()
         except psutil.Error:
             created = time.time()
-        self.group = ProcessTree(self.proc.pid, started.token, created)
+        self.group = ProcessTree(self.proc.pid, started.token, created, job=started.job)
         self.memory_bytes = self.memory_cap = spec.limits.memory_bytes  # polled: all systems
         self.file_bytes, self.processes = spec.limits.file_bytes, spec.limits.processes
         self._stopped_for = ""  # why the watch killed it, when it did
@@ -355,6 +422,13 @@ class PortableRunner(RunnerProcess):
                 self._stop(f"it started more than the {self.processes} processes allowed")
 
         return watch
+
+    def hello(self, timeout: float) -> dict:
+        """The runner's hello, and the Job Object the grader holds its tree in, if any."""
+        hello = super().hello(timeout)
+        if self.started.job is not None:
+            hello["notes"] = [*hello.get("notes", []), JOB_NOTE]
+        return hello
 
     def _stop(self, why: str) -> None:
         """Kill the tree; the channel then ends, and `_ended` says why."""
@@ -395,6 +469,8 @@ class PortableRunner(RunnerProcess):
         self.chan.close()
         self.output.close()
         self.started.listener.close()
+        if self.started.job is not None:
+            self.started.job.close()
         shutil.rmtree(self.started.work, ignore_errors=True)
 
 

@@ -144,3 +144,81 @@ def test_learner_commands_and_grading_without_linux_apis(simulated, tmp_path):
     reset = simulated("reset", "01_lstm_network", "--yes", cwd=workspace)
     assert reset.returncode == 0, reset.stdout + reset.stderr
     assert "return 0 *" not in (folder / "lstm_network.py").read_text()
+
+
+class FakeWin32:
+    """pywin32's win32job, win32api and win32con as the portable backend calls them,
+    recording each call (no Windows here, as no Apple GPU for the MPS tests)."""
+
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000
+    JOB_OBJECT_LIMIT_JOB_MEMORY = 0x200
+    JOB_OBJECT_LIMIT_ACTIVE_PROCESS = 0x8
+    JobObjectExtendedLimitInformation = 9
+    PROCESS_SET_QUOTA, PROCESS_TERMINATE = 0x100, 0x1
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+        self.info = {"BasicLimitInformation": {"LimitFlags": 0, "ActiveProcessLimit": 0}}
+        self.info["JobMemoryLimit"] = 0
+
+    def CreateJobObject(self, attributes, name):  # pywin32's names
+        outer = self
+
+        class Handle:
+            def Close(self):
+                outer.calls.append(("Close",))
+
+        return Handle()
+
+    def OpenProcess(self, access, inherit, pid):
+        self.calls.append(("OpenProcess", access, pid))
+        return f"process {pid}"
+
+    def AssignProcessToJobObject(self, job, process):
+        self.calls.append(("Assign", process))
+
+    def QueryInformationJobObject(self, job, kind):
+        return json.loads(json.dumps(self.info))
+
+    def SetInformationJobObject(self, job, kind, info):
+        self.info = info
+        self.calls.append(("Set", info["BasicLimitInformation"]["LimitFlags"]))
+
+    def TerminateJobObject(self, job, code):
+        self.calls.append(("Terminate", code))
+
+
+def test_windows_job_object_holds_each_runner(monkeypatch):
+    """On Windows each portable runner is put in a Job Object as it starts (killed when the
+    grader's handle closes), capped in memory and processes before it gets its spec, said in
+    its hello, and terminated as one at the end; elsewhere, or without pywin32, none."""
+    from grader import portable
+    from grader.confined.limits import Limits
+    from grader.zygote import RunnerSpec
+
+    assert portable.JobObject.around(os.getpid()) is None  # not Windows
+    monkeypatch.setattr(portable, "WINDOWS", True)
+    monkeypatch.setitem(sys.modules, "win32job", None)
+    assert portable.JobObject.around(os.getpid()) is None  # no pywin32
+    fake = FakeWin32()
+    for name in ("win32job", "win32api", "win32con"):
+        monkeypatch.setitem(sys.modules, name, fake)
+    zygote = portable.PortableZygote(pool=0)
+    try:
+        runner = zygote.spawn(RunnerSpec("01_lstm_network", (), Limits(processes=16)))
+        try:
+            hello = runner.hello(60)
+        finally:
+            runner.close()
+    finally:
+        zygote.close()
+    access = fake.PROCESS_SET_QUOTA | fake.PROCESS_TERMINATE
+    pid = zygote.spawned[0]
+    for call in [("OpenProcess", access, pid), ("Assign", f"process {pid}")]:
+        assert call in fake.calls  # the runner (and its refill) each in a job
+    assert fake.calls[0] == ("Set", fake.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)
+    assert ("Set", 0x2000 | 0x200 | 0x8) in fake.calls  # memory and processes, with the spec
+    assert fake.info["JobMemoryLimit"] == Limits().memory_bytes
+    assert fake.info["BasicLimitInformation"]["ActiveProcessLimit"] == 16
+    assert portable.JOB_NOTE in hello["notes"]
+    assert ("Terminate", 1) in fake.calls and fake.calls[-1] == ("Close",)
