@@ -176,12 +176,14 @@ class JobObject:
         win32job.AssignProcessToJobObject(job.handle, win32api.OpenProcess(access, False, pid))
         return job
 
-    def limit(self, limits: Limits) -> None:
-        """Cap the memory of all the job's processes together, and their number."""
+    def limit(self, limits: Limits, cuda: bool) -> None:
+        """Cap the number of the job's processes and, unless CUDA's driver commits memory of
+        its own (as RLIMIT_AS is left off on Linux then), their memory together."""
         import win32job
 
-        flags = win32job.JOB_OBJECT_LIMIT_JOB_MEMORY | win32job.JOB_OBJECT_LIMIT_ACTIVE_PROCESS
-        self._set(flags, JobMemoryLimit=limits.memory_bytes, ActiveProcessLimit=limits.processes)
+        self._set(win32job.JOB_OBJECT_LIMIT_ACTIVE_PROCESS, ActiveProcessLimit=limits.processes)
+        if not cuda:
+            self._set(win32job.JOB_OBJECT_LIMIT_JOB_MEMORY, JobMemoryLimit=limits.memory_bytes)
 
     def _set(self, flags: int, **values: int) -> None:
         import win32job
@@ -285,7 +287,7 @@ class PortableZygote(Zygote):
         try:
             conn = started.accept(HELLO_SECONDS)
             if started.job is not None:  # before the runner has its spec: before learner code
-                started.job.limit(spec.limits)
+                started.job.limit(spec.limits, spec.cuda)
             channel.send(conn, {"spec": {**asdict(spec), "limits": asdict(spec.limits)}})
         except (RunnerDied, OSError) as exc:
             _discard(started)

@@ -218,7 +218,13 @@ def test_windows_job_object_holds_each_runner(monkeypatch):
         assert call in fake.calls  # the runner (and its refill) each in a job
     assert fake.calls[0] == ("Set", fake.JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)
     assert ("Set", 0x2000 | 0x200 | 0x8) in fake.calls  # memory and processes, with the spec
+    assert fake.calls.count(("Set", 0x2000 | 0x8)) == 1  # processes first, then memory
     assert fake.info["JobMemoryLimit"] == Limits().memory_bytes
     assert fake.info["BasicLimitInformation"]["ActiveProcessLimit"] == 16
     assert portable.JOB_NOTE in hello["notes"]
     assert ("Terminate", 1) in fake.calls and fake.calls[-1] == ("Close",)
+    cuda = FakeWin32()  # CUDA's driver commits memory of its own: no memory cap then
+    for name in ("win32job", "win32api", "win32con"):
+        monkeypatch.setitem(sys.modules, name, cuda)
+    portable.JobObject(cuda.CreateJobObject(None, "")).limit(Limits(), cuda=True)
+    assert cuda.calls == [("Set", 0x8)]
