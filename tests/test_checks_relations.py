@@ -40,3 +40,17 @@ def test_scores_wrong_on_one_short_sequence_name_the_rows_that_match(grade_sourc
     message = failed(grade_source("06_variable_length", source), "test_sorted_lengths")
     assert "matches the reference on 3 of 4 rows of dimension 0 (rows 0, 1, 2)" in message, message
     assert "wrong for the shorter ones" not in message, message
+
+
+def test_a_forecast_that_fed_the_right_windows_and_returned_them_reversed_is_told_so(
+    grade_source,
+):
+    """The windows are the reference's, so nothing is said about them; the values are the
+    right ones in reverse order."""
+    source = solution("04_forecasting", "forecasting.py")
+    returned = "return torch.cat(predictions)"
+    assert returned in source
+    source = source.replace(returned, returned + ".flip(0)")
+    message = failed(grade_source("04_forecasting", source), "test_forecast_feeds_back")
+    assert "though the windows it fed look right" in message, message
+    assert "Your forecast equals the reference's reversed along dimension 0" in message, message

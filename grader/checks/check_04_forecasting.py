@@ -58,15 +58,7 @@ def test_windows(learner: Learner, reference: ModuleType) -> None:
         (noisy_sine(15, 8).double(), 4),
     ]
     for series, w in cases:
-        reply = call(
-            learner,
-            "forecasting.windows",
-            "Your make_windows",
-            expected=PAIR,
-            series=series,
-            window=w,
-        )
-        judge_windows(reply, series, w, reference)
+        judge_windows(windows(learner, series, w), series, w, reference)
 
 
 @points(1)
@@ -74,15 +66,7 @@ def test_windows(learner: Learner, reference: ModuleType) -> None:
 def test_too_short(learner: Learner) -> None:
     """A series no longer than the window raises ValueError with a message"""
     for T, w in ((20, 20), (5, 8)):
-        reply = call(
-            learner,
-            "forecasting.windows",
-            "Your make_windows",
-            allow_error=True,
-            expected=PAIR,
-            series=noisy_sine(T, 9),
-            window=w,
-        )
+        reply = windows(learner, noisy_sine(T, 9), w, allow_error=True)
         error = reply.get("error")
         if error is None:
             got = [reply.get(k) for k in ("inputs", "targets")]
@@ -114,9 +98,8 @@ def test_forecast_leaves_history(learner: Learner) -> None:
     """forecast leaves the history it was given unchanged"""
     for seed, known, steps, window in FORECAST_CASES:
         weights, series = forecast_problem(seed, known, steps)
-        if any(
-            run["mutated"] for run in run_forecast(learner, weights, series, known, steps, window)
-        ):
+        runs = run_forecast(learner, weights, series, known, steps, window)
+        if any(run["mutated"] for run in runs):
             fail(MUTATED)
 
 
@@ -227,6 +210,12 @@ def baseline_mse(reference: ModuleType) -> float:
 
 
 # --------------------------------------------------------------------- windows
+
+
+def windows(learner: Learner, series: torch.Tensor, w: int, **options) -> dict:
+    """The learner's make_windows(series, w), as the runner replies."""
+    args = {"series": series, "window": w, "expected": PAIR}
+    return call(learner, "forecasting.windows", "Your make_windows", **args, **options)
 
 
 def judge_windows(reply: dict, series: torch.Tensor, w: int, reference: ModuleType) -> None:
@@ -398,7 +387,7 @@ def judge_forecast(run: dict, weights, history, steps, window, reference: Module
     if tuple(y.shape) != (steps,):
         extra = FLATTEN if y.numel() == steps else ""
         fail(FORECAST_SHAPE.format(steps=steps, got=shape(y), extra=extra))
-    expected, _ = expected_forecast(reference, weights, history, steps, window)
+    expected, model = expected_forecast(reference, weights, history, steps, window)
     if close(y, expected, 1e-5, 1e-4):
         return
     seen = [x.reshape(-1) for x in run["seen"]]
@@ -412,6 +401,8 @@ def judge_forecast(run: dict, weights, history, steps, window, reference: Module
         fail(FED_TRUE.format(how=how))
     if len(seen) != steps:
         fail(CALLS.format(calls=len(seen), steps=steps))
+    if all(close(a, b.reshape(-1), 1e-6, 1e-6) for a, b in zip(seen, model.seen, strict=True)):
+        fail(values_wrong(y, expected, w))  # the reference's windows: only the values returned
     context = torch.cat([history, y])
     for k in range(1, steps):
         want = context[len(history) - w + k : len(history) + k]
@@ -421,9 +412,15 @@ def judge_forecast(run: dict, weights, history, steps, window, reference: Module
             last = float(seen[k][-1]) if seen[k].numel() else float("nan")
             detail = f" (it ends with {last:.4g})"
             fail(LATER_WINDOW.format(k=k + 1, y=float(y[k - 1]), detail=detail))
-    wrong = FORECAST_VALUES.format(steps=steps, w=w, diff=max_difference(y, expected))
+    fail(values_wrong(y, expected, w))
+
+
+def values_wrong(y: torch.Tensor, expected: torch.Tensor, w: int) -> str:
+    """The message for a forecast whose windows look right and whose values are not, with the
+    relation to the right values where one holds."""
+    wrong = FORECAST_VALUES.format(steps=len(y), w=w, diff=max_difference(y, expected))
     relation = explain(Comparison(y, expected, 1e-5, 1e-4, "Your forecast", time_dim=0))
-    fail(f"{wrong} {relation}".strip())
+    return f"{wrong} {relation}".strip()
 
 
 def first_window_how(first: torch.Tensor, history: torch.Tensor, w: int) -> str:
