@@ -20,6 +20,7 @@ from grader.checking.compare import (
     first_difference,
 )
 from grader.checking.diagnosis import Hint, Mistake, diagnose, hints, matching, variants
+from grader.checking.explainers import PAIR_SWAPPED
 from grader.checking.reference import (
     gradients_of,
     leaf,
@@ -223,6 +224,16 @@ def test_expect_series_says_an_other_value_relation_and_only_one_that_holds() ->
         lambda: expect_series(series(nearly, c), series(h, c), *TOL, [], WRONG, case="t")
     )
     assert "\n" not in said and "equals" not in said
+
+
+def test_expect_series_says_a_pair_returned_in_the_other_order_and_not_a_near_swap() -> None:
+    h, c = ramp(), ramp() * 2 + 1
+    swap = lambda got: expect_series(got, series(h, c), *TOL, [], WRONG, "Your step", case="t")  # noqa: E731
+    said = message_of(lambda: swap(series(c, h)))
+    assert said.endswith("\n" + PAIR_SWAPPED.format(what="Your step"))
+    nearly = h.clone()
+    nearly[0, 0] += 0.1
+    assert "other order" not in message_of(lambda: swap(series(c, nearly)))
 
 
 def test_also_puts_a_finding_on_its_own_line_and_nothing_adds_nothing() -> None:

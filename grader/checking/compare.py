@@ -16,7 +16,7 @@ import torch
 
 from grader.checking import fail, tensor
 from grader.checking.diagnosis import Mistake, Same, diagnose, matching
-from grader.checking.explainers import Comparison, explain
+from grader.checking.explainers import Comparison, explain, explain_pair
 from grader.checking.values import all_close, close, dims, max_difference, near, shape
 
 NUMBERS_TOLERANCE = (1e-5, 1e-4)  # (atol, rtol) of the explainers for numbers `near` compares
@@ -151,13 +151,15 @@ def expect_series(
     rtol: float,
     mistakes: Iterable[Mistake],
     wrong: str,
+    returned: str = "Your code",
     **facts: Any,
 ) -> None:
     """Fail unless each named value at each step (`got`, name -> list of tensors of the right
     shape and dtype: see `conforming`) is close to the reference's (`want`). When one is not:
     the message of the usual mistake whose replay gives all of `got` (a replay returns a series
     too), else `wrong` (given which, the name; shape; diff) and the relation the explainers find
-    at the first step that differs, the other values of that step as what it may equal."""
+    at the first step that differs: a pair of values swapped (`returned` names what returned
+    them), or one equal to another value of that step, scaled, and so on."""
     for which, expected in want.items():
         if all_close(got[which], expected, atol, rtol):
             continue
@@ -166,14 +168,20 @@ def expect_series(
         pairs = list(zip(got[which], expected, strict=True))
         diff = max(max_difference(a, b) for a, b in pairs)
         said = wrong.format(which=which, shape=shape(got[which][0]), diff=diff, **facts)
-        fail(said + also(_related(which, got[which], want, atol, rtol)))
+        fail(said + also(_related(which, got, want, atol, rtol, returned)))
 
 
-def _related(which: str, got: list, want: Mapping[str, list], atol: float, rtol: float) -> str:
+def _related(
+    which: str, got: Mapping[str, list], want: Mapping[str, list], atol, rtol, returned: str
+) -> str:
     """What the explainers find at the first step where `which` differs."""
-    for t, (a, b) in enumerate(zip(got, want[which], strict=True)):
-        if not close(a, b, atol, rtol):
-            others = {name: values[t] for name, values in want.items() if name != which}
-            c = Comparison(a, b, atol, rtol, f"Your {which}", time_dim=None, others=others)
-            return explain(c)
+    for t, (a, b) in enumerate(zip(got[which], want[which], strict=True)):
+        if close(a, b, atol, rtol):
+            continue
+        if len(want) == 2:
+            pair = [values[t] for values in got.values()], [values[t] for values in want.values()]
+            if swapped := explain_pair(*pair, atol, rtol, returned):
+                return swapped
+        others = {name: values[t] for name, values in want.items() if name != which}
+        return explain(Comparison(a, b, atol, rtol, f"Your {which}", time_dim=None, others=others))
     return ""

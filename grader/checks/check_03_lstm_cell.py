@@ -228,7 +228,8 @@ def judge(reply, weights, xs, state, case: str, tol=None, sizes=SIZES) -> None:
     want, hint = truth(weights, sizes, xs, state), UNBATCHED if xs[0].dim() == 1 else ""
     got = conforming_series(reply, want, FORWARD, WRONG_SHAPE, WRONG_DTYPE, case=case, hint=hint)
     mistakes = variants(MISTAKES, partial(replay, weights, sizes, xs, state))
-    expect_series(got, want, *(tol or tolerance()), mistakes, WRONG_VALUES, case=case)
+    tol = tol or tolerance()
+    expect_series(got, want, *tol, mistakes, WRONG_VALUES, "Your forward", case=case)
     if reply.get("mutated"):
         fail(MUTATED.format(case=case))
     if reply.get("state_changed_at") is not None:
