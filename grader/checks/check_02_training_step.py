@@ -73,8 +73,11 @@ def test_returns_the_loss(learner: Learner) -> None:
         fail(NOT_TRAINED)
     before = [weights, *trajectory[:-1]]
     for step, (got, (x, y)) in enumerate(zip(reply["returned"], batches, strict=True), 1):
-        if "float" not in got:
-            fail(returned_message(got))
+        if "float" not in got:  # a tensor keeps its graph alive in a caller's sum
+            grad = " that requires grad" if got.get("requires_grad") else ""
+            kind = f"a tensor{grad}" if "tensor" in got else got["wrong_type"]
+            said = WRONG_RETURN_TYPE.format(what="train_step", got=kind, want=A_FLOAT)
+            fail(said + (KEEPS if "tensor" in got else ""))
         own = loss_with(recipe, before[step - 1], x, y)
         if not near(value := got["float"], own):
             if near(value, loss_with(recipe, trajectory[step - 1], x, y)):
@@ -386,14 +389,6 @@ def in_order(calls: list[str]) -> bool:
 
 def described(recipe: dict) -> str:
     return f"{OPTIMIZERS[recipe['optimizer']]}, {LOSSES[recipe['criterion']]}"
-
-
-def returned_message(got: dict) -> str:
-    """What train_step returned instead of a float, and why a tensor is not one."""
-    if "tensor" not in got:
-        return WRONG_RETURN_TYPE.format(what="train_step", got=got["wrong_type"], want=A_FLOAT)
-    grad = " that requires grad" if got["requires_grad"] else ""
-    return WRONG_RETURN_TYPE.format(what="train_step", got=f"a tensor{grad}", want=A_FLOAT) + KEEPS
 
 
 # --------------------------------------------------------------------- messages

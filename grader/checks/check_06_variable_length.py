@@ -215,14 +215,8 @@ def packing_problem(packed) -> str:
         line, code = found["line"], found["code"][:CODE_SHOWN]
         where = f" at line {line}" + (f" (`{code}`)" if code else "") if line else ""
         advice = PACK_BATCH_FIRST if not batch_first else PACK_AS_GIVEN
-        return PACKED_WRONG_WAY.format(
-            where=where,
-            dim=int(batch_first),
-            size=time,
-            flag=batch_first,
-            longest=max(found["lengths"]),
-            advice=advice,
-        )
+        facts = {"dim": int(batch_first), "size": time, "flag": batch_first, "advice": advice}
+        return PACKED_WRONG_WAY.format(where=where, longest=max(found["lengths"]), **facts)
     return ""
 
 
@@ -476,15 +470,11 @@ def record_read_steps(net, x, lengths, y, tolerance: tuple[float, float]) -> Non
     with torch.no_grad():
         out, _ = net.lstm(x)  # (batch, T, hidden): step t sees steps 0..t only
         per_step = net.head(out)  # (batch, T, classes)
-    atol, rtol = tolerance
-    y = y.to(per_step.dtype)
-    read = []
-    for b in range(per_step.size(0)):
-        close = [
-            bool(torch.allclose(y[b], per_step[b, t], rtol=rtol, atol=atol))
-            for t in range(x.size(1))
-        ]
-        read.append(close.index(True) if any(close) else None)
+    steps = range(x.size(1))
+    read = [
+        next((t for t in steps if close(y[b], per_step[b, t], *tolerance)), None)
+        for b in range(len(y))
+    ]
     record_figure(
         "The step each sequence is read at",
         curve("last real step, lengths - 1", (lengths - 1).tolist()),
