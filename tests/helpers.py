@@ -485,3 +485,17 @@ def unsafe(text: str) -> list[str]:
         if (unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t")
         or c in "\ufffe\uffff\u202e"
     ]
+
+
+def failed_message(result, check: str) -> str:
+    """The message of the named check of a graded exercise (its CPU run), which must have
+    failed."""
+    (found,) = [c for c in result.checks if c.name.split("[")[0] == check and c.device != "cuda"]
+    assert found.state == "failed", (found.state, found.message)
+    return found.message
+
+
+def edited(text: str, old: str, new: str) -> str:
+    """`text` with `old`, which it holds once, replaced by `new`: a solution made a mistake."""
+    assert text.count(old) == 1, old
+    return text.replace(old, new)

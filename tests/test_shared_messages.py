@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from grader.checking import messages
-from tests.helpers import REPO
+from tests.conftest import solution
+from tests.helpers import edited, failed_message
 
 MESSAGES = {name: value for name, value in vars(messages).items() if name.isupper()}
 
@@ -76,38 +77,29 @@ def test_each_message_formats_whole_and_fails_loudly_without_one_of_its_names(na
 
 # --------------------------------------------------------------------- through the runner
 
-NORMS = (REPO / "solutions/05_vanishing_gradients/gradients.py").read_text("utf-8")
-RETURNED = "    return torch.linalg.vector_norm(grad[0], dim=-1)  # (seq_len,)\n"
+NORM = "return torch.linalg.vector_norm(grad[0], dim=-1)"
+WHAT = "Your input_gradient_norms"
 
 
-def failed(result, check: str) -> str:
-    """The message of the named check, which must have failed."""
-    (found,) = [c for c in result.checks if c.name.split("[")[0] == check]
-    assert found.state == "failed", (found.state, found.message)
-    return found.message
+def test_norms_in_another_dtype_get_the_shared_dtype_message(grade_source, module):
+    source = edited(solution(module, "05_vanishing_gradients"), NORM, NORM + ".float()")
+    message = failed_message(grade_source("05_vanishing_gradients", source), "test_rnn")
+    said = messages.DTYPE.format(what=WHAT, got="float32 norms", want="float64")
+    assert message.startswith(said), message
 
 
-def test_norms_in_another_dtype_get_the_shared_dtype_message(grade_source):
-    assert RETURNED in NORMS
-    source = NORMS.replace(RETURNED, RETURNED.replace("dim=-1)", "dim=-1).float()"))
-    message = failed(grade_source("05_vanishing_gradients", source), "test_rnn")
-    what = "Your input_gradient_norms"
-    assert message.startswith(
-        messages.DTYPE.format(what=what, got="float32 norms", want="float64")
-    ), message
-
-
-def test_a_model_left_changed_gets_the_shared_mutated_argument_message(grade_source):
-    source = NORMS.replace(RETURNED, "    model.requires_grad_(False)\n" + RETURNED)
-    message = failed(grade_source("05_vanishing_gradients", source), "test_leaves_model_as_found")
-    said = messages.MUTATED_ARGUMENT.format(what="Your input_gradient_norms", name="model")
+def test_a_model_left_changed_gets_the_shared_mutated_argument_message(grade_source, module):
+    changed = "model.requires_grad_(False)\n    " + NORM
+    source = edited(solution(module, "05_vanishing_gradients"), NORM, changed)
+    result = grade_source("05_vanishing_gradients", source)
+    message = failed_message(result, "test_leaves_model_as_found")
+    said = messages.MUTATED_ARGUMENT.format(what=WHAT, name="model")
     assert message.startswith(said) and "requires_grad" in message, message
 
 
-def test_a_loss_returned_in_a_list_gets_the_shared_return_type_message(grade_source):
-    source = (REPO / "solutions/02_training_step/training.py").read_text("utf-8")
-    assert "return loss.item()" in source
-    source = source.replace("return loss.item()", "return [loss.item()]")
-    message = failed(grade_source("02_training_step", source), "test_returns_the_loss")
+def test_a_loss_returned_in_a_list_gets_the_shared_return_type_message(grade_source, module):
+    returned = "return loss.item()"
+    source = edited(solution(module, "02_training_step"), returned, "return [loss.item()]")
+    message = failed_message(grade_source("02_training_step", source), "test_returns_the_loss")
     assert message.startswith("train_step returned a list"), message
     assert message.endswith("; it must return the loss as a Python float, loss.item()."), message
