@@ -332,7 +332,8 @@ def _start() -> _Started:
     work = tempfile.mkdtemp(prefix="course-runner-")
     output = tempfile.TemporaryFile(prefix="course-runner-out-")  # noqa: SIM115 (runner's)
     host, port = listener.getsockname()
-    argv = [sys.executable, "-I", "-m", RUNNER, host, str(port), str(os.getpid())]
+    # -X utf8: the learner's print() and open() speak UTF-8 as on Linux, not a Windows code page
+    argv = [sys.executable, "-I", "-X", "utf8", "-m", RUNNER, host, str(port), str(os.getpid())]
     proc = subprocess.Popen(
         argv,
         env=runner_environment(work, token),
