@@ -17,12 +17,27 @@ from grader.formats import FORMATS
 EXIT_INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
 
+def _unicode_output() -> None:
+    """Reports print ✓, ✗, – and ·: a pipe or a file gets them in UTF-8 whatever the code page
+    (Windows' cp1252 cannot encode them: `course grade > out.txt` would end in a traceback), a
+    terminal in its own encoding, '?' for what it cannot show."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding == "utf8" or not hasattr(stream, "reconfigure"):
+            continue
+        if stream.isatty():
+            stream.reconfigure(errors="replace")
+        else:
+            stream.reconfigure(encoding="utf-8")
+
+
 def entry() -> None:
     """The console script. After a command that imported torch, leave with os._exit once the
     output is flushed: tearing torch down at exit costs about a second and saves nothing (every
     file is already written and closed, every runner already killed)."""
     if sys.stdin is None:  # started with stdin closed: every question gets "end of input"
         sys.stdin = open(os.devnull)  # noqa: SIM115 (for the life of the process)
+    _unicode_output()
     try:
         code = main.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
