@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
@@ -60,7 +61,12 @@ ENGINE_LOGS = ("distributed", "tornado", "asyncio")
 LOCAL_CONFIG = {  # what a scheduler of one's own is told (README: deployment)
     "distributed.scheduler.allowed-failures": MAX_TRIES - 1,
     "distributed.scheduler.worker-saturation": 1.0,  # one learner per worker at a time
+    "distributed.worker.multiprocessing-method": "forkserver",  # workers forked warm
+    "distributed.worker.profile.enabled": False,  # no sampling of the grading thread's stack
 }
+# What the forkserver of local:N imports once, before it forks each worker: Dask, and torch with
+# the checker (as grader.batch's parent before its jobs), never running a torch op.
+WARM = ("distributed", "grader.cluster_worker", "torch", "grader.plugin")
 
 
 class ClusterError(CourseError):
@@ -138,7 +144,7 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
     except ImportError:
         raise ClusterError(NEEDS_DASK.format(package=distribution.name())) from None
     _quiet()
-    with _scheduler(address) as where:
+    with _scheduler(address, module) as where:
         client = _client(where, address)
         try:
             _set_up(client, address, module, options)
@@ -156,8 +162,10 @@ def _quiet() -> None:
 
 
 @contextlib.contextmanager
-def _scheduler(address: str) -> Iterator[str]:
-    """The scheduler's address: `address`, or that of a LocalCluster started for local:N."""
+def _scheduler(address: str, module: Module) -> Iterator[str]:
+    """The scheduler's address: `address`, or that of a LocalCluster started for local:N,
+    whose workers grade this course (COURSE_ROOT) with this environment, wherever and whenever
+    their forkserver started."""
     if not (match := LOCAL.fullmatch(address)):
         if not ADDRESS.fullmatch(address):
             raise ClusterError(BAD_ADDRESS.format(address=address))
@@ -170,16 +178,26 @@ def _scheduler(address: str) -> Iterator[str]:
     if workers < 1:
         raise ClusterError(BAD_ADDRESS.format(address=address))
     with dask.config.set(LOCAL_CONFIG):
+        _warm_forkserver()
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
             memory_limit=0, silence_logs=logging.CRITICAL,
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},  # no 8787
             preload=["grader.cluster_worker"],  # its dask_setup: Ctrl-C is the client's
+            env={**os.environ, "COURSE_ROOT": str(module.root)},
         )  # fmt: skip
     try:
         yield cluster.scheduler_address
     finally:
         cluster.close()
+
+
+def _warm_forkserver() -> None:
+    """Workers of local:N forked from one process that imported Dask and torch: the class pays
+    for one import of them, not one per worker."""
+    from distributed.utils import get_mp_context
+
+    get_mp_context().set_forkserver_preload(list(WARM))  # after Dask's own (its first call)
 
 
 def _client(where: str, address: str):

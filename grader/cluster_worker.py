@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import hashlib
 import importlib
 import os
@@ -97,8 +98,8 @@ class GraderPlugin(WorkerPlugin):
             raise WorkerUnfit(_unfit(worker, exc.message)) from None
         if theirs != self.course:
             raise WorkerUnfit(_unfit(worker, OTHER_COURSE.format(theirs=theirs, ours=self.course)))
-        zygote, lock = _warm_zygote(worker)
         try:
+            zygote, lock = _warm_zygote(worker)
             await asyncio.get_running_loop().run_in_executor(None, self._warm, zygote)
         except CourseError as exc:
             raise WorkerUnfit(_unfit(worker, exc.message)) from None
@@ -130,12 +131,15 @@ def _warm_zygote(worker) -> tuple[Zygote, threading.Lock]:
 
 
 def dask_setup(worker) -> None:
-    """Preloaded by the workers of `--scheduler local:N` alone (grader.cluster): they share the
-    instructor's terminal, whose Ctrl-C is the client's to handle (it stops them), and they
-    leave at once when it does (Python's teardown of torch took seconds; nothing is left to
-    save, and the zygote dies with its worker)."""
+    """Preloaded by the workers of `--scheduler local:N` alone (grader.cluster), before they
+    join: start the zygote now, so that it imports torch while the worker joins and the client
+    sets it up. They share the instructor's terminal, whose Ctrl-C is the client's to handle
+    (it stops them), and they leave at once when it does (Python's teardown of torch took
+    seconds; nothing is left to save, and the zygote dies with its worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit.register(os._exit, 0)  # the last registered runs first
+    with contextlib.suppress(CourseError):  # the set-up meets it again, and says so
+        _warm_zygote(worker)
 
 
 def _unfit(worker, why: str) -> str:
