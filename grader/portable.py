@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 from grader.confined import channel
 from grader.confined.limits import Limits
-from grader.confined.portable_runner import TOKEN
+from grader.confined.portable_runner import TOKEN, carriers
 from grader.zygote import (
     HELLO_SECONDS,
     THREADS,
@@ -124,18 +124,11 @@ class ProcessTree:
             time.sleep(0.01)
 
     def _members(self) -> list:
-        import psutil
 
         members = {p.pid: p for p in self.processes(fresh=True)}
         members |= {pid: p for pid, p in self.seen.items() if p.is_running() and _alive(p)}
-        for proc in psutil.process_iter(["create_time"]):
-            if proc.pid in members or proc.pid == os.getpid():
-                continue
-            if (proc.info["create_time"] or 0) < self.started - 1:
-                continue
-            with contextlib.suppress(psutil.Error):
-                if proc.environ().get(TOKEN) == self.token and _alive(proc):
-                    members[proc.pid] = proc
+        skip = {*members, os.getpid()}
+        members |= {p.pid: p for p in carriers(self.token, self.started, skip)}
         return list(members.values())
 
     def _kill_group(self) -> None:

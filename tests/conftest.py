@@ -24,6 +24,10 @@ LINUX_ONLY = {
     **dict.fromkeys(("test_cluster.py", "test_gradescope_bundle.py"), BATCH),
     "test_quiz_pty.py": "a POSIX pseudo-terminal (pexpect)",
 }
+# Of those, the files whose tests hold under the portable backend too, on Linux (Linux-only for
+# the host's sake): under COURSE_SANDBOX=portable only their tests marked `needs_sandbox`
+# (with the isolation feature they need) are skipped.
+PORTABLE_TOO = {"test_runner_signals.py", "test_grader_death.py", "test_hostile_replies.py"}
 # Files whose tests follow processes through /proc and POSIX process groups (killpg): they run
 # under either backend on Linux, and nowhere else.
 PROCFS = "processes followed through /proc and POSIX process groups"
@@ -39,11 +43,16 @@ def pytest_ignore_collect(collection_path: Path) -> bool | None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under COURSE_SANDBOX=portable, the Linux-only files' tests are skipped, saying why."""
+    """Under COURSE_SANDBOX=portable, the tests of the Linux sandbox's own guarantees (their
+    file's, or the feature their `needs_sandbox` mark names) are skipped, saying why."""
     if os.environ.get("COURSE_SANDBOX") != "portable":
         return
     for item in items:
-        if why := LINUX_ONLY.get(item.path.name):
+        mark = item.get_closest_marker("needs_sandbox")
+        why = mark.args[0] if mark else None
+        if item.path.name not in PORTABLE_TOO:
+            why = why or LINUX_ONLY.get(item.path.name)
+        if why:
             reason = f"COURSE_SANDBOX=portable: {why}, which the portable backend does not claim"
             item.add_marker(pytest.mark.skip(reason=reason))
 

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import BATCH, REPO
 from tests.helpers import course_watch, left_tagged, read_until, tag_code, tagged, wait_for_tagged
 
 # A grader of its own: one fully confined runner, and one without namespaces or a resource
@@ -84,7 +84,10 @@ def _both_in_the_call(tag: str) -> bool:
 
 @pytest.mark.parametrize(
     ("batch", "sig"),
-    [(False, signal.SIGKILL), (True, signal.SIGTERM)],
+    [
+        (False, signal.SIGKILL),
+        pytest.param(True, signal.SIGTERM, marks=pytest.mark.needs_sandbox(BATCH)),
+    ],
     ids=["course grade, SIGKILL", "course grade --batch, SIGTERM"],
 )
 def test_no_runner_outlives_the_course_command(tmp_path, batch, sig):

@@ -195,6 +195,7 @@ FILL = textwrap.dedent(
 )
 
 
+@pytest.mark.needs_sandbox("the allowlist filesystem view (its small private tmpfs mounts)")
 def test_the_writable_places_hold_little_host_memory(grade_source):
     """Each private tmpfs is host memory that no rlimit counts: /tmp gets the working room
     (128 MiB), /var/tmp and /dev/shm an eighth of it each."""

@@ -22,6 +22,7 @@ from grader.confined.preload import preload
 
 TOKEN = "COURSE_RUNNER_TOKEN"  # in every runner's environment: what the grader's sweep looks for
 PARENT_POLL = 0.5  # how often a runner looks for its grader (it dies with it)
+END_PASSES = 20  # sweeps of what a runner started, on its way out (a fork bomb forks on)
 MISSING = [  # what the Linux sandbox has and this backend does not, in words (as it says)
     "a PID namespace",
     "a network namespace",
@@ -55,7 +56,7 @@ def runner_main(host: str, port: int, grader_pid: int) -> None:
         sys.stderr.write(traceback.format_exc()[-runner.MAX_TEXT :])
         sys.stderr.flush()
         os._exit(runner.EXIT_SETUP_FAILED)
-    runner.answer(chan, hello)
+    runner.answer(chan, hello, before_exit=end_descendants)
 
 
 def _die_with(grader_pid: int) -> None:
@@ -70,12 +71,42 @@ def _die_with(grader_pid: int) -> None:
     def watch() -> None:
         while grader.is_running():
             time.sleep(PARENT_POLL)
-        for child in psutil.Process().children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                child.kill()
+        end_descendants()
         os._exit(0)
 
     threading.Thread(target=watch, daemon=True, name="course-lifeline").start()
+
+
+def carriers(token: str, since: float, skip: set[int]) -> list:
+    """Live processes created since `since` (seconds since the epoch) that carry `token` in
+    their environment: what a runner started, orphans and new sessions included."""
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["create_time"]):
+        if proc.pid in skip or (proc.info["create_time"] or 0) < since - 1:
+            continue
+        with contextlib.suppress(psutil.Error):
+            if proc.environ().get(TOKEN) == token and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+    return found
+
+
+def end_descendants() -> None:
+    """Stop, then kill, what this runner started (its children, and every process carrying
+    its token), until none is left: on its way out, when its grader hangs up or dies."""
+    import psutil
+
+    me = psutil.Process()
+    token, since = os.environ.get(TOKEN, ""), me.create_time()
+    for _ in range(END_PASSES):
+        found = me.children(recursive=True) + carriers(token, since, {me.pid})
+        if not found:
+            return
+        for act in ("suspend", "kill"):
+            for proc in found:
+                with contextlib.suppress(psutil.Error):
+                    getattr(proc, act)()
 
 
 def _confine(spec: dict) -> dict:

@@ -50,9 +50,12 @@ def main(spec: dict, chan_fd: int, out_fd: int, iso: Isolation, lifeline: int) -
     answer(chan, iso.as_dict())
 
 
-def answer(chan: socket.socket, hello: dict) -> None:
+def answer(
+    chan: socket.socket, hello: dict, before_exit: Callable[[], None] = lambda: None
+) -> None:
     """Say `hello` (the isolation in force), then serve requests until the checker hangs up;
-    shared by every backend's runner. Never returns."""
+    shared by every backend's runner (`before_exit`: the portable one's own cleanup, where
+    no PID namespace ends what it started). Never returns."""
     code = 0
     try:
         _mask(block=True)
@@ -65,6 +68,7 @@ def answer(chan: socket.socket, hello: dict) -> None:
     except BaseException:  # what a learner's thread injected (interrupt_main, async raise)
         code = EXIT_INTERRUPTED
     finally:
+        before_exit()
         os._exit(code)  # never run the learner's atexit hooks
 
 
