@@ -8,12 +8,48 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import textwrap
 import time
 from pathlib import Path
 from typing import NamedTuple
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
+WINDOWS = sys.platform == "win32"
+
+
+def _may_link() -> bool:
+    """Whether this process may make a symbolic link (Windows asks for a privilege)."""
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            os.symlink(folder, os.path.join(folder, "link"), target_is_directory=True)
+        except OSError:
+            return False
+    return True
+
+
+# What some systems lack, for the tests that need it: each skips elsewhere, saying why.
+needs_fifos = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="Windows has no FIFOs")
+needs_symlinks = pytest.mark.skipif(
+    not _may_link(), reason="a symbolic link needs a privilege here (Windows: Developer Mode)"
+)
+needs_posix_paths = pytest.mark.skipif(
+    WINDOWS, reason="POSIX device files and paths (/dev/zero, /etc) that Windows has not"
+)
+needs_posix_modes = pytest.mark.skipif(
+    WINDOWS, reason="Windows keeps no POSIX permission bits and no umask"
+)
+needs_posix_shell = pytest.mark.skipif(
+    WINDOWS, reason="POSIX shell lines (bash, sh scripts, redirections) as a Linux or macOS user"
+)
+needs_byte_names = pytest.mark.skipif(
+    sys.platform != "linux", reason="file names that are not UTF-8: macOS and Windows refuse them"
+)
+needs_dev_full = pytest.mark.skipif(
+    not os.path.exists("/dev/full"), reason="/dev/full (always full) is Linux's alone"
+)
 
 
 def fresh_clone(target: Path) -> Path:
@@ -34,15 +70,20 @@ def offline_venv(folder: Path) -> Path:
     """A venv that sees this environment's packages (torch, click, pip, ...) through a .pth
     file, without this checkout's `course`; returns its bin folder."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    (site,) = folder.glob("lib/python*/site-packages")
+    (site,) = folder.glob("Lib/site-packages" if WINDOWS else "lib/python*/site-packages")
     (site / "_course_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return folder / "bin"
+    return folder / ("Scripts" if WINDOWS else "bin")
+
+
+def venv_python(bin_dir: Path) -> Path:
+    """The interpreter in a venv's bin folder (Scripts\\python.exe on Windows)."""
+    return bin_dir / ("python.exe" if WINDOWS else "python")
 
 
 def pip_install(bin_dir: Path, *args: str) -> None:
     """`pip install --no-deps ARGS` into the venv of `bin_dir`, offline."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "-q",
+        [sys.executable, "-m", "pip", "--python", str(venv_python(bin_dir)), "install", "-q",
          "--no-deps", *args],
         check=True, capture_output=True,
     )  # fmt: skip

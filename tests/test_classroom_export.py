@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from course.cli import main
 from courseware import __version__
-from tests.helpers import REPO
+from tests.helpers import REPO, needs_posix_shell
 
 pytestmark = pytest.mark.slow
 GRADER_URL = "git+https://git.example.edu/course/lstm-grader@2026"
@@ -136,6 +136,7 @@ def test_the_template_carries_the_released_starters(template, module):
 # ------------------------------------------------------------------ the workflow's grading
 
 
+@needs_posix_shell  # the Grade step runs in bash (GitHub's ubuntu)
 def test_the_solutions_get_full_marks(template, module, installed_course, tmp_path):
     solutions = {ex.id: ex.solution for ex in module.exercises}
     result = graded(learner_repository(template, tmp_path / "repo", solutions), installed_course,
@@ -145,6 +146,7 @@ def test_the_solutions_get_full_marks(template, module, installed_course, tmp_pa
     assert result["max_score"] == sum(t["score"] for t in result["tests"]) == full
 
 
+@needs_posix_shell  # the Grade step runs in bash (GitHub's ubuntu)
 def test_the_starters_get_nothing(template, module, installed_course, tmp_path):
     result = graded(learner_repository(template, tmp_path / "repo", {}), installed_course,
                     tmp_path)  # fmt: skip
@@ -153,6 +155,7 @@ def test_the_starters_get_nothing(template, module, installed_course, tmp_path):
     assert result["max_score"] == full and sum(t["score"] for t in result["tests"]) == 0
 
 
+@needs_posix_shell  # the Grade step runs in bash (GitHub's ubuntu)
 def test_a_file_that_does_not_parse_gets_nothing_and_the_reason(template, installed_course,
                                                                 tmp_path):  # fmt: skip
     broken = tmp_path / "lstm_network.py"
@@ -165,6 +168,7 @@ def test_a_file_that_does_not_parse_gets_nothing_and_the_reason(template, instal
     assert "lstm_network.py line 1: SyntaxError" in first["message"], first
 
 
+@needs_posix_shell  # the Grade step runs in bash (GitHub's ubuntu)
 def test_a_repository_with_its_own_course_still_gets_the_course_s_grade(
     template, module, installed_course, tmp_path
 ):
@@ -223,6 +227,7 @@ def pytest_runtest_makereport(item, call):
 """
 
 
+@needs_posix_shell  # the Grade step runs in bash (GitHub's ubuntu)
 def test_the_workflow_refuses_a_grader_of_another_version(template, installed_course, tmp_path):
     repo = learner_repository(template, tmp_path / "repo", {})
     workflow = repo / WORKFLOW

@@ -20,7 +20,7 @@ from course import cli, history
 from course.cli import main
 from course.workspace import MARKER
 from tests.conftest import REPO
-from tests.helpers import exercise_file
+from tests.helpers import exercise_file, needs_dev_full, needs_posix_shell, needs_symlinks
 
 
 def run(*args: str, input: str | None = None):
@@ -50,6 +50,7 @@ FIRST_ANSWER = ("--no-shuffle", "--count", "1", "--answers", "a")  # question 1 
 # --- the entry point: stdin, Ctrl-C, the current folder ------------------------------------
 
 
+@needs_posix_shell
 def test_a_quiz_with_stdin_closed_ends_cleanly(tmp_path):
     result = course_process("quiz", "--count", "1", cwd=tmp_path, shell_prefix="exec 0<&-; ")
     assert result.returncode == 2, result.stderr
@@ -57,6 +58,7 @@ def test_a_quiz_with_stdin_closed_ends_cleanly(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+@needs_posix_shell
 def test_a_deleted_current_folder_is_a_message(tmp_path):
     prefix = "mkdir gone && cd gone && rmdir ../gone && "
     result = course_process("progress", cwd=tmp_path, shell_prefix=prefix)
@@ -92,6 +94,7 @@ def test_reset_without_yes_keeps_the_file_when_not_confirmed(module, workspace, 
         assert "--yes" in result.output
 
 
+@needs_posix_shell
 def test_reset_with_stdin_closed_keeps_the_file(module, workspace):
     path = exercise_file(module, workspace, "01_lstm_network")
     path.write_text("# my work\n")
@@ -162,6 +165,7 @@ def test_upgrade_rebuilds_a_hand_edited_marker(workspace, marker):
     no_traceback(result)
 
 
+@needs_symlinks
 def test_upgrade_does_not_call_an_unreadable_file_an_edit(module, workspace):
     path = exercise_file(module, workspace, "01_lstm_network")
     path.unlink()
@@ -334,6 +338,7 @@ def test_hints_with_a_broken_data_folder_keep_the_grade_s_exit_code(workspace, t
 # --- course build ------------------------------------------------------------------------------
 
 
+@needs_symlinks
 def test_build_into_a_link_loop_or_under_a_file_is_a_message(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Path("loop1").symlink_to("loop2")
@@ -397,6 +402,7 @@ def test_export_under_a_file_is_a_message(tmp_path):
     assert (tmp_path / "a-file").read_text() == "keep"
 
 
+@needs_dev_full
 def test_the_entry_point_turns_a_stray_oserror_into_a_message(tmp_path):
     result = course_process("progress", cwd=tmp_path, shell_prefix="exec 1>/dev/full; ")
     assert result.returncode == 2 and "No space left on device" in result.stderr
@@ -435,6 +441,7 @@ def test_init_over_a_file_says_it_is_a_file(tmp_path, monkeypatch):
     assert (tmp_path / "lstm-course").read_text() == "keep"
 
 
+@needs_symlinks
 def test_a_quiz_bank_named_by_a_link_loop_is_unknown(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     Path("loop1").symlink_to("loop2")

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from course.cli import main
 from grader.results import BLOCKED, NOT_ATTEMPTED, NOT_RUN
 from tests.conftest import REPO, failed_messages, solution
+from tests.helpers import needs_byte_names, needs_fifos, needs_posix_paths, needs_symlinks
 
 EX1 = "01_lstm_network"
 
@@ -210,6 +211,7 @@ def test_the_console_script_exits_with_the_right_code_and_flushed_output(args, c
     assert "Traceback" not in run.stderr
 
 
+@needs_symlinks
 def test_a_symbolic_link_is_not_followed(module, zygote, tmp_path):
     """The checker reads files the learner cannot: a link must not make it quote them."""
     from grader.grade import grade
@@ -230,6 +232,7 @@ def test_a_huge_file_is_refused(grade_source):
     assert "cannot read the file: larger than 1024 KiB" in failed_messages(result)
 
 
+@needs_fifos
 def test_a_fifo_in_place_of_the_file_does_not_hang(module, zygote, tmp_path):
     from grader.grade import grade
 
@@ -240,6 +243,7 @@ def test_a_fifo_in_place_of_the_file_does_not_hang(module, zygote, tmp_path):
     assert ex.score == 0 and "cannot read the file: not a regular file" in failed_messages(ex)
 
 
+@needs_posix_paths
 def test_a_link_to_dev_zero_is_not_read(module, zygote, tmp_path):
     from grader.grade import grade
 
@@ -250,6 +254,7 @@ def test_a_link_to_dev_zero_is_not_read(module, zygote, tmp_path):
     assert ex.score == 0 and "cannot read the file: it is a symbolic link" in failed_messages(ex)
 
 
+@needs_byte_names
 def test_a_folder_whose_name_is_not_utf8_is_graded(module, zygote, tmp_path):
     from grader.grade import grade
     from grader.report import terminal

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from course import state
 from course.cli import main
 from course.workspace import MARKER, MAX_MARKER
-from tests.helpers import exercise_file, no_traceback
+from tests.helpers import exercise_file, needs_fifos, needs_posix_paths, no_traceback
 
 GIB = 1 << 30
 
@@ -57,7 +57,10 @@ def damage_link(marker: Path) -> str:
     return "a symbolic link"
 
 
-@pytest.mark.parametrize("damage", [damage_sparse, damage_deep, damage_values, damage_link])
+@pytest.mark.parametrize(
+    "damage",
+    [damage_sparse, damage_deep, damage_values, pytest.param(damage_link, marks=needs_posix_paths)],
+)
 def test_upgrade_rebuilds_a_damaged_marker_keeping_every_edited_file(module, workspace, damage):
     edited = exercise_file(module, workspace, "01_lstm_network")
     edited.write_text("# my work\n")
@@ -175,6 +178,7 @@ def test_a_giant_progress_file_is_refused_before_it_is_read(workspace):
 
 
 @pytest.mark.timeout(60)
+@needs_fifos
 def test_a_progress_file_that_is_a_fifo_is_refused_not_waited_on(workspace):
     path = state.data_dir() / state.FILENAME
     path.parent.mkdir(parents=True, exist_ok=True)

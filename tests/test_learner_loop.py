@@ -16,7 +16,7 @@ from course.cli import main
 from course.workspace import MARKER
 from courseware.starters import normal
 from tests.conftest import REPO
-from tests.helpers import exercise_file
+from tests.helpers import exercise_file, needs_posix_modes, needs_posix_paths
 
 
 def run(*args: str, input: str | None = None):
@@ -31,6 +31,10 @@ def test_init_lays_out_every_statement_and_starter(module, workspace):
         assert (folder / "README.md").read_text() == ex.statement.read_text()
         assert (folder / ex.file).read_text() == normal(ex.starter.text)
     assert "course watch" in (workspace / "README.md").read_text()
+
+
+@needs_posix_modes
+def test_init_writes_files_as_the_umask_says(workspace):
     assert oct((workspace / "README.md").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
@@ -115,6 +119,7 @@ def test_reset_of_an_untouched_or_deleted_file(module, workspace):
     assert result.exit_code == 0 and "kept" not in result.output and path.is_file()
 
 
+@needs_posix_paths
 def test_reset_refuses_what_it_cannot_back_up(module, workspace):
     path = exercise_file(module, workspace, "01_lstm_network")
     path.unlink()

@@ -18,6 +18,7 @@ import pytest
 from courseware.exercise_cells import MAX_CELLS, graded_source
 from courseware.notebooks import colab_url, notebook, render, requirement, stale
 from tests.conftest import REPO, solution
+from tests.helpers import needs_posix_shell
 
 COURSE = [sys.executable, "-m", "course"]
 
@@ -302,6 +303,7 @@ def readme_block(name: str, language: str) -> list[str]:
     return [line.split("  #")[0].strip() for line in body.splitlines() if line.strip()]
 
 
+@needs_posix_shell
 def test_the_readme_notebook_commands_run_as_written(tmp_path):
     """The README's notebook section, run in a fresh clone: its shell commands, then its
     Python lines (outside a kernel: plain text, and the quiz on typed answers)."""

@@ -366,7 +366,7 @@ def test_ctrl_c_while_saving_waits_for_the_save(course, monkeypatch, tmp_path):
     record = history.record
 
     def record_and_interrupt(attempt, workspace):
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C arrives in the middle of the save
+        signal.raise_signal(signal.SIGINT)  # Ctrl-C arrives in the middle of the save
         return record(attempt, workspace)
 
     monkeypatch.setattr(history, "record", record_and_interrupt)

@@ -21,7 +21,14 @@ import pytest
 
 from courseware.content import load_module
 from courseware.starters import normal
-from tests.helpers import REPO, build_wheel, fresh_clone, offline_venv, pip_install
+from tests.helpers import (
+    REPO,
+    build_wheel,
+    fresh_clone,
+    needs_posix_shell,
+    offline_venv,
+    pip_install,
+)
 
 pytestmark = pytest.mark.slow
 BLOCK = re.compile(r"<!-- loop: (?P<name>[^>]+?) -->\n```bash\n(?P<body>.*?)```", re.S)
@@ -172,6 +179,7 @@ def finish_every_exercise(shell: Shell, workspace: Path) -> None:
     assert shell.run("course quiz", stdin=ANSWERS).returncode == 0, shell.transcript()
 
 
+@needs_posix_shell
 def test_the_readme_loop_in_a_fresh_clone(tmp_path):
     clone = fresh_clone(tmp_path / "clone")
     install = readme_blocks()["clone install"]
@@ -186,6 +194,7 @@ def test_the_readme_loop_in_a_fresh_clone(tmp_path):
     finish_every_exercise(shell, workspace)
 
 
+@needs_posix_shell
 def test_the_readme_loop_from_the_wheel(tmp_path):
     clone = fresh_clone(tmp_path / "clone")
     wheel = build_wheel(clone, tmp_path / "dist")
