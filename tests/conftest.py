@@ -28,6 +28,7 @@ LINUX_ONLY = {
 # the host's sake): under COURSE_SANDBOX=portable only their tests marked `needs_sandbox`
 # (with the isolation feature they need) are skipped.
 PORTABLE_TOO = {"test_runner_signals.py", "test_grader_death.py", "test_hostile_replies.py"}
+PORTABLE_TOO |= {"test_batch.py", "test_batch_files.py", "test_hostile_class.py"}  # *BATCH
 # Files whose tests follow processes through /proc and POSIX process groups (killpg): they run
 # under either backend on Linux, and nowhere else.
 PROCFS = "processes followed through /proc and POSIX process groups"

@@ -19,7 +19,16 @@ from click.testing import CliRunner
 
 from course.cli import main
 from grader.zygote import Zygote
-from tests.helpers import EXERCISES_1_2, REPO, SOLUTIONS, learner, left_tagged, rows, tag_code
+from tests.helpers import (
+    BATCH,
+    EXERCISES_1_2,
+    REPO,
+    SOLUTIONS,
+    learner,
+    left_tagged,
+    rows,
+    tag_code,
+)
 
 # This run's learner processes name themselves so (never count the host's other runners).
 TAG = f"bat{os.getpid()}"[:15]
@@ -52,7 +61,7 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
     args = [
         "grade",
         str(subs),
-        "--batch",
+        *BATCH,
         "--jobs",
         "2",
         "--gradebook",
@@ -112,7 +121,7 @@ def test_sigkill_half_way_loses_nothing_and_counts_nobody_twice(tmp_path):
         "course",
         "grade",
         str(subs),
-        "--batch",
+        *BATCH,
         "--jobs",
         "2",
         "--gradebook",
@@ -162,7 +171,7 @@ def test_the_exercises_chosen_set_the_columns_and_the_resume_check(tmp_path):
     learner(subs, "ada", *SOLUTIONS)
     learner(subs, "bob", CORPUS / "01_lstm_network/mistakes/first_step/lstm_network.py")
     book, table = tmp_path / "book.sqlite", tmp_path / "class.csv"
-    args = ["grade", str(subs), "--batch", "--jobs", "2", "--gradebook", str(book)]
+    args = ["grade", str(subs), *BATCH, "--jobs", "2", "--gradebook", str(book)]
     args += ["--csv", str(table), "--exercise", "01_lstm_network"]
     first = CliRunner().invoke(main, args)
     assert "Graded 2 learner(s)" in first.output

@@ -24,7 +24,7 @@ from grader.archive import ArchiveError, members, open_zip, read_member
 from grader.batch import OutputInView, batch_outputs
 from grader.handback import HostFolders
 from grader.names import choose, exercise_for, not_an_exercise_file
-from tests.helpers import EXERCISES_1_2, MISTAKE_1, REPO, SOLUTIONS, learner, rows, zipped
+from tests.helpers import BATCH, EXERCISES_1_2, MISTAKE_1, REPO, SOLUTIONS, learner, rows, zipped
 
 NETWORK, TRAINING = SOLUTIONS
 CLASS_NAME = "zz-distinct-class-7q"  # grepped for in every feedback file
@@ -69,7 +69,7 @@ def misnamed_class(root: Path) -> Path:
 
 
 def run_batch(subs: Path, root: Path, *more: str):
-    args = ["grade", str(subs), "--batch", "--jobs", "2", "--gradebook", str(root / "b.sqlite")]
+    args = ["grade", str(subs), *BATCH, "--jobs", "2", "--gradebook", str(root / "b.sqlite")]
     args += ["--csv", str(root / "class.csv"), "--feedback-dir", str(root / "fb"), *more]
     return CliRunner().invoke(main, [*args, *EXERCISES_1_2])
 
@@ -247,7 +247,7 @@ def test_an_output_where_a_runner_may_see_it_is_refused(tmp_path, option, where,
     subs = tmp_path / "subs"
     learner(subs, "ada", NETWORK)
     place = Path(where.replace("REPO", str(REPO))) if "REPO" in where else tmp_path / where
-    args = ["grade", str(subs), "--batch", option, str(place), "--gradebook", str(tmp_path / "b")]
+    args = ["grade", str(subs), *BATCH, option, str(place), "--gradebook", str(tmp_path / "b")]
     result = CliRunner().invoke(main, args if option != "--gradebook" else args[:-2])
     assert result.exit_code == 2, result.output
     assert says in result.output and "learners' code may be shown" in result.output

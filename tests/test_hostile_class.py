@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from course.cli import main
 from grader.batch import feedback_name
+from tests.helpers import BATCH, SOLUTIONS, unsafe, zipped
 from tests.helpers import MISTAKE_1 as MISTAKE
-from tests.helpers import SOLUTIONS, unsafe, zipped
 
 LOUD = """
 def train_step(*args):
@@ -74,7 +74,7 @@ def test_a_hostile_class_finishes_and_every_learner_gets_a_row(tmp_path, monkeyp
     feedback = tmp_path / "feedback"
     hostile_class(subs)
     inject_grader_faults(monkeypatch)
-    args = ["grade", str(subs), "--batch", "--jobs", "2", "--gradebook", str(book)]
+    args = ["grade", str(subs), *BATCH, "--jobs", "2", "--gradebook", str(book)]
     args += ["--csv", str(table), "--feedback-dir", str(feedback), "--timeout", "5"]
     args += ["--exercise", "01_lstm_network", "--exercise", "02_training_step"]
     result = CliRunner().invoke(main, args)
