@@ -29,7 +29,7 @@ from grader.grade import GradeOptions, require_isolation
 from grader.gradebook import Gradebook
 from grader.handback import HostFolders, write_feedback
 from grader.handin import Handin, grade_handin, read_handin
-from grader.results import Outcome, not_graded
+from grader.results import ERROR, GradeReport, Outcome, not_graded
 from grader.sanitize import clean_id, id_flags, shown
 
 if TYPE_CHECKING:
@@ -38,6 +38,10 @@ if TYPE_CHECKING:
 GRADER_ERROR = (
     "grader error, not your fault: {what}. Your work was not graded; the instructor will run "
     "the grader again."
+)
+CHECK_ERROR = (
+    "grader error in a check, not the learner's: {checks} (scored 0; fix the check, then run "
+    "the batch again: these learners are graded again)"
 )
 WORKER_DIED = "the grading process stopped while grading this submission"
 DUPLICATE = (
@@ -369,7 +373,16 @@ def grade_learner(
     except Exception as exc:  # the guard: nothing stops the class
         return grader_error(sub, _what(exc), module, options)
     seconds = round(time.monotonic() - started, 3)
-    return Outcome(sub.learner, digest, report, seconds, None, [*handin.notes], [*handin.flags])
+    flags = [*handin.flags]
+    if broken := checks_in_error(report):
+        flags.append(CHECK_ERROR.format(checks="; ".join(broken)))
+        digest = ""  # graded again by the next run, once the check is fixed
+    return Outcome(sub.learner, digest, report, seconds, None, [*handin.notes], flags)
+
+
+def checks_in_error(report: GradeReport) -> list[str]:
+    """The checks that failed of themselves (the grader's fault, not the learner's)."""
+    return [f"{e.id} {c.title}" for e in report.exercises for c in e.checks if c.state == ERROR]
 
 
 def _what(exc: BaseException) -> str:
@@ -428,7 +441,7 @@ def describe(summary: BatchSummary, gradebook: Gradebook) -> str:
         lines.append(f"{len(errors)} submission(s) could not be graded:")
         lines += [f"  {learner}: {error}" for learner, error in errors[:10]]
     if files := gradebook.files_to_check():
-        lines.append(f"{len(files)} learner(s) with files to check (the CSV's flags say which):")
+        lines.append(f"{len(files)} learner(s) to look at (the CSV's flags say why):")
         lines += [f"  {shown(learner)}: {flags}" for learner, flags in files[:10]]
     if summary.flags:
         lines.append(f"{len(summary.flags)} learner id(s) to check (graded, never merged):")

@@ -199,4 +199,4 @@ class Outcome(Sanitised):
     seconds: float = 0.0
     error: str | None = None  # why the submission could not be graded
     notes: list[str] = field(default_factory=list)  # for the learner: every file not graded
-    flags: list[str] = field(default_factory=list)  # for the instructor: files to check
+    flags: list[str] = field(default_factory=list)  # for the instructor: files, checks to look at

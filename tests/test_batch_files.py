@@ -108,7 +108,7 @@ def test_a_misnamed_file_is_graded_flagged_and_named_and_no_link_is_followed(tmp
     assert "lstm_network (1).py: not graded: lstm_network.py has the exact name" in flags["cyd"]
     assert "dee/training-1.py: graded as training.py" in flags["dee"]
     assert flags["01_lstm_network"] == ""
-    assert "learner(s) with files to check" in result.output
+    assert "learner(s) to look at" in result.output
 
     feedback = tmp_path / "fb"
     bob = (feedback / "bob.txt").read_text()

@@ -4,8 +4,12 @@ site and quizzed by the same code as this module, through the same commands."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from click.testing import CliRunner
 from course.build import build
 from course.cli import main
 from courseware.errors import CourseError
+from tests.helpers import BATCH
 
 FIXTURE = Path(__file__).parent / "fixtures" / "linear_module"
 REPO = Path(__file__).resolve().parent.parent
@@ -192,3 +197,32 @@ def test_a_chart_without_its_words_is_refused_naming_its_file(copied, tmp_path):
     message = str(refused.value)
     assert "site/figures/weight_norms.json" in message and "python scripts/weights.py" in message
     assert "x_axis" in message
+
+
+def test_a_check_that_fails_of_itself_is_flagged_and_graded_again(tmp_path):
+    """A check with a bug of its own (here a KeyError) costs the learner nothing silently: the
+    instructor's CSV and summary name it as the grader's error, and the next run grades that
+    learner again instead of keeping the broken grade."""
+    root = tmp_path / "linear_module"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    check = root / "grader" / "checks" / "check_01_affine.py"
+    good = '    got, want = tensor(reply["value"]'
+    check.write_text(check.read_text().replace(good, '    reply["no such key"]\n' + good))
+    (tmp_path / "class" / "ada").mkdir(parents=True)
+    solution = next((FIXTURE / "solutions").rglob("affine.py"))
+    shutil.copy(solution, tmp_path / "class" / "ada" / "affine.py")
+    table = tmp_path / "marks.csv"
+    argv = [sys.executable, "-m", "course", "grade", "class", *BATCH, "--csv", str(table)]
+    env = {**os.environ, "COURSE_ROOT": str(root)}
+
+    def batch() -> subprocess.CompletedProcess:
+        run = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert "Traceback" not in run.stdout + run.stderr, run.stdout + run.stderr
+        return run
+
+    first = batch()
+    (row,) = csv.DictReader(table.read_text().splitlines())
+    assert "grader error in a check, not the learner's: 01_affine" in row["flags"], row
+    assert "learner(s) to look at" in first.stdout and "grader error" in first.stdout
+    second = batch()
+    assert "Graded 1 learner(s)" in second.stdout, second.stdout
