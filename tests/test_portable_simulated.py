@@ -14,9 +14,14 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux", reason="simulates macOS and Windows on Linux; there they are real"
+)
 SHIM = REPO / "tests" / "fixtures" / "without_posix.py"
+# Not passed on: UTF-8 mode or a chosen encoding would hide the code page being simulated.
+UTF8 = ("PYTHONUTF8", "PYTHONIOENCODING", "COURSE_SANDBOX")
 EX1 = "01_lstm_network"
 PROBE = """
 import subprocess, sys
@@ -40,7 +45,7 @@ print(backend.linux_unavailable(), sys.stdout.encoding)
 def simulated(tmp_path):
     """Run `course ARGS` in the simulated system; returns the finished process (its output
     decoded as UTF-8, whatever the simulated code page)."""
-    env = {k: v for k, v in os.environ.items() if k != "COURSE_SANDBOX"}
+    env = {k: v for k, v in os.environ.items() if k not in UTF8}
     env |= {"COURSE_DATA_DIR": str(tmp_path / "data"), "NO_COLOR": "1"}
 
     def run(*args: str, cwd=tmp_path, stdin: str = "") -> subprocess.CompletedProcess:
@@ -66,9 +71,9 @@ def said(done: subprocess.CompletedProcess) -> str:
 
 def test_the_shim_takes_away_what_it_says(tmp_path):
     code = "import runpy, sys\nrunpy.run_path(sys.argv[1])['simulate']()\nexec(sys.argv[2])\n"
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(SHIM), PROBE], capture_output=True, timeout=120
-    )
+    env = {k: v for k, v in os.environ.items() if k not in UTF8}
+    argv = [sys.executable, "-c", code, str(SHIM), PROBE]
+    done = subprocess.run(argv, capture_output=True, env=env, timeout=120)
     lines = done.stdout.decode("cp1252").splitlines()
     assert lines[:2] == ["False False False", "False False"], done.stderr
     missing = [line.split()[0] for line in lines[2:7]]
