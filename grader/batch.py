@@ -13,6 +13,7 @@ import os
 import stat
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -216,6 +217,7 @@ def grade_batch(
             todo.append((sub, digest))
     on_start(len(todo) + len(refused), len(summary.skipped))
     hosts = HostFolders.of(module.root, folder)
+    twins = case_twins(s.learner for s in found)
     clashes = [_clash(sub, digest, module, options) for sub, digest in todo if sub.clash]
     gradable = [(sub, digest) for sub, digest in todo if not sub.clash]
     run = executor or (lambda module, todo, options: _run_pool(module, todo, jobs, options))
@@ -223,7 +225,7 @@ def grade_batch(
     for outcome in chain(refused, clashes, graded):
         gradebook.record(outcome)
         if feedback is not None:
-            _hand_back(feedback, outcome, summary, hosts)
+            _hand_back(feedback, outcome, summary, hosts, twins)
         summary.graded.append(outcome)
         progress(outcome)
     gradebook.set_flags({s.learner: summary.flags.get(s.learner, []) for s in found})
@@ -231,22 +233,33 @@ def grade_batch(
     return summary
 
 
-def _hand_back(folder: Path, outcome: Outcome, summary: BatchSummary, hosts: HostFolders) -> None:
+def case_twins(learners: Iterable[str]) -> frozenset[str]:
+    """The feedback names (case folded) that two learners of the class would share."""
+    folded = Counter(feedback_name(learner).casefold() for learner in learners)
+    return frozenset(name for name, n in folded.items() if n > 1)
+
+
+def _hand_back(
+    folder: Path, outcome: Outcome, summary: BatchSummary, hosts: HostFolders, twins: frozenset
+) -> None:
     """Write the learner's feedback (grader/handback.py), where a failure (a full disk, a
     folder not writable) is noted in the summary: the gradebook holds the grade already, and
     the class goes on."""
     try:
-        write_feedback(folder, feedback_name(outcome.learner), outcome, hosts)
+        write_feedback(folder, feedback_name(outcome.learner, twins), outcome, hosts)
     except (OSError, CourseError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         summary.problems.append(FEEDBACK_FAILED.format(learner=shown(outcome.learner), why=why))
 
 
-def feedback_name(learner: str) -> str:
+def feedback_name(learner: str, twins: frozenset[str] = frozenset()) -> str:
     """The file name (without suffix) of a learner's feedback: the id where it makes a safe,
-    short name, else its first characters and a digest (distinct ids, distinct files)."""
+    short name, else its first characters and a digest (distinct ids, distinct files). A name
+    in `twins` (names that differ from another learner's only in case, one file on macOS's and
+    Windows' file systems) takes the digest too."""
     name = learner.replace(os.sep, "_").replace(os.altsep or os.sep, "_")
-    if len(os.fsencode(name)) <= MAX_FEEDBACK_NAME and name not in (".", ".."):
+    fits = len(os.fsencode(name)) <= MAX_FEEDBACK_NAME and name not in (".", "..")
+    if fits and name.casefold() not in twins:
         return name
     digest = hashlib.sha256(learner.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     short = os.fsencode(name)[: MAX_FEEDBACK_NAME - 13].decode("utf-8", "ignore")

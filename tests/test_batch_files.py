@@ -360,3 +360,16 @@ def test_host_folders_are_told_by_what_they_are(module, tmp_path, monkeypatch):
         "ada/training.py and file.txt, see https://pytorch.org/docs/stable/nn.html, 1/2 and (a/b)"
         " in classes"
     )
+
+
+def test_ids_that_differ_only_in_case_get_feedback_files_of_their_own(tmp_path):
+    """'Ada' and 'ada' are two learners; on a file system that ignores case (macOS, Windows)
+    'Ada.txt' and 'ada.txt' would be one file, so both names take a digest. Others keep theirs."""
+    subs = tmp_path / "subs"
+    for name in ("Ada", "ada", "bob"):
+        learner(subs, name, SOLUTIONS[0])
+    run_batch(subs, tmp_path)
+    texts = sorted(p.stem for p in (tmp_path / "fb").glob("*.txt"))
+    folded = {stem.casefold() for stem in texts}
+    assert len(texts) == len(folded) == 3 and "bob" in texts, texts
+    assert all(stem.startswith(("Ada-", "ada-")) for stem in texts if stem != "bob"), texts
