@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
+
 SANDBOX = "the Linux sandbox's own guarantees (namespaces, cgroups, seccomp, uids, /proc)"
 BATCH = "batch grading needs every Linux isolation level (elsewhere it refuses, exit 2)"
 # Test files that cannot run on macOS or Windows, and why (CI runs them on ubuntu only).
@@ -119,14 +120,6 @@ def installed_course(tmp_path_factory):
     bin_dir = offline_venv(tmp / "venv")
     pip_install(bin_dir, str(wheel))
     return InstalledCourse(bin_dir, wheel)
-
-
-def solution(module, exercise_id: str) -> str:
-    return module.exercise(exercise_id).solution.read_text()
-
-
-def failed_messages(result) -> str:
-    return "\n".join(c.message for c in result.checks if c.state != "passed")
 
 
 @pytest.fixture

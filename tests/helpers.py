@@ -17,6 +17,18 @@ from typing import NamedTuple
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def solution(module, exercise_id: str) -> str:
+    """The reference solution's source of an exercise."""
+    return module.exercise(exercise_id).solution.read_text()
+
+
+def failed_messages(result) -> str:
+    """Every message of a result's checks that did not pass, one per line."""
+    return "\n".join(c.message for c in result.checks if c.state != "passed")
+
+
 WINDOWS = sys.platform == "win32"
 # A class graded by --batch: under COURSE_SANDBOX=portable a batch refuses (exit 2) unless told
 # that its runners are weaker, so there the batch tests say so, to grade a class on it too.
@@ -439,7 +451,6 @@ def read_until(proc: subprocess.Popen, wanted: str) -> list[str]:
 def no_internal_error(result) -> None:
     """The learner's code never makes the grader report a failure of its own."""
     from grader.results import ERROR
-    from tests.conftest import failed_messages
 
     assert [c.title for c in result.checks if c.state == ERROR] == []
     assert "not your fault" not in failed_messages(result)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from grader.analysis import torch_uses
-from tests.conftest import REPO, failed_messages
+from tests.helpers import REPO, failed_messages
 
 torch = pytest.importorskip("torch")
 nn = torch.nn

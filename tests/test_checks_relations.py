@@ -4,8 +4,7 @@ some of the shorter sequences read wrong) is not claimed. Graded through the rea
 
 from __future__ import annotations
 
-from tests.conftest import solution
-from tests.helpers import edited, failed_message
+from tests.helpers import edited, failed_message, solution
 
 
 def test_norms_scaled_by_a_constant_are_said_to_be(grade_source, module):

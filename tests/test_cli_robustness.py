@@ -19,8 +19,7 @@ from click.testing import CliRunner
 from course import cli, history
 from course.cli import main
 from course.workspace import MARKER
-from tests.conftest import REPO
-from tests.helpers import exercise_file, needs_dev_full, needs_posix_shell, needs_symlinks
+from tests.helpers import REPO, exercise_file, needs_dev_full, needs_posix_shell, needs_symlinks
 
 
 def run(*args: str, input: str | None = None):

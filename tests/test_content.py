@@ -16,7 +16,7 @@ from course.cli import main
 from courseware.content import approve_starters, edited_starters, load_module
 from courseware.errors import ContentError
 from grader.verify import starter_findings
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 CONTENT = [
     "course.yaml",

@@ -12,7 +12,7 @@ from courseware.content import load_module
 from grader.grade import GradeOptions, grade
 from grader.results import NOT_ATTEMPTED, PASSED
 from grader.verify import CorpusCase, check_case, corpus, read_case
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def _cases():

@@ -13,8 +13,15 @@ from click.testing import CliRunner
 
 from course.cli import main
 from grader.results import BLOCKED, NOT_ATTEMPTED, NOT_RUN
-from tests.conftest import REPO, failed_messages, solution
-from tests.helpers import needs_byte_names, needs_fifos, needs_posix_paths, needs_symlinks
+from tests.helpers import (
+    REPO,
+    failed_messages,
+    needs_byte_names,
+    needs_fifos,
+    needs_posix_paths,
+    needs_symlinks,
+    solution,
+)
 
 EX1 = "01_lstm_network"
 

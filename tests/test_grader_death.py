@@ -12,8 +12,16 @@ import textwrap
 
 import pytest
 
-from tests.conftest import BATCH, REPO
-from tests.helpers import course_watch, left_tagged, read_until, tag_code, tagged, wait_for_tagged
+from tests.helpers import (
+    BATCH,
+    REPO,
+    course_watch,
+    left_tagged,
+    read_until,
+    tag_code,
+    tagged,
+    wait_for_tagged,
+)
 
 # A grader of its own: one fully confined runner, and one without namespaces or a resource
 # group (the fallback); each has loaded code that named it and started a child in a session of

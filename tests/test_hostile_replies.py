@@ -14,8 +14,15 @@ from grader.analysis import torch_uses
 from grader.confined import channel
 from grader.results import PASSED
 from grader.zygote import MAX_REPLY_TEXT_TOTAL, malformed
-from tests.conftest import failed_messages, solution
-from tests.helpers import EX1, FAST, assert_nothing_left, bounded, no_internal_error
+from tests.helpers import (
+    EX1,
+    FAST,
+    assert_nothing_left,
+    bounded,
+    failed_messages,
+    no_internal_error,
+    solution,
+)
 
 # Learner code that writes a frame of its own on the runner's channel socket (fd 3).
 FORGE = textwrap.dedent(

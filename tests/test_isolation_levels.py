@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SOLUTION = REPO / "solutions/01_lstm_network/lstm_network.py"
 LEVELS = {

@@ -17,7 +17,7 @@ import pytest
 
 from grader.confined.sandbox import Limits
 from grader.zygote import RunnerSpec
-from tests.conftest import REPO, failed_messages, solution
+from tests.helpers import REPO, failed_messages, solution
 
 EX1 = "01_lstm_network"
 # The calls' numbers here; the filter itself names them (libseccomp knows every architecture).

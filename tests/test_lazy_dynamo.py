@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, solution
+from tests.helpers import REPO, solution
 
 TRAIN = """
 import json, sys, torch

@@ -15,8 +15,7 @@ from click.testing import CliRunner
 from course.cli import main
 from course.workspace import MARKER
 from courseware.starters import normal
-from tests.conftest import REPO
-from tests.helpers import exercise_file, needs_posix_modes, needs_posix_paths
+from tests.helpers import REPO, exercise_file, needs_posix_modes, needs_posix_paths
 
 
 def run(*args: str, input: str | None = None):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 BIN = Path(sys.executable).parent
 

@@ -17,8 +17,7 @@ import pytest
 
 from courseware.exercise_cells import MAX_CELLS, graded_source
 from courseware.notebooks import colab_url, notebook, render, requirement, stale
-from tests.conftest import REPO, solution
-from tests.helpers import needs_posix_shell
+from tests.helpers import REPO, needs_posix_shell, solution
 
 COURSE = [sys.executable, "-m", "course"]
 

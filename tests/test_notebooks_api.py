@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import solution
+from tests.helpers import solution
 
 COURSE = [sys.executable, "-m", "course"]
 EXERCISE = "01_lstm_network"

@@ -17,7 +17,7 @@ from nbformat import v4
 from courseware.content import load_module
 from courseware.notebooks import notebook
 from grader.verify import corpus
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 MODULE = load_module(REPO)
 # A mistake whose failing check draws the learner's curve over the reference's; the other

@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from grader.confined.limits import Limits
-from tests.conftest import REPO, failed_messages, solution
+from tests.helpers import REPO, failed_messages, solution
 
 EX1 = "01_lstm_network"
 FAST = {"request_seconds": 3.0, "exercise_seconds": 30.0}

@@ -9,7 +9,8 @@ import sys
 
 import yaml
 
-from tests.conftest import LINUX_HOST, LINUX_ONLY, REPO
+from tests.conftest import LINUX_HOST, LINUX_ONLY
+from tests.helpers import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "tests.yml"
 

@@ -137,7 +137,7 @@ def test_course_grade_device_mps_without_one_exits_two(tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     target = REPO / "solutions" / "01_lstm_network"
     env = {**os.environ, "COURSE_ROOT": str(REPO), "NO_COLOR": "1"}
@@ -155,7 +155,7 @@ def test_course_verify_marks_an_mps_only_case_not_checked_here(module, monkeypat
 
     monkeypatch.setattr("grader.verify._mps_available", lambda: False)
     monkeypatch.setattr("grader.verify.grade", lambda *a, **k: pytest.fail("graded anyway"))
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     path = REPO / "tests/corpus/06_variable_length/mistakes/lengths_on_gpu/variable_length.py"
     case = CorpusCase(path, "06_variable_length", "lengths on the GPU", "test_x", "CPU", "mps")

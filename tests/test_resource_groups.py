@@ -18,8 +18,7 @@ import pytest
 from grader.confined import cgroups
 from grader.confined.sandbox import Limits
 from grader.zygote import RunnerSpec, RunnerTimeout
-from tests.conftest import REPO, failed_messages, solution
-from tests.helpers import left_tagged, tag_code
+from tests.helpers import REPO, failed_messages, left_tagged, solution, tag_code
 
 EX1 = "01_lstm_network"
 

@@ -10,8 +10,15 @@ import textwrap
 
 import pytest
 
-from tests.conftest import failed_messages, solution
-from tests.helpers import EX1, FAST, assert_nothing_left, bounded, no_internal_error
+from tests.helpers import (
+    EX1,
+    FAST,
+    assert_nothing_left,
+    bounded,
+    failed_messages,
+    no_internal_error,
+    solution,
+)
 
 
 @pytest.fixture

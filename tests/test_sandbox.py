@@ -20,13 +20,15 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import REPO, failed_messages, solution
 from tests.helpers import (
     EX1,
     FAST,
+    REPO,
     WRONG,
     assert_nothing_left,
+    failed_messages,
     python_world_readable,
+    solution,
 )
 
 

@@ -31,8 +31,7 @@ from grader.results import (
     GradeReport,
 )
 from grader.sanitize import clean, clean_id, csv_cell, id_flags
-from tests.conftest import REPO
-from tests.helpers import unsafe
+from tests.helpers import REPO, unsafe
 
 SCHEMA = json.loads((REPO / "tests/schemas/gradescope_results.schema.json").read_text())
 ATTACKS = {

@@ -10,8 +10,7 @@ import pytest
 import torch
 
 from grader.checking import messages
-from tests.conftest import solution
-from tests.helpers import edited, failed_message
+from tests.helpers import edited, failed_message, solution
 
 MESSAGES = {name: value for name, value in vars(messages).items() if name.isupper()}
 

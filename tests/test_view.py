@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.confined.sandbox import Limits, Mount, plan_view, runner_paths
-from tests.conftest import REPO, failed_messages
-from tests.helpers import EX1, python_world_readable
+from tests.helpers import EX1, REPO, failed_messages, python_world_readable
 
 # Learner code: try each (path, how) of TARGETS, then report what happened, in its message.
 ATTEMPTS = """

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 # The Linux backend: it runs only where grader/backend.py finds Linux's APIs.
 LINUX_BACKEND = {
