@@ -78,7 +78,10 @@ def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:
             continue
         elif case.state == BLOCKED and not verbose:
             if not shown_blocked:
-                lines.append(f"  {MARKS[BLOCKED]} {blocked} check(s) blocked: {case.output}")
+                why = case.output.removeprefix("blocked: ")
+                if blocked > 1:
+                    why = why.replace("so this check cannot run", "so they cannot run")
+                lines.append(f"  {MARKS[BLOCKED]} {blocked} check(s) blocked: {why}")
                 shown_blocked = True
         else:
             mark = style(MARKS.get(case.state, "✗"), fg="green" if case.state == PASSED else "red")

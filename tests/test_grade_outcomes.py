@@ -42,6 +42,12 @@ def test_blocked_checks_say_by_what(grade_source):
     blocked = [c for c in result.checks if c.state == BLOCKED]
     assert len(blocked) >= 6
     assert all("Your file imports and defines LSTMNetwork" in c.message for c in blocked)
+    from grader.report import terminal
+    from grader.results import GradeReport
+
+    shown = terminal(GradeReport(target="x", exercises=[result], devices=["cpu"], versions={}))
+    said = f"{len(blocked)} check(s) blocked: 'Your file imports and defines LSTMNetwork' did"
+    assert said in shown and "so they cannot run" in shown and "blocked: blocked" not in shown
 
 
 def test_undecodable_file(grade_source):
