@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import os
 import re
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
+from importlib.util import find_spec
+from multiprocessing import forkserver
 
 from courseware import __version__, distribution
 from courseware.content import Module
@@ -63,6 +66,8 @@ LOCAL_CONFIG = {  # what a scheduler of one's own is told (README: deployment)
     "distributed.scheduler.worker-saturation": 1.0,  # one learner per worker at a time
     "distributed.worker.multiprocessing-method": "forkserver",  # workers forked warm
     "distributed.worker.profile.enabled": False,  # no sampling of the grading thread's stack
+    "distributed.admin.system-monitor.interval": "10s",  # an idle worker's CPU: 14 ms/s, then 3
+    "distributed.admin.tick.interval": "1s",
 }
 # What the forkserver of local:N imports once, before it forks each worker: Dask, and torch with
 # the checker (as grader.batch's parent before its jobs), never running a torch op.
@@ -91,7 +96,8 @@ class Cluster:
         queue, pending, done = list(reversed(todo)), {}, as_completed(loop=self.client.loop)
         try:
             while queue or pending:
-                while queue and len(pending) < self._window():
+                window = self._window()  # asked of the scheduler once per learner done
+                while queue and len(pending) < window:
                     sub, digest = queue.pop()
                     handin = read_submission(module, sub, digest, options)
                     if isinstance(handin, Outcome):  # it cannot be read safely
@@ -139,6 +145,8 @@ def connect(address: str, module: Module, options: GradeOptions) -> Iterator[Clu
     """A cluster whose every worker is set up to grade as this machine would (grader.
     cluster_worker.GraderPlugin), or ClusterError before anyone is graded. `address`: a
     running scheduler's, or local:N to start N worker processes here."""
+    if (match := LOCAL.fullmatch(address)) and int(match[1]) and find_spec("distributed"):
+        _warm_forkserver()  # its imports run beside ours and the scheduler's start
     try:
         import distributed  # noqa: F401 (only to say what to install)
     except ImportError:
@@ -178,7 +186,6 @@ def _scheduler(address: str, module: Module) -> Iterator[str]:
     if workers < 1:
         raise ClusterError(BAD_ADDRESS.format(address=address))
     with dask.config.set(LOCAL_CONFIG):
-        _warm_forkserver()
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
             memory_limit=0, silence_logs=logging.CRITICAL,
@@ -193,11 +200,11 @@ def _scheduler(address: str, module: Module) -> Iterator[str]:
 
 
 def _warm_forkserver() -> None:
-    """Workers of local:N forked from one process that imported Dask and torch: the class pays
-    for one import of them, not one per worker."""
-    from distributed.utils import get_mp_context
-
-    get_mp_context().set_forkserver_preload(list(WARM))  # after Dask's own (its first call)
+    """Start the process that forks the workers of local:N (LOCAL_CONFIG) now, importing Dask
+    and torch once for them all: the class pays for one import, not one per worker, while
+    this process goes on. Dask's own preload comes too late to count (it is running)."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(WARM))
+    forkserver.ensure_running()
 
 
 def _client(where: str, address: str):
