@@ -8,8 +8,7 @@ from courseware.content import Exercise, Module, load_module
 from courseware.errors import CourseError
 from courseware.exercise_cells import NotebookError, Staging
 from courseware.files import write_atomically
-from courseware.notebooks import FOLDER, file_name, render
-from courseware.starters import is_starter
+from courseware.notebooks import FOLDER, file_name, render, untouched
 
 
 def write(output: Path | None = None, force: bool = False) -> str:
@@ -61,7 +60,7 @@ def _holds_work(module: Module, ex: Exercise, path: Path) -> bool:
         except NotebookError:
             return True
         source = staged.get(ex)
-        return source is None or not is_starter(source.read_bytes(), ex.starter)
+        return source is None or not untouched(source.read_bytes(), ex)
 
 
 WROTE = "Wrote {n} notebook(s) into {folder}."

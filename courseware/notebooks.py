@@ -15,6 +15,7 @@ from pathlib import Path
 from courseware import __version__, distribution
 from courseware.content import Exercise, Module
 from courseware.exercise_cells import MAGIC, SUFFIX, TAG
+from courseware.starters import Starter, is_starter, normal
 
 FOLDER = "notebooks"  # where a clone keeps its generated notebooks
 IMPORT = "from course.notebook import check, hint, quiz"
@@ -56,9 +57,12 @@ def notebook(module: Module, ex: Exercise):
 
     cells = [
         v4.new_code_cell(INSTALL.format(requirement=requirement(module), imports=IMPORT)),
-        v4.new_markdown_cell(ex.statement.read_text("utf-8").strip()),
+        v4.new_markdown_cell(in_notebook(ex.statement.read_text("utf-8").strip(), ex)),
         v4.new_markdown_cell(YOUR_CODE.format(id=ex.id, file=ex.file)),
-        v4.new_code_cell(f"{MAGIC} {ex.id}\n{ex.starter.text.strip()}", metadata={"tags": [TAG]}),
+        v4.new_code_cell(
+            f"{MAGIC} {ex.id}\n{in_notebook(ex.starter.text.strip(), ex)}",
+            metadata={"tags": [TAG]},
+        ),
         v4.new_markdown_cell(CHECK),
         v4.new_code_cell(f'check("{ex.id}")'),
         v4.new_markdown_cell(HINT),
@@ -69,6 +73,28 @@ def notebook(module: Module, ex: Exercise):
     metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
     metadata["course"] = {"module": module.info.slug, "exercise": ex.id, "version": __version__}
     return v4.new_notebook(cells=cells, metadata=metadata)
+
+
+def in_notebook(text: str, ex: Exercise) -> str:
+    """A statement or starter as it reads in the notebook: the file and the terminal commands
+    it names become the exercise cell and the notebook's own calls (line count unchanged, so
+    that a message's line numbers stay those of the cell)."""
+    for file_words, cell_words in (
+        ("Read README.md beside this file first.", "Read the statement above first."),
+        (f"Grade it with:  course grade exercises/{ex.id}", f'Check it with:  check("{ex.id}")'),
+        (f"`course grade exercises/{ex.id}`", f'`check("{ex.id}")`'),
+        ("`course grade --hints`", f'`hint("{ex.id}")`'),
+        (f"In `{ex.file}`,", "In the exercise cell below,"),
+        (f"in `{ex.file}`", "in the exercise cell below"),
+    ):
+        text = text.replace(file_words, cell_words)
+    return text
+
+
+def untouched(data: bytes, ex: Exercise) -> bool:
+    """True when `data` is the exercise's starter, as its file or as its notebook cell reads."""
+    cell = Starter(ex.starter.file, normal(in_notebook(ex.starter.text, ex)))
+    return is_starter(data, ex.starter) or is_starter(data, cell)
 
 
 def stale(module: Module, folder: Path) -> dict[str, str]:

@@ -17,7 +17,7 @@ from courseware.errors import CourseError
 from courseware.exercise_cells import SUFFIX as NOTEBOOK
 from courseware.exercise_cells import Staging
 from courseware.files import MAX_LEARNER_ENTRIES, read_learner_file
-from courseware.starters import is_starter
+from courseware.notebooks import untouched
 from grader.confined.limits import Limits
 from grader.names import TOOL_FOLDERS, misnamed, not_an_exercise_file
 from grader.results import FAILED, NOT_ATTEMPTED, CheckResult, ExerciseResult, GradeReport
@@ -378,9 +378,10 @@ def _missing(module: Module, ex: Exercise, target: Path) -> str:
 
 
 def _untouched(path: Path, ex: Exercise) -> bool:
-    """True when the file is the approved starter (ignoring line endings and trailing space)."""
+    """True when the file is the approved starter (ignoring line endings and trailing space),
+    as shipped or as its notebook shows it."""
     try:
-        return is_starter(read_learner_file(path), ex.starter)
+        return untouched(read_learner_file(path), ex)
     except OSError:
         return False
 

@@ -16,7 +16,15 @@ import nbformat
 import pytest
 
 from courseware.exercise_cells import MAX_CELLS, graded_source
-from courseware.notebooks import colab_url, notebook, render, requirement, stale
+from courseware.notebooks import (
+    colab_url,
+    in_notebook,
+    notebook,
+    render,
+    requirement,
+    stale,
+    untouched,
+)
 from tests.helpers import REPO, needs_posix_shell, solution
 
 COURSE = [sys.executable, "-m", "course"]
@@ -59,7 +67,21 @@ def test_every_generated_notebook_is_valid_deterministic_and_not_attempted(modul
         path = save(tmp_path / f"{ex.id}.ipynb", json.loads(text))
         staging = Staging(module, tmp_path / f"staged-{ex.id}")
         (found,) = discover(module, path, staging).values()
-        assert found.read_text().strip() == ex.starter.text.strip()
+        assert found.read_text().strip() == in_notebook(ex.starter.text, ex).strip()
+        assert untouched(found.read_bytes(), ex)
+
+
+def test_statement_and_starter_speak_of_cells_not_files_and_commands(module):
+    """In a notebook there is no README beside a file and no terminal: the statement and the
+    starter name the cell and check()/hint() instead, with the starter's lines unchanged."""
+    for ex in module.exercises:
+        nb = notebook(module, ex)
+        statement, code = nb.cells[1].source, nb.cells[3].source
+        for text in (statement, code):
+            for said in ("course grade", "README.md", f"`{ex.file}`", "beside this file"):
+                assert said not in text, (ex.id, said)
+        assert f'check("{ex.id}")' in code
+        assert code.count("\n") == ex.starter.text.strip().count("\n") + 1
 
 
 def test_the_install_cell_pins_this_version_from_the_repository(module):
