@@ -16,6 +16,7 @@ cluster: learners × seconds / workers.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
 import sys
@@ -73,7 +74,9 @@ def main() -> None:
             for _ in range(args.rounds)
         ]
         base = statistics.median(p[0] for p in pairs)
+        ratios = sorted(round(a / b, 2) for a, b in pairs)
         print(f"{n} submissions of exercises 1-2, median of {args.rounds} run(s)")
+        print(f"local:2 against --jobs 2, round by round: {ratios} (load {_load()})")
         print(f"{'mode':<40} {'seconds':>8} {'per minute':>11} {'ratio':>7}")
         row("--batch --jobs 2 (baseline)", base, n, base)
         row("--scheduler local:2", statistics.median(p[1] for p in pairs), n, base)
@@ -88,6 +91,12 @@ def main() -> None:
             median, p90 = per_learner(path)
             print(f"per learner on {where}: median {median:.2f} s, 90th percentile {p90:.2f} s "
                   f"({3600 / median:.0f} learners an hour)")  # fmt: skip
+        print(f"load average at the end: {_load()}")
+
+
+def _load() -> str:
+    """The machine's load average (1, 5, 15 minutes): what else ran beside the benchmark."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
