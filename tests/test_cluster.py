@@ -471,6 +471,27 @@ def test_a_local_cluster_grades_as_the_local_batch(graded_here, tmp_path):
     assert outputs(tmp_path) == outputs(here)
 
 
+def test_the_workers_of_a_local_cluster_share_one_import_of_torch_and_start_their_zygotes(module):
+    from grader.cluster import connect
+    from grader.grade import GradeOptions
+
+    def family() -> tuple[int, int, bool]:
+        """On a worker: its parent, its zygote's parent (as its own pid's offset), and whether
+        its parent holds torch (imported there once, before the worker was forked)."""
+        from grader.cluster_worker import _WARM
+
+        ((zygote, _),) = _WARM.values()
+        ppid = int(Path(f"/proc/{zygote.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        maps = Path(f"/proc/{os.getppid()}/maps").read_text()
+        return os.getppid(), ppid - os.getpid(), "libtorch" in maps
+
+    options = GradeOptions.of(exercises=("01_lstm_network",))
+    with connect("local:2", module, options) as cluster:
+        seen = list(cluster.client.run(family).values())
+    assert len(seen) == 2 and seen[0][0] == seen[1][0] != os.getpid()  # one parent, not us
+    assert [(zygote, torch) for _, zygote, torch in seen] == [(0, True)] * 2  # zygote: its own
+
+
 def test_the_progress_bar_counts_the_learners_not_graded_and_the_pace():
     from types import SimpleNamespace
 
