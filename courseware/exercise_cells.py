@@ -2,10 +2,12 @@
 
 A code cell belongs to an exercise when its first line is the cell magic `%%exercise NN_slug`,
 or when it is tagged `exercise` (cell metadata `tags`) and its first line is
-`# exercise: NN_slug` (a notebook whose magic was removed). The cells of one exercise are
-joined in order into the source that is graded, with the first line and every `!` (shell) and
-`%` (magic) line blanked: they still run in the notebook, but they are not Python, and blanking
-them keeps every line number of a single cell as the learner sees it.
+`# exercise: NN_slug` (a notebook whose magic was removed); blank lines before it are
+skipped, as IPython skips them. The cells of one exercise are joined in order into the source
+that is graded, with the first line and every `!` (shell) and `%` (magic) line blanked where
+IPython reads one (at the start of a statement, not inside brackets or a string): they still
+run in the notebook, but they are not Python, and blanking them keeps every line number of a
+single cell as the learner sees it.
 
 Only the standard library reads the notebook (json): it is a learner's file, so it is read
 with the same safe reader, within limits, and nothing it stores is trusted: outputs are never
@@ -15,6 +17,7 @@ where `grader.grade` discovers and grades it as it would the .py file.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -65,9 +68,12 @@ def graded_source(cells: list[str]) -> tuple[str, tuple[str, ...]]:
     order, with first lines and `!`/`%` lines blank; and a note on each line left out."""
     lines, left_out = [], []
     for cell in cells:
-        for n, line in enumerate(cell.split("\n")):
-            if n == 0 or line.lstrip().startswith(("!", "%")):
-                if n:
+        cell_lines = cell.split("\n")
+        first = _first_line_at(cell_lines)
+        escapes = _escape_lines(cell_lines[first + 1 :], first + 1)
+        for n, line in enumerate(cell_lines):
+            if n <= first or n in escapes:
+                if n in escapes:
                     left_out.append((len(lines) + 1, line.strip()))
                 line = ""
             lines.append(line)
@@ -79,13 +85,77 @@ def graded_source(cells: list[str]) -> tuple[str, tuple[str, ...]]:
     return "\n".join(lines) + "\n", tuple(notes)
 
 
+def first_line(text: str) -> str:
+    """The line of a cell IPython reads first: the first that is not blank."""
+    lines = text.split("\n")
+    return lines[_first_line_at(lines)]
+
+
+def _first_line_at(lines: list[str]) -> int:
+    return next((n for n, line in enumerate(lines) if line.strip()), 0)
+
+
+def _escape_lines(lines: list[str], offset: int) -> set[int]:
+    """The positions (from `offset`) of the lines IPython runs as shell or magic commands:
+    those that begin with `!` or `%` where a statement begins, not inside brackets, a string
+    or a line continued by a backslash (a line `!= b)` inside brackets is Python)."""
+    scan, escapes = _Scan(), set()
+    for n, line in enumerate(lines, offset):
+        if scan.at_statement() and line.lstrip().startswith(("!", "%")):
+            escapes.add(n)
+        else:
+            scan.line(line)
+    return escapes
+
+
+@dataclass
+class _Scan:
+    """Where a cell's Python stands after each line: open brackets, an open string."""
+
+    depth: int = 0
+    quote: str = ""  # the quote that ends the open string: ' " ''' or """
+    continued: bool = False  # the line ended with a backslash
+
+    def at_statement(self) -> bool:
+        return not (self.depth or self.quote or self.continued)
+
+    def line(self, line: str) -> None:
+        i, self.continued = 0, False
+        while i < len(line):
+            i = self._string(line, i) if self.quote else self._code(line, i)
+        if len(self.quote) == 1 and not self.continued:  # a one-line string left open
+            self.quote = ""
+
+    def _string(self, line: str, i: int) -> int:
+        if line[i] == "\\":
+            self.continued = i == len(line) - 1
+            return i + 2
+        if line.startswith(self.quote, i):
+            i, self.quote = i + len(self.quote), ""
+            return i
+        return i + 1
+
+    def _code(self, line: str, i: int) -> int:
+        c = line[i]
+        if c == "#":
+            return len(line)
+        if c in "'\"":
+            self.quote = line[i : i + 3] if line[i : i + 3] in ("'''", '"""') else c
+            return i + len(self.quote)
+        self.depth = max(0, self.depth + (c in "([{") - (c in ")]}"))
+        self.continued = c == "\\" and i == len(line) - 1
+        return i + 1
+
+
 def read_notebook(path: Path) -> bytes:
     """The bytes of the notebook at `path`, read as a learner's file is (no link, bounded).
     Raises NotebookError with a message that names the file."""
     try:
         return read_learner_file(path, MAX_NOTEBOOK)
     except OSError as exc:
-        raise NotebookError(f"{_shown(path)}: cannot be read ({exc.strerror or exc}).") from None
+        advice = f" {TOO_LARGE}" if exc.errno == errno.EFBIG else ""
+        why = exc.strerror or exc
+        raise NotebookError(f"{_shown(path)}: cannot be read ({why}).{advice}") from None
 
 
 def notebook_cells(data: bytes, shown: str) -> list:
@@ -120,7 +190,7 @@ def exercise_sources(data: bytes, shown: str) -> list[ExerciseSource]:
         text, tags = _code_cell(shown, n, cell)
         if text is None:
             continue
-        name = exercise_name(text.split("\n", 1)[0], tags)
+        name = exercise_name(first_line(text), tags)
         if name is None:
             continue
         if not name:
@@ -143,7 +213,8 @@ def by_exercise(module: Module, data: bytes, shown: str) -> dict[Exercise, Exerc
         try:
             ex = module.exercise(source.name)
         except CourseError as exc:
-            raise NotebookError(f"{shown}, cell {source.cells[0]}: {exc.message}") from None
+            why = exc.message if source.name.isprintable() else UNPRINTABLE.format(name=source.name)
+            raise NotebookError(f"{shown}, cell {source.cells[0]}: {why}") from None
         if ex in found:
             raise NotebookError(TWICE.format(path=shown, id=ex.id))
         found[ex] = source
@@ -252,6 +323,10 @@ WRONG_FORMAT = (
     "{path} is a notebook of format version {version}; the grader reads version 4, what "
     "Jupyter and Colab write. Open it in Jupyter and save it again, which writes version 4."
 )
+TOO_LARGE = (
+    "Pictures in its outputs count: clear them (Jupyter: Edit > Clear Outputs of All Cells) "
+    "and save it."
+)
 TOO_MANY_CELLS = "{path} has {n} cells; a notebook the grader reads has at most {max}."
 BAD_CELL = "{path}, cell {n}: {what}; the notebook is damaged. Open and save it in Jupyter."
 SURROGATE = "its text is not valid Unicode"
@@ -263,6 +338,10 @@ NO_EXERCISE_CELL = (
     "{path} has no exercise cell: none starts with `%%exercise NN_slug` (nor is tagged "
     "`exercise` with a first line `# exercise: NN_slug`). Keep the first line of the "
     "exercise cell as the notebook gave it."
+)
+UNPRINTABLE = (
+    "no exercise {name!r}: the name holds characters that cannot be shown; write it as "
+    "`%%exercise NN_slug`, as in the notebook that `course notebooks` writes."
 )
 TAKEN = "{path}: exercise {id} not graded from this notebook: another file gives it"
 TWICE = "{path} holds exercise {id} under two names; name it one way in every cell."

@@ -110,8 +110,8 @@ def _notebooks(module, notebooks, read, taken: set[str]) -> tuple[list[HandinFil
         except (OSError, ArchiveError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             notes.append(UNREADABLE_FILE.format(path=path, why=why, kib=MAX_NOTEBOOK >> 10))
-    graded, more = handed_in(module, data, taken)
-    return [HandinFile(*found) for found in graded], notes + more
+    graded, more = handed_in(module, data, taken)  # notes that quote the cells: cleaned
+    return [HandinFile(*found) for found in graded], notes + [clean(note) for note in more]
 
 
 def _read_one(exercise: str, path: str, source, read) -> HandinFile:
