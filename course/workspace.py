@@ -8,9 +8,11 @@ itself always comes from the content layer; a workspace only ever holds the lear
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +28,7 @@ from courseware.starters import fingerprint, is_starter, normal
 
 MARKER = ".course-workspace"
 MARKER_FORMAT = 1
+MAX_LOOKED = 1000  # entries of a folder looked at for a workspace inside it
 MAX_MARKER = 256 << 10  # a few hundred bytes per exercise: anything larger is not ours
 FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 
@@ -115,10 +118,34 @@ def find_workspace(start: Path | None = None) -> Workspace | None:
 
 
 def require_workspace(start: Path | None = None) -> Workspace:
+    """The workspace at or above `start`, or an error that says where to go."""
     workspace = find_workspace(start)
     if workspace is None:
-        raise CourseError(NO_WORKSPACE.format(cwd=(start or Path.cwd()).resolve()))
+        here = (start or Path.cwd()).resolve()
+        below = workspaces_below(here)
+        if below:
+            cd = shlex.quote(below[0])
+            raise CourseError(WORKSPACE_BELOW.format(cwd=here, name=cd, all=", ".join(below)))
+        raise CourseError(NO_WORKSPACE.format(cwd=here))
     return workspace
+
+
+def workspaces_below(folder: Path) -> list[str]:
+    """The names of the workspaces just inside `folder` (where `course init` put one and the
+    learner did not cd into it), sorted; at most MAX_LOOKED entries are looked at."""
+    try:
+        entries = list(itertools.islice(folder.iterdir(), MAX_LOOKED))
+    except OSError:
+        return []
+    return sorted(e.name for e in entries if _holds_marker(e))
+
+
+def _holds_marker(folder: Path) -> bool:
+    """A folder (not a link) with a workspace marker; one that cannot be read holds none."""
+    try:
+        return not folder.is_symlink() and (folder / MARKER).is_file()
+    except OSError:
+        return False
 
 
 def state_of_file(workspace: Workspace, ex: Exercise) -> tuple[str, str | None]:
@@ -322,6 +349,10 @@ NO_WORKSPACE = (
     "no workspace here: {cwd} is not inside a clone of the course nor a folder made by "
     "`course init`.\nRun `course init` to make one (then cd into the folder it made), or cd "
     "into your clone."
+)
+WORKSPACE_BELOW = (
+    "no workspace here: {cwd} is not inside one, but it holds what `course init` made: {all}.\n"
+    "Run `cd {name}` first, then this command again."
 )
 NOT_A_FOLDER = (
     "{folder} is a file, not a folder, and is left as it is. Name a new folder "

@@ -83,6 +83,18 @@ def test_upgrade_outside_a_workspace_says_what_to_do(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "Run `course init`" in result.output
 
 
+def test_a_command_beside_the_workspace_names_the_folder_to_enter(workspace, monkeypatch):
+    """Run where `course init` was run, not in the folder it made (an editable install's
+    other commands grade its clone from anywhere, so the upgrade stands for them)."""
+    (workspace.parent / "notes").mkdir()
+    monkeypatch.chdir(workspace.parent)
+    result = run("init", "--upgrade")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "what `course init` made: lstm-course." in result.output
+    assert "Run `cd lstm-course` first" in result.output
+    assert "Run `course init`" not in result.output
+
+
 def test_commands_find_the_workspace_from_a_subfolder(module, workspace, monkeypatch):
     monkeypatch.chdir(workspace / "exercises" / "01_lstm_network")
     result = run("progress", "--json")
