@@ -452,10 +452,10 @@ def describe(summary: BatchSummary, gradebook: Gradebook) -> str:
     errors = [(t[0], t[3]) for t in totals if t[3]]
     if errors:
         lines.append(f"{len(errors)} submission(s) could not be graded:")
-        lines += [f"  {learner}: {error}" for learner, error in errors[:10]]
+        lines += [f"  {_named(learner, summary)}: {error}" for learner, error in errors[:10]]
     if files := gradebook.files_to_check():
         lines.append(f"{len(files)} learner(s) to look at (the CSV's flags say why):")
-        lines += [f"  {shown(learner)}: {flags}" for learner, flags in files[:10]]
+        lines += [f"  {_named(learner, summary)}: {flags}" for learner, flags in files[:10]]
     if summary.flags:
         lines.append(f"{len(summary.flags)} learner id(s) to check (graded, never merged):")
         lines += [f"  {shown(i)}: {'; '.join(f)}" for i, f in sorted(summary.flags.items())]
@@ -465,6 +465,12 @@ def describe(summary: BatchSummary, gradebook: Gradebook) -> str:
             UNCONFINED.format(n=len(lacking), missing=", ".join(sorted(set(chain(*lacking)))))
         )
     return "\n".join(lines)
+
+
+def _named(learner: str, summary: BatchSummary) -> str:
+    """An id as written, escaped only where it may hide something (a flagged id): 'émile' is
+    émile, a Cyrillic 'аda' is '\\u0430da'."""
+    return shown(learner) if learner in summary.flags else learner
 
 
 UNCONFINED = (

@@ -373,3 +373,18 @@ def test_ids_that_differ_only_in_case_get_feedback_files_of_their_own(tmp_path):
     folded = {stem.casefold() for stem in texts}
     assert len(texts) == len(folded) == 3 and "bob" in texts, texts
     assert all(stem.startswith(("Ada-", "ada-")) for stem in texts if stem != "bob"), texts
+
+
+def test_the_summary_writes_an_id_as_it_is_and_escapes_only_one_that_may_hide_something(
+    tmp_path,
+):
+    """'émile' and 'bob' are ordinary names, shown as written; the Cyrillic 'аda' and the
+    'ada' it imitates are shown escaped, so the instructor sees which is which."""
+    subs = tmp_path / "subs"
+    for name in ("émile", "bob", "\u0430da", "ada"):
+        (learner(subs, name) / "notes.txt").write_text("my notes\n")
+    result = run_batch(subs, tmp_path)
+    listed = result.output.split("learner(s) to look at", 1)[1].split("learner id(s)")[0]
+    assert "\n  émile: 1 file(s) not an exercise's: notes.txt" in listed, result.output
+    assert "\n  bob: 1 file(s)" in listed and "\n  'ada': 1 file(s)" in listed
+    assert "\n  '\\u0430da': 1 file(s)" in listed and "\\xe9mile" not in result.output
