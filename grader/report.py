@@ -26,6 +26,7 @@ ISOLATION_WORDS = {
 }
 NEXT_STEP = "Run with --hints for the next hint, -v for every check and the tracebacks."
 NEXT_STEP_WITH_HINTS = "Run with -v for every check and the tracebacks."
+NEXT_STEP_VERBOSE = "Run with --hints for the next hint."
 
 
 def use_colour(stream: IO | None = None) -> bool:
@@ -57,9 +58,16 @@ def terminal(
         lines.append("")
     total = f"Total: {report.score:g}/{report.max_score:g}"
     lines.append(style(total, bold=True) + f"   ({_isolation_summary(report)})")
-    if not report.all_passed:
-        lines.append(advice or (NEXT_STEP_WITH_HINTS if hints else NEXT_STEP))
+    if not report.all_passed and (next_step := advice or _next_step(verbose, hints)):
+        lines.append(next_step)
     return "\n".join(lines)
+
+
+def _next_step(verbose: bool, hints: bool) -> str:
+    """The options that show more, less those this run already has ("" when it has both)."""
+    if hints:
+        return "" if verbose else NEXT_STEP_WITH_HINTS
+    return NEXT_STEP_VERBOSE if verbose else NEXT_STEP
 
 
 def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from course.cli import main
+from grader.report import NEXT_STEP
 from grader.results import BLOCKED, NOT_ATTEMPTED, NOT_RUN
 from tests.helpers import (
     REPO,
@@ -48,6 +49,25 @@ def test_blocked_checks_say_by_what(grade_source):
     shown = terminal(GradeReport(target="x", exercises=[result], devices=["cpu"], versions={}))
     said = f"{len(blocked)} check(s) blocked: 'Your file imports and defines LSTMNetwork' did"
     assert said in shown and "so they cannot run" in shown and "blocked: blocked" not in shown
+
+
+@pytest.mark.parametrize(
+    "verbose, hints, advised",
+    [
+        (False, False, NEXT_STEP),
+        (True, False, "Run with --hints for the next hint."),
+        (False, True, "Run with -v for every check and the tracebacks."),
+        (True, True, None),
+    ],
+)
+def test_the_last_line_advises_only_options_this_run_lacks(grade_source, verbose, hints, advised):
+    from grader.report import terminal
+    from grader.results import GradeReport
+
+    result = grade_source(EX1, "import torch\n\nclass LSTMNetwork(:\n    pass\n")
+    report = GradeReport(target="x", exercises=[result], devices=["cpu"], versions={})
+    last = terminal(report, verbose=verbose, colour=False, hints=hints).splitlines()[-1]
+    assert last == advised if advised else last.startswith("Total: 0/")
 
 
 def test_undecodable_file(grade_source):
