@@ -215,10 +215,7 @@ def _grade_batch(path: Path, args: GradeArgs) -> int:
         nonlocal bar
         if not todo:
             return
-        click.echo(
-            f"{todo} to grade, {skipped} already graded (use --regrade to grade them again).",
-            err=True,
-        )
+        click.echo(f"{todo} to grade{_kept(skipped)}.", err=True)
         bar = click.progressbar(
             length=todo, label="Grading", show_eta=True, show_pos=True, file=sys.stderr,
             item_show_func=tally.text,
@@ -248,6 +245,13 @@ def _grade_batch(path: Path, args: GradeArgs) -> int:
     complete = all(total == max_score for _, total, max_score, _ in gradebook.totals())
     gradebook.close()
     return 0 if complete else EXIT_FAILED
+
+
+def _kept(skipped: int) -> str:
+    """What the batch skips and how to grade it anyway: nothing when it skips no one."""
+    if not skipped:
+        return ""
+    return f", {skipped} already graded at their current content (--regrade grades them again)"
 
 
 @dataclass

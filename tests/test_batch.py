@@ -90,6 +90,7 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
     (flags,) = rows(book, "SELECT file_flags FROM learners WHERE id = 'gil'")[0]
     assert "gil/old/lstm_network.py: not graded: gil/lstm_network.py, as close a match" in flags
     assert "Checks the class failed most:" in first.output and "Scores out of 20" in first.output
+    assert "7 to grade.\n" in first.output and "--regrade" not in first.output
     with open(table) as f:
         table_rows = list(csv.DictReader(f))
     assert [r["learner"] for r in table_rows] == ["ada", "bob", "cyd", "dee", "eve", "fay", "gil"]
@@ -100,9 +101,11 @@ def test_batch_grades_a_class_and_resumes(tmp_path):
     (subs / "bob/lstm_network.py").write_bytes(SOLUTIONS[0].read_bytes())
     changed = CliRunner().invoke(main, args)
     assert "Graded 1 learner(s)" in changed.output and "skipped 6" in changed.output
+    kept = "1 to grade, 6 already graded at their current content (--regrade grades them again)"
+    assert kept in changed.output
     assert dict(rows(book, "SELECT id, score FROM learners"))["bob"] == 10
     regrade = CliRunner().invoke(main, [*args, "--regrade"])
-    assert "Graded 7 learner(s)" in regrade.output
+    assert "Graded 7 learner(s)" in regrade.output and "7 to grade.\n" in regrade.output
     assert rows(book, "SELECT COUNT(*) FROM learners") == [(7,)]
     assert left_tagged(TAG) == []
 
