@@ -108,7 +108,7 @@ CONTRIBUTING.md ("Adding an exercise"):
   1. the hints of its entry in {manifest} (a ladder, the last one nearly the answer);
   2. the statement;
   3. the reference solution;
-  4. the starter, then `course verify --approve-starters`;
+  4. the starter, then `course verify --approve-starters` and `course notebooks --force`;
   5. the probe;
   6. the checks (their points add up to the entry's);
   7. at least 3 mistakes and 2 correct variants under tests/corpus/{id}/ (then delete the

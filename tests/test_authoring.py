@@ -3,6 +3,7 @@ names each part still missing or astray, in a copy of the authors' repository.""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 from course.cli import main
 from courseware.content import approve_starters, load_module
-from tests.helpers import fresh_clone
+from tests.helpers import REPO, fresh_clone
 
 
 @pytest.fixture
@@ -54,6 +55,17 @@ def test_new_exercise_scaffolds_every_part_and_validate_lists_what_is_left(repo)
     assert any("has 0 correct case(s) here and needs at least 2" in p for p in problems)
     approve_starters(repo)
     assert not any("no approved starter" in p for p in validate())
+
+
+def test_what_verify_asks_authors_to_run_is_in_the_guide_and_the_scaffolds_steps(repo):
+    """An author who follows CONTRIBUTING.md or `course new`'s steps is never surprised by a
+    claim of `course verify` that asks for a command neither of them named."""
+    from grader.verify import DRIFT, NOTEBOOK_DRIFT
+
+    asked = re.findall(r"`(course \w+ --[\w-]+)`", DRIFT + NOTEBOOK_DRIFT)
+    steps = new("padding", "--objective", "shapes").output
+    guide = (REPO / "CONTRIBUTING.md").read_text()
+    assert len(asked) == 2 and all(command in steps and command in guide for command in asked)
 
 
 def test_an_exercise_without_a_probe_fails_validate(repo):
