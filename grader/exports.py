@@ -86,7 +86,7 @@ PYTHON="${COURSE_PYTHON:-$ROOT/venv/bin/python}"
 RESULTS="$ROOT/results/results.json"
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
-cd "$ROOT/source"
+cd "$ROOT"  # the learner's files are then named submission/FILE, never ../submission/FILE
 DATA="$("$PYTHON" -I -c 'from courseware.content import PACKAGED; print(PACKAGED)')"
 status=$?
 if [ "$status" -eq 0 ]; then

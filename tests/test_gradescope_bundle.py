@@ -196,3 +196,16 @@ def test_a_submission_with_a_course_of_its_own_gets_the_course_s_grade(autograde
     verdicts = [(t["name"], t["status"], t["score"]) for t in data["tests"]]
     assert verdicts == [(t["name"], t["status"], t["score"]) for t in expected["tests"]]
     assert data["score"] == expected["score"] < FULL_MARKS
+
+
+def test_the_learner_s_files_are_named_from_the_autograder_folder_never_with_dots(autograder):
+    """What the learner reads names the files of their submission as submission/..., not by
+    a way out of another folder (../submission/...)."""
+    network = MODULE.exercise("01_lstm_network").solution.read_bytes()
+    training = MODULE.exercise("02_training_step").solution.read_bytes()
+    data = grade(autograder, {"work/lstm_network (1).py": network, "work/training.py": training})
+    assert data["returncode"] == 0, data["log"]
+    texts = json.dumps(data["tests"]) + data["log"]
+    assert "../" not in texts, texts
+    assert "submission/work/lstm_network (1).py looks like it" in texts
+    assert "(submission/work/training.py)" in data["log"]
