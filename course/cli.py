@@ -91,8 +91,9 @@ def exercise_option(help: str):
 def main() -> None:
     """Module 12 of 26 of Deep Learning with PyTorch: Long Short-Term Memory networks.
 
-    Learners: `course quiz`, `course grade exercises/`. Authors: `course validate`,
-    `course verify`. Run `course COMMAND --help` for the details of each.
+    Learners: `course quiz`, `course grade exercises/`. Instructors: `course grade
+    SUBMISSIONS --batch`, `course export gradescope`. Authors: `course validate`, `course
+    verify`. Run `course COMMAND --help` for the details of each.
     """
     try:
         os.getcwd()

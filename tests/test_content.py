@@ -255,6 +255,7 @@ def test_help_imports_neither_torch_nor_pytest():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage: " in out.stdout and "grade" in out.stdout and "validate" in out.stdout
+    assert "Instructors: `course grade SUBMISSIONS --batch`" in " ".join(out.stdout.split())
     assert out.stdout.strip().endswith("[]")
 
 
