@@ -211,6 +211,12 @@ HOSTILE = {
         " start_new_session=True)\n    os._exit(0)\ntime.sleep(60)\n",
         "did not finish within",
     ),
+    "orphan out of the tree before any scan": (  # Linux: the runner is its subreaper
+        "import os, sys, time\nif os.fork() == 0:\n    if os.fork() == 0:\n        os.setsid()\n"
+        f"        os.execve(sys.executable, [sys.executable, '-c', {SLEEPER!r}], {{}})\n"
+        "    os._exit(0)\nos.wait()\ntime.sleep(60)\n",
+        "did not finish within",
+    ),
     "memory bomb": (
         "hoard = []\nwhile True:\n    hoard.append(bytearray(64 << 20))\n",
         "MemoryError|memory",

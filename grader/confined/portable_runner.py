@@ -33,6 +33,7 @@ MISSING = [  # what the Linux sandbox has and this backend does not, in words (a
     "a system-call filter (seccomp)",
 ]
 NOTE = "portable backend: limits and the process tree are watched by the grader (psutil)"
+ORPHANS = "orphans it leaves are adopted by the runner, so they end with it (a subreaper)"
 
 
 def runner_main(host: str, port: int, grader_pid: int) -> None:
@@ -114,7 +115,7 @@ def _confine(spec: dict) -> dict:
     import torch
 
     limits = Limits(**spec["limits"])
-    notes = [NOTE, *_rlimits(limits, spec["cuda"])]
+    notes = [NOTE, *_rlimits(limits, spec["cuda"]), *_adopt_orphans()]
     torch.set_num_threads(1)
     work = os.getcwd()
     sys.path[:] = [p for p in sys.path if p not in ("", work)]
@@ -132,6 +133,17 @@ def _confine(spec: dict) -> dict:
         "notes": notes,
         "missing": missing,
     }
+
+
+def _adopt_orphans() -> list[str]:
+    """Linux: make this runner the subreaper of what it starts, so that a double fork into a
+    new session without the token stays in the tree the grader kills (elsewhere: the sweep)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    from grader.confined.sandbox import adopt_orphans  # Linux only: prctl
+
+    adopt_orphans()
+    return [ORPHANS]
 
 
 def _rlimits(limits: Limits, cuda: bool) -> list[str]:
