@@ -61,7 +61,7 @@ def test_corpus_has_every_listed_mistake():
         "padded_last_step", "sorted_lengths_required", "mean_counts_padding", "lengths_on_gpu",
         "gather_last_step", "loop_per_sequence", "time_major_packed",
         "last_sequence_batch_first", "unbatched_index", "detached_head_weight",
-        "zero_grad_after_step", "weights_not_transposed", "returns_list",
+        "zero_grad_after_step", "weights_not_transposed", "weight_times_x", "returns_list",
         # claims that must not be made (issue 17): each case's `# must not say:`
         "head_on_c_n", "first_sequence", "transposed_states_from_time", "float32_head_input",
         "cross_entropy_float_targets", "own_adam", "loss_divided_by_batch",

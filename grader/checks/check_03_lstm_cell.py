@@ -216,6 +216,7 @@ def run(learner: Learner, weights, xs, state=None, sizes=SIZES, **options) -> di
         ),
         Hint(("in-place", "inplace"), IN_PLACE_ERROR),
         Hint(("device",), DEVICE.format(device=device), when=device != "cpu"),
+        Hint(("cannot be multiplied",), PRODUCT_ERROR),
     )
     what = "Your LSTMCell" if tuple(sizes) == SIZES else f"Your LSTMCell{tuple(sizes)}"
     args = {"sizes": list(sizes), "weights": weights, "xs": xs, "state": state}
@@ -447,6 +448,12 @@ IN_PLACE = (
 IN_PLACE_ERROR = (
     "This error comes from changing a tensor in place (c *= f, c.add_(...)) that autograd "
     "still needs: compute new tensors instead, c = f * c + i * g."
+)
+PRODUCT_ERROR = (
+    "A matrix product's inner sizes must be equal. x is (batch, input_size) and weight_ih is "
+    "(4*hidden_size, input_size), so the pre-activations are x @ weight_ih.T + h @ weight_hh.T "
+    "plus both biases, (batch, 4*hidden_size), as z = x W_ih^T + ... in the statement: "
+    "weight_ih @ x (the order of W x on paper) and x @ weight_ih do not fit."
 )
 MUTATED = (
     "Your forward changed its input x in place for {case}; leave the caller's tensor as it was."
