@@ -149,8 +149,9 @@ def submissions(folder: Path) -> list[Submission]:
     An entry that is a link is a submission too, never followed: reading it fails, and that
     learner gets an error row."""
     if not folder.is_dir():
+        unzip = " Unzip it first: the class is a folder." if folder.suffix == ".zip" else ""
         raise CourseError(
-            f"{folder}: not a folder of submissions (one folder or .zip per learner)."
+            f"{folder}: not a folder of submissions (one folder or .zip per learner).{unzip}"
         )
     found: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir()):

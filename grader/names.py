@@ -26,6 +26,9 @@ QUIET_NAMES = frozenset({"README.md"})
 TOOL_FOLDERS = frozenset(
     {".git", ".venv", "venv", "__pycache__", "node_modules", "site-packages", "_site", "__MACOSX"}
 )
+# Files an operating system adds beside any file (Finder, Explorer, AppleDouble "._x"): said
+# once, as the system's, not as a learner's file that is no exercise's.
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "ehthumbs.db"})
 CASE = "its name differs in case"
 COPY = "a copy's suffix '{suffix}'"
 TEXT = "a .txt extension"
@@ -142,6 +145,7 @@ TIE = "{others} could each be {file}, and none is a better match: hand in one fi
 STRICT = "its name is not exactly {file} (the instructor grades exact names only)"
 NOT_EXERCISE = "{path}: not graded: not an exercise file (exercise files are named {names})"
 TOOL_FOLDER = "{path}/: not graded: a folder of tools or of the system"
+SYSTEM_FILE = "{paths}: not graded: files your operating system adds"
 MORE_FILES = "… and {n} more file(s), not graded: not exercise files"
 
 
@@ -172,10 +176,15 @@ def _note_others(module: Module, others: list[str], tools: set[str], choice: Cho
     """A note on each file that is no exercise's (the first MAX_LISTED, then a count) and on
     each folder of tools; one flag naming them, but for statements and hidden files."""
     names = ", ".join(ex.file for ex in module.exercises)
+    system = [p for p in others if _system(p)]
+    others = [p for p in others if not _system(p)]
     choice.notes += [NOT_EXERCISE.format(path=p, names=names) for p in others[:MAX_LISTED]]
     if len(others) > MAX_LISTED:
         choice.notes.append(MORE_FILES.format(n=len(others) - MAX_LISTED))
     choice.notes += [TOOL_FOLDER.format(path=t) for t in sorted(tools)]
+    if system:
+        shown = ", ".join(system[:MAX_LISTED]) + ("…" if len(system) > MAX_LISTED else "")
+        choice.notes.append(SYSTEM_FILE.format(paths=shown))
     if flagged := [p for p in others if not _quiet(p)]:
         listed = ", ".join(flagged[:MAX_LISTED]) + ("…" if len(flagged) > MAX_LISTED else "")
         choice.flags.append(f"{len(flagged)} file(s) not an exercise's: {listed}")
@@ -183,6 +192,11 @@ def _note_others(module: Module, others: list[str], tools: set[str], choice: Cho
 
 def _tool(folder: str) -> bool:
     return folder in TOOL_FOLDERS or folder.startswith(".")
+
+
+def _system(path: str) -> bool:
+    name = PurePosixPath(path).name
+    return name in SYSTEM_FILES or name.startswith("._")
 
 
 def _quiet(path: str) -> bool:

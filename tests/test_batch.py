@@ -223,3 +223,10 @@ def test_a_class_is_not_graded_where_a_runner_would_lack_a_level(tmp_path, monke
 def test_unsafe_no_isolation_goes_with_batch(tmp_path):
     result = CliRunner().invoke(main, ["grade", str(tmp_path), "--unsafe-no-isolation"])
     assert result.exit_code == 2 and "--unsafe-no-isolation goes with --batch" in result.output
+
+
+def test_a_whole_class_zipped_is_told_to_unzip_first(tmp_path):
+    (tmp_path / "class.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    result = CliRunner().invoke(main, ["grade", str(tmp_path / "class.zip"), *BATCH])
+    assert result.exit_code == 2 and "Unzip it first: the class is a folder." in result.output
+    assert "Traceback" not in result.output

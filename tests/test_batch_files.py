@@ -198,8 +198,22 @@ def test_the_best_candidate_is_graded_and_a_tie_grades_none(module):
 def test_many_other_files_are_named_up_to_a_count_statements_and_hidden_ones_unflagged(module):
     paths = [f"data/{i:02}.csv" for i in range(25)] + ["README.md", ".DS_Store"]
     choice = choose(module, paths)
-    assert len(choice.notes) == 21 and choice.notes[-1].startswith("… and 7 more file(s)")
+    assert len(choice.notes) == 22 and choice.notes[-2].startswith("… and 6 more file(s)")
+    assert choice.notes[-1] == ".DS_Store: not graded: files your operating system adds"
     assert choice.flags == [f"25 file(s) not an exercise's: {', '.join(paths[:20])}…"]
+
+
+def test_files_an_operating_system_adds_are_said_once_as_the_systems(module):
+    paths = ["lstm_network.py", ".DS_Store", "w/._lstm_network.py", "w/Thumbs.db", "notes.py"]
+    choice = choose(module, paths)
+    system = ".DS_Store, w/._lstm_network.py, w/Thumbs.db: not graded: files your operating system"
+    assert [n for n in choice.notes if "operating system" in n] == [system + " adds"]
+    assert [n for n in choice.notes if "not an exercise file" in n] == [
+        "notes.py: not graded: not an exercise file (exercise files are named "
+        + ", ".join(ex.file for ex in module.exercises)
+        + ")"
+    ]
+    assert choice.flags == ["1 file(s) not an exercise's: notes.py"]
 
 
 def test_the_exercises_counted_may_be_named_as_every_command_takes_them(module):
