@@ -94,7 +94,7 @@ def _both_in_the_call(tag: str) -> bool:
     ("batch", "sig"),
     [
         (False, signal.SIGKILL),
-        pytest.param(True, signal.SIGTERM, marks=pytest.mark.needs_sandbox(BATCH)),
+        (True, signal.SIGTERM),
     ],
     ids=["course grade, SIGKILL", "course grade --batch, SIGTERM"],
 )
@@ -108,7 +108,7 @@ def test_no_runner_outlives_the_course_command(tmp_path, batch, sig):
     argv = [sys.executable, "-m", "course", "grade", "--exercise", "01_lstm_network"]
     argv += ["--timeout", "600"]
     if batch:
-        argv += [str(tmp_path / "subs"), "--batch", "--gradebook", str(tmp_path / "b.sqlite")]
+        argv += [str(tmp_path / "subs"), *BATCH, "--gradebook", str(tmp_path / "b.sqlite")]
     else:
         argv += [str(learner / "lstm_network.py")]
     command = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
