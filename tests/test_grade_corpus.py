@@ -55,7 +55,7 @@ def test_corpus_has_every_listed_mistake():
         "missing_bias_hh", "state_required", "state_random", "uses_nn_lstm_cell",
         "hidden_fused_call", "four_gate_matmuls", "one_concatenated_matmul",
         "windows_off_by_one", "targets_inside_window", "fed_true_values", "no_training",
-        "no_backward", "minibatches_sgd_unfold", "lstm_cell_adamw_loop",
+        "no_backward", "minibatches_sgd_unfold", "lstm_cell_adamw_loop", "output_not_unpacked",
         "first_step_output", "all_steps_summed", "norm_over_time", "no_requires_grad",
         "dirty_gradients", "h_n_vector_norm", "backward_restores_grads",
         "padded_last_step", "sorted_lengths_required", "mean_counts_padding", "lengths_on_gpu",

@@ -16,6 +16,7 @@ from tests.helpers import REPO
 
 HIDDEN = {"type": "RuntimeError", "message": "Expected hidden[0] size (2, 7, 20), got [2, 4, 20]"}
 UNPACK = {"type": "ValueError", "message": "too many values to unpack (expected 2)"}
+TUPLE = {"type": "TypeError", "message": "tuple indices must be integers or slices, not tuple"}
 
 
 def declare(root: Path, text: str) -> Path:
@@ -32,6 +33,8 @@ def test_this_module_explains_torchs_lstm_errors_in_its_words():
     with declared(own):
         assert "h0 has shape (2, 4, 20), but for this input the LSTM expects" in explain(HIDDEN)
         assert "(nn.LSTM returns out, (h_n, c_n))" in explain(UNPACK)
+        assert "nn.LSTM returns a pair, out and (h_n, c_n)" in explain(TUPLE)
+    assert "nn.LSTM" not in explain(TUPLE)
     assert "h0 has shape" not in explain(HIDDEN)  # forgotten once the module is graded
 
 

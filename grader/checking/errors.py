@@ -132,6 +132,17 @@ MEANINGS = [
         "Layers were assigned before super().__init__() ran: call it first in __init__.",
     ),
     (
+        r"module '([\w.]+)' has no attribute '(\w+)'",
+        "{0} has nothing named {1}: check the spelling, capitals included, or whether {1} "
+        "lives in another module.",
+    ),
+    (
+        r"tuple indices must be integers or slices, not tuple",
+        "A tuple was indexed like a tensor ([:, -1] and the like): a call before this line "
+        "returned several values together. Unpack them first (a, b = ...) and index the one "
+        "you need.",
+    ),
+    (
         r"'(\w+)' object has no attribute '(\w+)'",
         "A {0} has no attribute {1}: a typo, or it was never set (set it in __init__).",
     ),

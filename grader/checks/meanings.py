@@ -13,6 +13,12 @@ MEANINGS = [
         "(num_layers, batch, hidden_size), with the batch read the way the LSTM reads its input.",
     ),
     (
+        r"tuple indices must be integers or slices, not tuple",
+        "A tuple was indexed like a tensor ([:, -1, :]): nn.LSTM returns a pair, out and "
+        "(h_n, c_n), not one tensor. Unpack it first, out, (h_n, c_n) = self.lstm(x), and "
+        "index out.",
+    ),
+    (
         r"(cannot unpack non-iterable|too many values to unpack|not enough values to unpack)",
         "The unpacking on this line (a, b = ...) got another number of values than it names: "
         "check what the call on the right returns (nn.LSTM returns out, (h_n, c_n)).",
