@@ -30,6 +30,7 @@ LINUX_ONLY = {
 # (with the isolation feature they need) are skipped.
 PORTABLE_TOO = {"test_runner_signals.py", "test_grader_death.py", "test_hostile_replies.py"}
 PORTABLE_TOO |= {"test_batch.py", "test_batch_files.py", "test_hostile_class.py"}  # *BATCH
+PORTABLE_TOO |= {"test_quiz_pty.py"}  # the quiz in a terminal grades nothing
 # Files whose tests follow processes through /proc and POSIX process groups (killpg): they run
 # under either backend on Linux, and nowhere else.
 PROCFS = "processes followed through /proc and POSIX process groups"
