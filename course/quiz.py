@@ -269,7 +269,8 @@ def _choice(item: Item, letter: str) -> int:
     """The YAML index of the choice shown under `letter`."""
     shown = LETTERS[: len(item.order)]
     if len(letter) != 1 or letter not in shown:
-        raise ValueError(f"type a letter from a to {_last(item)}, not {letter!r}")
+        typed = f", not {letter!r}" if letter else ""  # an empty line: nothing to quote
+        raise ValueError(f"type a letter from a to {_last(item)}{typed}")
     return item.order[shown.index(letter)]
 
 
