@@ -198,18 +198,23 @@ class Module:
     repository: str | None = None  # where notebooks install the course from (course.yaml)
 
     def exercise(self, exercise_id: str) -> Exercise:
-        """By id (the exercise's folder name), slug (the id without its number), file name, or
-        a path ending in the exercise's folder or file (exercises/ID/)."""
+        """By id (the exercise's folder name), number (3 or 03), slug (the id without its
+        number), file name, or a path ending in the exercise's folder or file (exercises/ID/)."""
         path = Path(exercise_id)
         for name in (exercise_id, path.name, path.parent.name):
             for ex in self.exercises:
-                if name in (ex.id, ex.id[3:], ex.file, Path(ex.file).stem):
+                if name in (ex.id, ex.id[3:], ex.file, Path(ex.file).stem) or _numbered(name, ex):
                     return ex
         known = ", ".join(ex.id for ex in self.exercises)
         raise CourseError(f"no exercise '{exercise_id}'; the exercises are: {known}")
 
     def by_file(self, filename: str) -> Exercise | None:
         return next((ex for ex in self.exercises if ex.file == filename), None)
+
+
+def _numbered(name: str, ex: Exercise) -> bool:
+    """`name` is the exercise's number, with or without its leading zero."""
+    return name.isascii() and name.isdigit() and int(name) == ex.number
 
 
 def find_root(start: Path | None = None) -> Path:

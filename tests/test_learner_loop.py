@@ -122,6 +122,18 @@ def test_reset_asks_first_and_no_means_no(module, workspace):
     assert result.exit_code == 1 and path.read_text() == "# mine\n"
 
 
+@pytest.mark.parametrize("named", ["2", "02"])
+def test_an_exercise_may_be_named_by_its_number(module, workspace, named):
+    path = exercise_file(module, workspace, "02_training_step")
+    path.write_text("# mine\n")
+    result = run("reset", named, "--yes")
+    assert result.exit_code == 0, result.output
+    assert path.read_text() == normal(module.exercise("02_training_step").starter.text)
+    for unknown in ("99", "2.0", "\u0662"):  # no such number; not a number; an Arabic-Indic 2
+        refused = run("reset", unknown, "--yes")
+        assert refused.exit_code == 2 and f"no exercise '{unknown}'" in refused.output
+
+
 def test_reset_of_an_untouched_or_deleted_file(module, workspace):
     assert "already the starter" in run("reset", "01_lstm_network", "--yes").output
     path = exercise_file(module, workspace, "01_lstm_network")
