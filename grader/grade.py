@@ -37,6 +37,11 @@ NOT_ATTEMPTED_MESSAGE = (
     "then run `course grade {file}` again."
 )
 MISSING_MESSAGE = "Not attempted: no file named {name} under {target}."
+NO_SUCH_PATH = "{target}: no such file or folder."
+GRADE_EXERCISE = (
+    "To grade exercise {id}, run `course grade --exercise {id}` in your workspace, or name its "
+    "folder or file (exercises/{id})."
+)
 RENAME_ONE = "{path} looks like it ({why}): rename it to {file} to have it graded."
 TOO_MANY_ENTRIES = (
     "{folder} holds more than {limit} files and folders: point `course grade` at the folder "
@@ -308,6 +313,16 @@ def _secrets(module: Module) -> tuple[str, ...]:
     return tuple(str(p) for p in [*files, *folders] if p.exists())
 
 
+def _no_such_path(module: Module, target: Path) -> str:
+    """A path that does not exist; where it names an exercise (`course grade 01_lstm_network`,
+    as `course reset` takes it), the command that grades that exercise."""
+    try:
+        ex = module.exercise(str(target))
+    except CourseError:
+        return NO_SUCH_PATH.format(target=target)
+    return NO_SUCH_PATH.format(target=target) + " " + GRADE_EXERCISE.format(id=ex.id)
+
+
 def discover(
     module: Module, target: Path, notebooks: Staging | None = None
 ) -> dict[Exercise, Path | None]:
@@ -316,7 +331,7 @@ def discover(
     try:
         target.stat()
     except FileNotFoundError:
-        raise CourseError(f"{target}: no such file or folder.") from None
+        raise CourseError(_no_such_path(module, target)) from None
     except OSError as exc:
         raise CourseError(f"{target}: cannot be read ({exc.strerror}).") from None
     if notebooks is not None and target.suffix == NOTEBOOK and not target.is_dir():

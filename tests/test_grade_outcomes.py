@@ -169,6 +169,15 @@ def test_cli_usage_errors_exit_two(args, message):
     assert "Traceback" not in result.output
 
 
+def test_a_missing_path_that_names_an_exercise_says_how_to_grade_it(tmp_path):
+    named = CliRunner().invoke(main, ["grade", str(tmp_path / "03_lstm_cell")])
+    assert named.exit_code == 2 and "03_lstm_cell: no such file or folder." in named.output
+    assert "run `course grade --exercise 03_lstm_cell` in your workspace" in named.output
+    other = CliRunner().invoke(main, ["grade", str(tmp_path / "notes")])
+    assert other.exit_code == 2 and "no such file or folder." in other.output
+    assert "To grade exercise" not in other.output
+
+
 def test_two_copies_of_a_file_name_one_to_grade(tmp_path):
     """The way out of "found 2 files" is a command that grades exactly one of them."""
     for folder in ("01_lstm_network", "01_lstm_network/old"):
