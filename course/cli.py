@@ -91,9 +91,10 @@ def exercise_option(help: str):
 def main() -> None:
     """Module 12 of 26 of Deep Learning with PyTorch: Long Short-Term Memory networks.
 
-    Learners: `course quiz`, `course grade exercises/`. Instructors: `course grade
-    SUBMISSIONS --batch`, `course export gradescope`. Authors: `course validate`, `course
-    verify`. Run `course COMMAND --help` for the details of each.
+    Learners: `course init` (a workspace; a clone is one already), `course build` (the
+    lesson), then `course watch` or `course grade`, `course progress`, `course quiz`.
+    Instructors: `course grade SUBMISSIONS --batch`, `course export gradescope`. Authors:
+    `course validate`, `course verify`. Run `course COMMAND --help` for the details of each.
     """
     try:
         os.getcwd()

@@ -225,3 +225,17 @@ def test_every_readme_loop_line_is_known_to_this_test():
             if "install" in name or line in known:
                 continue
             assert line.startswith(("course grade exercises/01", "course reset 01")), line
+
+
+def test_the_top_level_help_names_the_commands_of_the_package_loop():
+    """A learner with the package only starts from `course --help`: its Learners' line names
+    every command the README's package loop runs, `course init` first."""
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    shown = " ".join(CliRunner().invoke(main, ["--help"]).output.split())
+    learners = shown.split("Learners: ")[1].split("Instructors:")[0]
+    loop = {line.split()[1] for line in readme_blocks()["package"] if line.startswith("course ")}
+    assert learners.startswith("`course init`")
+    assert loop and all(f"`course {command}" in learners for command in loop)
