@@ -314,7 +314,7 @@ def _secrets(module: Module) -> tuple[str, ...]:
 
 
 def _no_such_path(module: Module, target: Path) -> str:
-    """A path that does not exist; where it names an exercise (`course grade 01_lstm_network`,
+    """A path that does not exist; where it names an exercise (`course grade NN_slug`,
     as `course reset` takes it), the command that grades that exercise."""
     try:
         ex = module.exercise(str(target))
