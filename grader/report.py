@@ -96,7 +96,8 @@ def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:
             lines.append(f"  {mark} {case.title}  [{case.score:g}/{case.max_score:g}]")
             if case.output and case.state not in (PASSED, BLOCKED):
                 repeated = case.output in said and not verbose
-                lines.append(_indent("(the same as above)" if repeated else case.output, 6))
+                shown = "(the same as above)" if repeated else case.output
+                lines.append(_indent(shown, 6, quoted=True))
                 said.add(case.output)
             if verbose and case.detail:
                 lines.append(_indent(case.detail, 6))
@@ -105,14 +106,19 @@ def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:
     return lines
 
 
-def _indent(text: str, spaces: int) -> str:
-    wrapped = [
-        textwrap.fill(part, 96, initial_indent=" " * spaces, subsequent_indent=" " * spaces)
-        if len(part) > 96 and not part.startswith(" ")
-        else " " * spaces + part
-        for part in text.splitlines()
-    ]
-    return "\n".join(wrapped)
+def _indent(text: str, spaces: int, quoted: bool = False) -> str:
+    """`text` indented by `spaces`, its lines over 96 characters wrapped. A line indented in
+    `text` (code, a traceback) is kept whole, unless `quoted`: a message's own indented lines
+    (the error it quotes) are wrapped at their indent."""
+    return "\n".join(_wrap(part, spaces, quoted) for part in text.splitlines())
+
+
+def _wrap(line: str, spaces: int, quoted: bool) -> str:
+    own = len(line) - len(line.lstrip(" "))
+    if len(line) <= 96 or (own and not quoted):
+        return " " * spaces + line
+    indent = " " * (spaces + own)
+    return textwrap.fill(line.lstrip(" "), 96, initial_indent=indent, subsequent_indent=indent)
 
 
 def _isolation_summary(report: GradeReport) -> str:

@@ -70,6 +70,30 @@ def test_the_last_line_advises_only_options_this_run_lacks(grade_source, verbose
     assert last == advised if advised else last.startswith("Total: 0/")
 
 
+def test_a_long_quoted_error_is_wrapped_at_its_indent_and_a_traceback_is_kept_whole(
+    grade_source,
+):
+    from grader.report import terminal
+    from grader.results import GradeReport
+
+    words = " ".join(f"word{i}" for i in range(30))
+    source = (
+        "import torch.nn as nn\n\n\nclass LSTMNetwork(nn.Module):\n"
+        "    def __init__(self, i, h, layers, o):\n        super().__init__()\n"
+        "        self.lstm = nn.LSTM(i, h, layers, batch_first=True)\n"
+        "        self.head = nn.Linear(h, o)\n\n"
+        f"    def forward(self, x):\n        raise ValueError({words!r})\n"
+    )
+    result = grade_source(EX1, source)
+    report = GradeReport(target="x", exercises=[result], devices=["cpu"], versions={})
+    shown = terminal(report, colour=False).splitlines()
+    quoted = [line for line in shown if line.startswith(" " * 10)]  # the error, under its line
+    assert len(quoted) > 1 and all(len(line) <= 96 for line in shown if "word" in line)
+    assert " ".join(line.strip() for line in quoted) == words
+    shown = terminal(report, verbose=True, colour=False).splitlines()
+    assert any(line.strip() == f"raise ValueError({words!r})" for line in shown)  # not wrapped
+
+
 def test_undecodable_file(grade_source):
     result = grade_source(EX1, b"\xff\xfe\x00 not utf-8 \xc3\x28")
     assert "not valid UTF-8" in failed_messages(result)
