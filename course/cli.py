@@ -352,11 +352,20 @@ def notebooks(output: Path | None, force: bool) -> None:
     click.echo(run(output, force))
 
 
+def _fits_64_bits(value: int | None) -> int | None:
+    """A seed the quiz history's INTEGER column can keep (checked here, not by an IntRange,
+    whose 19-digit bounds would fill --help)."""
+    if value is not None and not -(2**63) <= value < 2**63:
+        raise click.BadParameter("the seed must lie within ±2**63 (64 bits).")
+    return value
+
+
 @main.command()
 @click.argument("bank", required=False)
 @click.option(
     "--seed",
-    type=click.IntRange(-(2**63), 2**63 - 1),  # it is kept in the history's INTEGER column
+    type=int,
+    callback=lambda ctx, param, value: _fits_64_bits(value),
     help="Seed for shuffling and drawing: the same seed, the same quiz.",
 )
 @click.option(

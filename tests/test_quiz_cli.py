@@ -181,6 +181,16 @@ def test_seed_shuffle_and_count(course):
     assert "Tiny quiz: 2 questions\n" in plain.output
 
 
+@pytest.mark.parametrize("seed", [str(2**63), str(-(2**63) - 1)])
+def test_a_seed_past_64_bits_is_refused_and_help_spells_no_bounds(course, seed):
+    result = quiz("--seed", seed, input=ANY_ORDER)
+    assert result.exit_code == 2 and "the seed must lie within ±2**63" in result.output
+    assert not saved() and "Traceback" not in result.output
+    assert "9223372036854775807" not in quiz("--help").output
+    kept = quiz("--shuffle", "--seed", str(2**63 - 1), input=ANY_ORDER)
+    assert kept.exit_code == 0 and saved()[0].seed == 2**63 - 1
+
+
 def test_shuffling_without_a_seed_draws_and_records_one(course):
     result = quiz("--shuffle", input=ANY_ORDER)
     assert result.exit_code == 0, result.output
