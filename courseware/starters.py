@@ -95,7 +95,7 @@ def dump(starters: dict[str, Starter]) -> str:
     return HEADER + body
 
 
-APPROVE = "run `course verify --approve-starters` in the authors' repository to write it again."
+APPROVE = "run `course verify --approve-starters` in the authors' repository to write the lock."
 
 
 class _LiteralDumper(yaml.SafeDumper):

@@ -46,7 +46,8 @@ def test_new_exercise_scaffolds_every_part_and_validate_lists_what_is_left(repo)
         assert (repo / rel).is_file(), rel
     assert f"  - id: {new_id}\n" in (repo / "course.yaml").read_text()
     problems = validate()  # every part still missing is listed at once
-    assert any(f"{new_id}: starters.lock has no approved starter padding.py" in p for p in problems)
+    no_starter = f"{new_id}: starters.lock has no approved starter padding.py; run `course verify"
+    assert any(no_starter in p and p.endswith("to write the lock.") for p in problems)
     assert any(f"{new_id}: this hint is still the template's TODO" in p for p in problems)
     assert any(
         p.startswith(f"tests/corpus/{new_id}/mistakes:1: exercise {new_id} has 0 mistake case")
