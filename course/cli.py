@@ -464,7 +464,7 @@ def progress(as_json: bool) -> None:
 def watch(exercise: str | None) -> None:
     """Grade an exercise again every time you save it.
 
-    Starts on EXERCISE (an id, slug or file name), else on the first exercise not yet
+    Starts on EXERCISE (an id, number, slug or file name), else on the first exercise not yet
     done; saving another exercise's file switches to it. Keys: h the next hint, n the next
     exercise, l the list of exercises, q quit (Ctrl-C too). Without a terminal it prints one
     line per grade: `<exercise id>  <score>/<max>`.
