@@ -26,6 +26,10 @@ DRIFT = (
     "`course verify --approve-starters`. A learner working in a clone: that is your work, and "
     "verify (an authors' command) reports it; `course reset` puts the starter back."
 )
+UNLOCKED = (
+    "starters.lock has no entry for it yet: once the starter is ready, run `course verify "
+    "--approve-starters --exercise {id}`."
+)
 NOTEBOOK_DRIFT = (
     "{why}. Authors: run `course notebooks --force` and commit notebooks/ (delete a notebook "
     "that no exercise makes)."
@@ -130,8 +134,9 @@ def starter_findings(module: Module) -> Iterator[Finding]:
     """The starters in exercises/ are the approved ones of starters.lock."""
     edited = set(edited_starters(module))
     for ex in module.exercises:
+        why = DRIFT if ex.starter.text else UNLOCKED.format(id=ex.id)
         yield Finding(
-            f"exercises/{ex.id}/{ex.file}", "is the approved starter", ex not in edited, DRIFT
+            f"exercises/{ex.id}/{ex.file}", "is the approved starter", ex not in edited, why
         )
 
 

@@ -113,3 +113,19 @@ def test_new_exercise_outside_the_authors_repository(tmp_path, monkeypatch):
     (tmp_path / "shipped" / "tests" / "corpus").rename(tmp_path / "corpus-elsewhere")
     result = new("padding", "--objective", "shapes")
     assert result.exit_code == 2 and "not the authors' repository" in result.output
+
+
+def test_verify_says_a_starter_not_yet_in_the_lock_needs_approving_not_that_it_drifted():
+    from dataclasses import replace
+
+    from courseware.starters import Starter
+    from grader.verify import starter_findings
+
+    module = load_module(REPO)
+    first = module.exercises[0]
+    unlocked = replace(first, starter=Starter(first.file, ""))
+    module = replace(module, exercises=(unlocked, *module.exercises[1:]))
+    finding = next(starter_findings(module))
+    assert not finding.ok, finding
+    assert f"--approve-starters --exercise {first.id}" in finding.detail
+    assert "differs from starters.lock" not in finding.detail
