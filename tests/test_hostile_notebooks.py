@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from courseware.errors import CourseError
-from courseware.exercise_cells import exercise_sources, graded_source
+from courseware.exercise_cells import MAX_CELLS, exercise_sources, graded_source
 from grader.grade import GradeOptions, grade
 from tests.helpers import solution
 
@@ -96,7 +96,24 @@ def test_a_batch_notes_what_a_cell_names_without_its_escapes(module, tmp_path):
     assert "\x07" not in handin.notes[0]
 
 
-MALFORMED = {  # notebook text that Jupyter would refuse or read differently, and the message
+def notebook_bytes(*cells) -> bytes:
+    """A notebook of these cells as given, whatever they are."""
+    return json.dumps({"nbformat": 4, "cells": list(cells)}).encode()
+
+
+HOSTILE = {  # a notebook's bytes (some that Jupyter would refuse or read differently), and what
+    # the message about it must say
+    "not-json": (b"{not json", "is not a notebook that can be read"),
+    "not-utf8": (b"\xff\xfe\x00garbage", "is not a notebook that can be read"),
+    "deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    "nbformat-3": (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "format version 3"),
+    "no-cells": (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "not a Jupyter notebook"),
+    "bad-cell": (notebook_bytes(7), "cell 1: is not a cell"),
+    "empty": (notebook_bytes(), "has no exercise cell"),
+    "a-million-cells": (notebook_bytes(*[{}] * 1_000_000), f"at most {MAX_CELLS}"),
+    "unknown": (notebook("%%exercise 99_no"), "cell 1: no exercise '99_no'"),
+    "unnamed": (notebook("%%exercise\nx"), "does not name its exercise"),
+    "surrogate": (notebook("%%exercise 01\n\ud800"), "not valid Unicode"),
     "a source of numbers": (notebook(["%%exercise 01\n", 5]), "cell 1: has no text"),
     "a null source": (notebook(None), "cell 1: has no text"),
     "a tag without the first line": (
@@ -110,8 +127,8 @@ MALFORMED = {  # notebook text that Jupyter would refuse or read differently, an
 }
 
 
-@pytest.mark.parametrize(("content", "says"), MALFORMED.values(), ids=MALFORMED.keys())
-def test_a_malformed_cell_is_named(module, tmp_path, content, says):
+@pytest.mark.parametrize(("content", "says"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_notebook_gets_a_message_naming_it(module, tmp_path, content, says):
     path = tmp_path / "odd.ipynb"
     path.write_bytes(content)
     with pytest.raises(CourseError) as raised:

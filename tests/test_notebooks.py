@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from courseware.exercise_cells import MAX_CELLS, graded_source
+from courseware.exercise_cells import graded_source
 from courseware.notebooks import (
     colab_url,
     in_notebook,
@@ -146,41 +146,6 @@ def test_a_notebook_grades_as_its_python_file(module, zygote, tmp_path):
     cell["source"] = f"# exercise: {ex.id}\n{solution(module, ex.id)}"
     tagged = grade(module, save(tmp_path / "tagged.ipynb", nb), zygote=zygote).exercises[0]
     assert tagged.complete
-
-
-def notebook_bytes(*cells, version: int = 4) -> bytes:
-    return json.dumps({"nbformat": version, "cells": list(cells)}).encode()
-
-
-def code(source: str) -> dict:
-    return {"cell_type": "code", "source": source}
-
-
-HOSTILE = {  # a notebook's bytes, and what the message about it must say
-    "not-json": (b"{not json", "is not a notebook that can be read"),
-    "not-utf8": (b"\xff\xfe\x00garbage", "is not a notebook that can be read"),
-    "deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
-    "nbformat-3": (json.dumps({"nbformat": 3, "worksheets": []}).encode(), "format version 3"),
-    "no-cells": (json.dumps({"nbformat": 4, "cells": "x"}).encode(), "not a Jupyter notebook"),
-    "bad-cell": (notebook_bytes(7), "cell 1: is not a cell"),
-    "empty": (notebook_bytes(), "has no exercise cell"),
-    "a-million-cells": (notebook_bytes(*[{}] * 1_000_000), f"at most {MAX_CELLS}"),
-    "unknown": (notebook_bytes(code("%%exercise 99_no")), "cell 1: no exercise '99_no'"),
-    "unnamed": (notebook_bytes(code("%%exercise\nx")), "does not name its exercise"),
-    "surrogate": (notebook_bytes(code("%%exercise 01\n\ud800")), "not valid Unicode"),
-}
-
-
-@pytest.mark.parametrize(("content", "says"), HOSTILE.values(), ids=HOSTILE.keys())
-def test_a_hostile_notebook_gets_a_message_naming_it(module, tmp_path, content, says):
-    from courseware.errors import CourseError
-    from grader.grade import grade
-
-    path = tmp_path / "odd.ipynb"
-    path.write_bytes(content)
-    with pytest.raises(CourseError) as raised:
-        grade(module, path)
-    assert "odd.ipynb" in raised.value.message and says in raised.value.message
 
 
 def test_a_huge_cell_is_graded_as_a_file_too_large(module, zygote, tmp_path):
