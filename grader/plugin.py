@@ -20,7 +20,16 @@ from grader.checking import CheckFailure
 from grader.confined.limits import Limits
 from grader.figures import take_recorded
 from grader.learner import Learner
-from grader.results import BLOCKED, ERROR, FAILED, NOT_RUN, PASSED, CheckResult
+from grader.results import (
+    BLOCKED,
+    BLOCKED_BY,
+    ERROR,
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    SO_IT_CANNOT_RUN,
+    CheckResult,
+)
 from grader.zygote import Zygote
 
 MAX_DETAIL = 20_000  # characters of a check's detail (-v): its start and its end are kept
@@ -142,7 +151,7 @@ class GradePlugin:
             states = self._outcomes.get(key, [])
             if not states or any(s not in (PASSED, NOT_RUN) for s in states):
                 title = _title_of(getattr(item.module, name, None)) or name
-                root = f"blocked: '{title}' did not pass, so this check cannot run"
+                root = BLOCKED_BY.format(title=title) + SO_IT_CANNOT_RUN
                 item.stash[_blocked] = self._blocked_by.get(key, root)  # name the first cause
                 self._blocked_by[(item.module.__name__, item.originalname)] = item.stash[_blocked]
                 pytest.skip(item.stash[_blocked])

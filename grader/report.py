@@ -11,7 +11,16 @@ from typing import IO
 import click
 
 from grader.figures import text_plot
-from grader.results import BLOCKED, GRADED, NOT_RUN, PASSED, ExerciseResult, GradeReport
+from grader.results import (
+    BLOCKED,
+    BLOCKED_PREFIX,
+    GRADED,
+    NOT_RUN,
+    PASSED,
+    SO_IT_CANNOT_RUN,
+    ExerciseResult,
+    GradeReport,
+)
 
 MARKS = {PASSED: "✓", BLOCKED: "–", NOT_RUN: "·"}
 ISOLATION_WORDS = {
@@ -86,9 +95,9 @@ def _exercise(ex: ExerciseResult, style, verbose: bool) -> list[str]:
             continue
         elif case.state == BLOCKED and not verbose:
             if not shown_blocked:
-                why = case.output.removeprefix("blocked: ")
-                if blocked > 1:
-                    why = why.replace("so this check cannot run", "so they cannot run")
+                why = case.output.removeprefix(BLOCKED_PREFIX)
+                if blocked > 1 and why.endswith(SO_IT_CANNOT_RUN):
+                    why = why.removesuffix(SO_IT_CANNOT_RUN) + ", so they cannot run"
                 lines.append(f"  {MARKS[BLOCKED]} {blocked} check(s) blocked: {why}")
                 shown_blocked = True
         else:

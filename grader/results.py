@@ -57,6 +57,11 @@ PASSED, FAILED, BLOCKED, ERROR = "passed", "failed", "blocked", "error"
 NOT_ATTEMPTED, NOT_RUN = "not_attempted", "not_run"
 GRADED = "graded"
 UNGRADED_LABELS = {NOT_ATTEMPTED: "not attempted", ERROR: "not graded"}
+# A blocked check's message: the check it waits for, and what that means for it (the terminal
+# sums several blocked checks up in one line, with "they").
+BLOCKED_PREFIX = "blocked: "
+BLOCKED_BY = BLOCKED_PREFIX + "'{title}' did not pass"
+SO_IT_CANNOT_RUN = ", so this check cannot run"
 
 
 @dataclass(frozen=True)
